@@ -1,0 +1,31 @@
+// buildApp(deps): the Express app, no listen (architecture guide).
+import express, { NextFunction, Request, Response } from 'express';
+import type { Knex } from 'knex';
+import type { Registry } from './commands/registry';
+import { ping } from './db/connection';
+import { acmpRouter } from './http/acmp-route';
+import { consoleLogger, Logger } from './protocol/process-command';
+
+export interface AppDeps {
+  db: Knex;
+  registry: Registry;
+  bodyLimit: string;
+  log?: Logger;
+}
+
+export function buildApp({ db, registry, bodyLimit, log = consoleLogger }: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(acmpRouter({ db, registry }, bodyLimit, log));
+  app.get('/health', async (_req, res) => {
+    const up = await ping(db);
+    res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down', commands: registry.commands.size });
+  });
+  app.use((_req, res) => res.status(404).json({ error: 'Not found: commands go to POST /acmp, health to GET /health' }));
+  // Never a stack trace on the wire.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    log('unhandled HTTP error', err);
+    if (!res.headersSent) res.status(500).json({ error: 'Internal error' });
+  });
+  return app;
+}

@@ -1,0 +1,27 @@
+import type { CommandDefinition } from '../types';
+import { closeTicket } from '../../domain/lifecycle';
+import { assigneeRef, WireAssignee } from '../wire/ticket';
+
+interface Input {
+  TicketId: string;
+  Assignee: WireAssignee;
+  ResolutionId?: string | null;
+  Comment?: { Id: string; Text?: string }; // its TicketId is ignored (spec §7)
+  WorkingTime?: { Id: string; TicketId?: string | null; Executor?: string | null; StartDate?: Date | null; EndDate?: Date | null; Description?: string };
+}
+
+export default {
+  name: 'CloseTicket',
+  version: 1,
+  async handle(input: Input, { db }) {
+    const w = input.WorkingTime;
+    await closeTicket(db, {
+      ticketId: input.TicketId,
+      assignee: assigneeRef(input.Assignee)!,
+      resolutionId: input.ResolutionId,
+      comment: input.Comment && { id: input.Comment.Id, text: input.Comment.Text },
+      workingTime: w && { id: w.Id, ticketId: w.TicketId, executorId: w.Executor, startDate: w.StartDate, endDate: w.EndDate, description: w.Description },
+    });
+    return {};
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { listAssignees } from '../../domain/reference-lists';
+import { assigneeToWire } from '../wire/ticket';
+
+export default {
+  name: 'GetAssigneeList',
+  version: 1,
+  async handle(_input: object, { db }) {
+    return { Assignees: (await listAssignees(db)).map(assigneeToWire) };
+  },
+} satisfies CommandDefinition;

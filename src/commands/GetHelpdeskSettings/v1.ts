@@ -1,0 +1,20 @@
+import type { CommandDefinition } from '../types';
+import { getSettings } from '../../domain/references';
+
+export default {
+  name: 'GetHelpdeskSettings',
+  version: 1,
+  async handle(_input: object, { db }) {
+    const s = await getSettings(db);
+    return {
+      Settings: {
+        ResolutionsEnabled: s.resolutionsEnabled,
+        CommentRequiredOnClose: s.commentRequiredOnClose,
+        WorkingTimesEnabled: s.workingTimesEnabled,
+        WorkingTimeRequiredOnClose: s.workingTimeRequiredOnClose,
+        MaxAttachmentSizeKb: s.maxAttachmentSizeKb,
+        DefaultPriority: s.defaultPriority,
+      },
+    };
+  },
+} satisfies CommandDefinition;

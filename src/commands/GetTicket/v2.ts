@@ -1,0 +1,12 @@
+import type { CommandDefinition } from '../types';
+import { getTicket } from '../../domain/tickets';
+import { ticketToWire } from '../wire/ticket';
+
+// Renders the fields of TTicket_V2 only: the response schema decides.
+export default {
+  name: 'GetTicket',
+  version: 2,
+  async handle(input: { TicketId: string }, { db }) {
+    return { Ticket: ticketToWire(await getTicket(db, input.TicketId)) };
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { reopenTicket } from '../../domain/lifecycle';
+
+export default {
+  name: 'ReopenTicket',
+  version: 1,
+  async handle(input: { TicketId: string; Comment?: { Id: string; Text?: string } }, { db }) {
+    await reopenTicket(db, { ticketId: input.TicketId, comment: input.Comment && { id: input.Comment.Id, text: input.Comment.Text } });
+    return {};
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,50 @@
+// Typed configuration from the environment, checked at start.
+import path from 'path';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Another PostgreSQL server; when unset the gateway runs its embedded one. */
+  databaseUrl?: string;
+  /** Where the embedded server keeps its data (git ignores data/). */
+  dataDir: string;
+  embeddedPort: number;
+  /** Largest accepted request body, as the express body parser takes it ("8mb"). */
+  bodyLimit: string;
+  /** The seed loaded into an empty database. */
+  seedFile: string;
+  dbPoolMax: number;
+}
+
+export const PROJECT_ROOT = findRoot();
+
+function findRoot(): string {
+  // src/ and dist/src/ both sit below the folder holding package.json.
+  let dir = __dirname;
+  while (!require('fs').existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min = 1, max = 65535): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+    return n;
+  };
+  const config: Config = {
+    host: env.HOST || '127.0.0.1',
+    port: int('PORT', 3900, 0),
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(PROJECT_ROOT, env.ACMP_DATA_DIR || 'data'),
+    embeddedPort: int('ACMP_EMBEDDED_PG_PORT', 54329),
+    bodyLimit: env.ACMP_BODY_LIMIT || '8mb',
+    seedFile: path.resolve(PROJECT_ROOT, env.ACMP_SEED_FILE || 'fixtures/seed/demo.json'),
+    dbPoolMax: int('ACMP_DB_POOL_MAX', 10, 1, 1000),
+  };
+  if (!/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(config.bodyLimit)) problems.push(`ACMP_BODY_LIMIT must look like 8mb or 500kb, not "${config.bodyLimit}"`);
+  if (problems.length) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+  return config;
+}

@@ -1,0 +1,40 @@
+// Ticket comments, version-free.
+import type { Knex } from 'knex';
+import { RuleViolation } from '../protocol/errors';
+import type { Caller } from './references';
+
+export interface NewComment {
+  id: string;
+  ticketId: string;
+  text: string;
+  htmlText?: string;
+  isVisibleForWeb?: boolean;
+}
+
+/**
+ * Adds a comment written by `caller`. Returns false when a comment with this Id already exists
+ * on this ticket with the same text (a retried request), and refuses any other reuse of the Id.
+ */
+export async function addComment(trx: Knex.Transaction | Knex, c: NewComment, caller: Caller, field = 'Comment'): Promise<boolean> {
+  const existing = await trx('ticket_comments').first('ticket_id', 'text').where({ id: c.id });
+  if (existing) {
+    if (sameId(existing.ticket_id, c.ticketId) && existing.text === c.text) return false;
+    throw new RuleViolation(`${field}/Id: a different comment with Id ${c.id} already exists`);
+  }
+  await trx('ticket_comments').insert({
+    id: c.id,
+    ticket_id: c.ticketId,
+    text: c.text,
+    html_text: c.htmlText ?? '',
+    is_visible_for_web: c.isVisibleForWeb ?? false,
+    creator_id: caller.id,
+    creator: caller.name,
+  });
+  return true;
+}
+
+/** Compares a pg uuid (lower case, no braces) with a wire GUID. */
+export function sameId(stored: string | null, wire: string | null | undefined): boolean {
+  if (!stored || !wire) return !stored && !wire;
+  return stored.toLowerCase() === wire.replace(/[{}]/g, '').toLowerCase();
+}

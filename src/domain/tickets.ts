@@ -1,0 +1,214 @@
+// Tickets, version-free (spec §7: SaveTicket, GetTicket). Version files map the wire to these.
+import type { Knex } from 'knex';
+import { randomUUID } from 'crypto';
+import { NotFound, RuleViolation } from '../protocol/errors';
+import { getCaller, getSettings, requireAssignee, requireExists } from './references';
+
+export type TicketState = 'New' | 'Open' | 'InProgress' | 'Waiting' | 'Closed';
+
+export interface AssigneeRef {
+  id: string | null;
+  /** undefined: a user or a group (TTicket_V1/V2 carry only AssigneeId). */
+  isGroup?: boolean;
+}
+
+/** A save: undefined leaves a stored value unchanged, null clears it (spec §2, partial edits). */
+export interface TicketInput {
+  id: string;
+  title?: string;
+  htmlDescription?: string;
+  categoryId?: string | null;
+  priority?: number;
+  state?: TicketState;
+  contactId?: string | null;
+  assignee?: AssigneeRef;
+  keywords?: string;
+  impactId?: string | null;
+  dueDate?: Date | null;
+  source?: string;
+  templateId?: string | null;
+}
+
+export interface Assignee {
+  id: string;
+  name: string;
+  description: string;
+  email: string;
+  userType: string;
+  roles: string[];
+  isGroup: boolean;
+}
+
+export interface Ticket {
+  id: string;
+  number: number;
+  title: string;
+  htmlDescription: string;
+  categoryId: string | null;
+  priority: number;
+  state: TicketState;
+  contactId: string | null;
+  assignee: Assignee | null;
+  keywords: string;
+  impactId: string | null;
+  dueDate: Date | null;
+  source: string;
+  templateId: string | null;
+  resolutionId: string | null;
+  closedDate: Date | null;
+  totalWorkingTime: number;
+  totalCosts: string;
+  masterTicketId: string | null;
+  creationDate: Date;
+  lastModified: Date;
+}
+
+// Input field -> column, for the fields a save may set.
+const COLUMNS = {
+  title: 'title',
+  htmlDescription: 'html_description',
+  categoryId: 'category_id',
+  priority: 'priority',
+  state: 'state',
+  contactId: 'contact_id',
+  keywords: 'keywords',
+  impactId: 'impact_id',
+  dueDate: 'due_date',
+  source: 'source',
+} as const;
+
+export async function saveTicket(db: Knex, input: TicketInput): Promise<{ id: string; number: number }> {
+  if (input.state === 'Closed') throw new RuleViolation('Ticket/State: a ticket is closed with CloseTicket_V1, not saved as Closed');
+  await requireExists(db, 'categories', input.categoryId, 'Ticket/CategoryId');
+  await requireExists(db, 'contacts', input.contactId, 'Ticket/ContactId');
+  await requireExists(db, 'impacts', input.impactId, 'Ticket/ImpactId');
+  if (input.assignee) await requireAssignee(db, input.assignee.id, input.assignee.isGroup, 'Ticket/Assignee');
+
+  const columns: Record<string, unknown> = {};
+  for (const [field, column] of Object.entries(COLUMNS)) {
+    const value = input[field as keyof typeof COLUMNS];
+    if (value !== undefined) columns[column] = value;
+  }
+  if (input.assignee) columns.assignee_id = input.assignee.id;
+
+  return db.transaction(async (trx) => {
+    const existing = await trx('tickets').forUpdate().first('*').where({ id: input.id });
+    if (existing) return updateTicket(trx, existing, columns);
+    const created = await createTicket(trx, input, columns);
+    // Another request created the same Id between our select and insert: this one is an edit.
+    if (!created) return updateTicket(trx, await trx('tickets').forUpdate().first('*').where({ id: input.id }), columns);
+    return created;
+  });
+}
+
+async function createTicket(trx: Knex.Transaction, input: TicketInput, columns: Record<string, unknown>) {
+  const template = input.templateId ? await trx('templates').first('*').where({ id: input.templateId }) : undefined;
+  if (input.templateId && !template) throw new NotFound(`Ticket/TemplateId: no template with Id ${input.templateId}`);
+  const row: Record<string, unknown> = { id: input.id, ...columns, template_id: input.templateId ?? null };
+  if (template) {
+    // Fields absent from the request come from the template (spec §7, SaveTicket_V4).
+    const fromTemplate: Record<string, unknown> = {
+      title: template.title,
+      html_description: template.html_description,
+      category_id: template.category_id,
+      priority: template.priority,
+      // A template in state Closed does not close the ticket: the caller sends CloseTicket_V1 next.
+      state: template.state === 'Closed' ? null : template.state,
+      assignee_id: template.assignee_id,
+    };
+    for (const [column, value] of Object.entries(fromTemplate)) if (row[column] === undefined && value !== null) row[column] = value;
+  }
+  if (row.title === undefined || row.title === '') throw new RuleViolation('Ticket/Title: missing; a new ticket needs Id and Title');
+  row.priority ??= (await getSettings(trx)).defaultPriority;
+  row.state ??= 'New';
+
+  const [inserted] = await trx('tickets').insert(row).onConflict('id').ignore().returning(['id', 'number']);
+  if (!inserted) return undefined;
+  if (template) await copyTemplateEntries(trx, template.id, input.id);
+  return { id: inserted.id as string, number: inserted.number as number };
+}
+
+/** The template's working times and costs become the ticket's own (spec §7, SaveTicket_V4). */
+async function copyTemplateEntries(trx: Knex.Transaction, templateId: string, ticketId: string): Promise<void> {
+  const caller = await getCaller(trx);
+  const times = await trx('template_working_times').select('*').where({ template_id: templateId }).orderBy('id');
+  const now = Date.now();
+  for (const t of times) {
+    await trx('ticket_working_times').insert({
+      id: randomUUID(),
+      ticket_id: ticketId,
+      executor_id: t.executor_id ?? caller.id,
+      start_date: new Date(now - t.minutes * 60000),
+      end_date: new Date(now),
+      duration_minutes: t.minutes,
+      description: t.description,
+    });
+  }
+  const costs = await trx('template_costs').select('*').where({ template_id: templateId }).orderBy('id');
+  for (const c of costs) {
+    await trx('ticket_costs').insert({
+      id: randomUUID(), ticket_id: ticketId, unit_price: c.unit_price, amount: c.amount, category: c.category, description: c.description, creator_id: caller.id,
+    });
+  }
+}
+
+async function updateTicket(trx: Knex.Transaction, existing: Record<string, any>, columns: Record<string, unknown>) {
+  if (existing.state === 'Closed' && columns.state !== undefined) {
+    throw new RuleViolation('Ticket/State: the ticket is closed; reopen it with ReopenTicket_V1 before changing its state');
+  }
+  // A repeated identical save changes nothing, not even LastModified (safe retries).
+  const changed = Object.entries(columns).filter(([column, value]) => !sameValue(existing[column], value));
+  if (changed.length) {
+    await trx('tickets')
+      .update({ ...Object.fromEntries(changed), last_modified: trx.fn.now() })
+      .where({ id: existing.id });
+  }
+  return { id: existing.id as string, number: existing.number as number };
+}
+
+function sameValue(stored: unknown, next: unknown): boolean {
+  if (stored instanceof Date || next instanceof Date) return stored instanceof Date && next instanceof Date && stored.getTime() === next.getTime();
+  if (typeof next === 'string' && typeof stored === 'string' && /^\{[0-9A-F-]{36}\}$/.test(next)) return stored === next.slice(1, -1).toLowerCase();
+  return (stored ?? null) === (next ?? null);
+}
+
+const SELECT_TICKET = `
+  select t.*, a.name as a_name, a.description as a_description, a.email as a_email, a.user_type as a_user_type,
+         a.roles as a_roles, a.is_group as a_is_group,
+         (select coalesce(sum(w.duration_minutes), 0) from ticket_working_times w where w.ticket_id = t.id)::int as total_working_time,
+         (select coalesce(sum(c.total_price), 0) from ticket_costs c where c.ticket_id = t.id) as total_costs
+  from tickets t left join assignees a on a.id = t.assignee_id`;
+
+export async function getTicket(db: Knex, id: string): Promise<Ticket> {
+  const { rows } = await db.raw(`${SELECT_TICKET} where t.id = ?`, [id]);
+  if (!rows.length) throw new NotFound(`TicketId: no ticket with Id ${id}`);
+  return toTicket(rows[0]);
+}
+
+function toTicket(r: Record<string, any>): Ticket {
+  return {
+    id: r.id,
+    number: r.number,
+    title: r.title,
+    htmlDescription: r.html_description,
+    categoryId: r.category_id,
+    priority: r.priority,
+    state: r.state,
+    contactId: r.contact_id,
+    assignee: r.assignee_id
+      ? { id: r.assignee_id, name: r.a_name, description: r.a_description, email: r.a_email, userType: r.a_user_type, roles: r.a_roles, isGroup: r.a_is_group }
+      : null,
+    keywords: r.keywords,
+    impactId: r.impact_id,
+    dueDate: r.due_date,
+    source: r.source,
+    templateId: r.template_id,
+    resolutionId: r.resolution_id,
+    closedDate: r.closed_date,
+    totalWorkingTime: r.total_working_time,
+    totalCosts: r.total_costs,
+    masterTicketId: r.master_ticket_id,
+    creationDate: r.creation_date,
+    lastModified: r.last_modified,
+  };
+}

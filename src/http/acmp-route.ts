@@ -1,0 +1,55 @@
+// POST /acmp: the plain XML transport of spec §8, a thin adapter around processCommand.
+import express, { NextFunction, Request, Response, Router } from 'express';
+import type { CommandContext } from '../commands/types';
+import { writeErrorEnvelope } from '../protocol/envelope';
+import { Logger, processCommand } from '../protocol/process-command';
+import { ResultCode } from '../protocol/result-codes';
+
+const XML_TYPES = new Set(['text/xml', 'application/xml']);
+
+export function acmpRouter(ctx: CommandContext, bodyLimit: string, log: Logger): Router {
+  const router = Router();
+  router.post(
+    '/acmp',
+    checkMediaType,
+    express.raw({ type: () => true, limit: bodyLimit }),
+    async (req: Request, res: Response) => {
+      const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+      const result = await processCommand(body, ctx, log);
+      send(res, result.notXml ? 400 : 200, result.resultCode, result.xml);
+    },
+  );
+  router.all('/acmp', (_req, res) => {
+    res.setHeader('Allow', 'POST');
+    send(res, 405, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, 'Send ACMP commands with POST'));
+  });
+  // Body parser failures (too large, aborted, bad encoding) still get an ICQL answer.
+  router.use('/acmp', (err: { type?: string; status?: number; limit?: number }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err.type === 'entity.too.large') {
+      return send(res, 413, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, `The request is larger than the limit of ${bodyLimit}`));
+    }
+    send(res, 400, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, 'The request body could not be read'));
+  });
+  return router;
+}
+
+function checkMediaType(req: Request, res: Response, next: NextFunction): void {
+  const header = req.headers['content-type'];
+  if (header === undefined) return next(); // legacy clients that send none are read as XML
+  const [type, ...params] = header.split(';').map((p) => p.trim().toLowerCase());
+  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  if (!XML_TYPES.has(type)) {
+    return send(res, 415, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, `Content-Type must be text/xml or application/xml, not ${type}`));
+  }
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    return send(res, 415, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, `The request must be UTF-8, not ${charset}`));
+  }
+  next();
+}
+
+function send(res: Response, status: number, resultCode: number, xml: string): void {
+  res.status(status).setHeader('Content-Type', 'text/xml; charset=utf-8');
+  res.setHeader('X-ACMP-Result-Code', String(resultCode));
+  res.end(xml);
+}

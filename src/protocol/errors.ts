@@ -1,0 +1,65 @@
+// Typed errors with stable ResultCodes (architecture guide, convention 7). Domain code throws
+// these; processCommand maps them to the wire in one place.
+import { ResultCode, ResultCodeValue } from './result-codes';
+
+export class GatewayError extends Error {
+  constructor(readonly resultCode: ResultCodeValue, message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** 35: anything wrong with the request itself. */
+export class InvalidRequest extends GatewayError {
+  constructor(message: string) {
+    super(ResultCode.InvalidRequest, message);
+  }
+}
+
+/** 35, and the transport answers HTTP 400: the body is not XML at all. */
+export class NotXml extends InvalidRequest {}
+
+/** 35: well-formedness, DOCTYPE, nesting. */
+export class MalformedXml extends InvalidRequest {}
+
+/** 35 in the generic Error envelope: the command or version cannot be recognised. */
+export class UnknownCommand extends InvalidRequest {}
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** 35: schema violations; the message names all of them with their paths (spec §1). */
+export class ValidationFailed extends InvalidRequest {
+  constructor(readonly errors: FieldError[]) {
+    super(
+      (errors.length === 1 ? '1 error: ' : `${errors.length} errors: `) +
+        errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; '),
+    );
+  }
+}
+
+/** 35: a business rule of spec §7 is broken. */
+export class RuleViolation extends InvalidRequest {}
+
+/** 30: a referenced ticket, comment, user … does not exist. */
+export class NotFound extends GatewayError {
+  constructor(message: string) {
+    super(ResultCode.ElementNotFound, message);
+  }
+}
+
+/** 26: LinkClientsToTicket with an unknown client. */
+export class ClientNotFound extends GatewayError {
+  constructor(message: string) {
+    super(ResultCode.ClientNotExist, message);
+  }
+}
+
+/** 19: the database is unreachable or failed; the transaction was rolled back. */
+export class DatabaseUnavailable extends GatewayError {
+  constructor(message: string) {
+    super(ResultCode.DatabaseError, message);
+  }
+}
