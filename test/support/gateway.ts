@@ -1,0 +1,57 @@
+// The real app on an ephemeral port, over a test database.
+import type { Server } from 'http';
+import type { AddressInfo } from 'net';
+import path from 'path';
+import { buildApp } from '../../src/app';
+import { buildRegistry, Registry } from '../../src/commands/registry';
+import { PROJECT_ROOT } from '../../src/config';
+import { createTestDatabase, TestDatabase } from './db';
+
+let registry: Registry | undefined;
+export function testRegistry(): Registry {
+  return (registry ??= buildRegistry(path.join(PROJECT_ROOT, 'schemas')));
+}
+
+export interface TestGateway extends TestDatabase {
+  url: string;
+  /** Posts an ICQL document to /acmp. */
+  post(xml: string, headers?: Record<string, string>): Promise<{ status: number; resultCode: number; body: string; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(): Promise<TestGateway> {
+  const database = await createTestDatabase();
+  const logged: unknown[] = [];
+  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', log: (m, e) => logged.push([m, e]) });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    ...database,
+    url,
+    async post(xml, headers = { 'Content-Type': 'text/xml; charset=utf-8' }) {
+      const res = await fetch(`${url}/acmp`, { method: 'POST', body: xml, headers });
+      const body = await res.text();
+      return { status: res.status, resultCode: Number(res.headers.get('x-acmp-result-code')), body, headers: res.headers };
+    },
+    async stop() {
+      await new Promise((resolve) => server.close(resolve));
+      await database.close();
+    },
+  };
+}
+
+/** Builds a request envelope the way legacy clients send it. */
+export function request(command: string, version: number, payload: string): string {
+  return `<?xml version="1.0" encoding="utf-8"?>
+<ICQL xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://acmp.com/${command}Request_V${version}">
+  <ACMP>
+    <${command} ActionType="Request" version="${version}">
+      <T${command}Request_V${version} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+${payload}
+      </T${command}Request_V${version}>
+    </${command}>
+  </ACMP>
+</ICQL>`;
+}
