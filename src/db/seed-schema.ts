@@ -51,8 +51,14 @@ export const seedSchema = record([], {
       Comments: list(record(['Id', 'Text'], { Id: guid, Text: text, HtmlText: text, IsVisibleForWeb: bool, IsExternal: bool, CreatorId: nullableGuid, CreationDate: date })),
       WorkingTimes: list(record(['Id', 'StartDate', 'EndDate'], { Id: guid, ExecutorId: nullableGuid, StartDate: date, EndDate: date, Description: text })),
       Costs: list(record(['Id', 'UnitPrice', 'Amount'], { Id: guid, UnitPrice: money, Amount: { type: 'integer', minimum: 1 }, Category: text, Description: text, CreatorId: nullableGuid })),
+      Attachments: list(record(['Id', 'DocumentId', 'Name', 'FileName', 'ContentBase64'], {
+        Id: guid, DocumentId: guid, Name: text, FileName: text, Description: text, IsVisibleForWeb: bool, ContentBase64: text, CreatorId: nullableGuid, CreationDate: date,
+      })),
+      Reminders: list(record(['UserId', 'ReminderDate'], { UserId: guid, ReminderDate: date, Text: text })),
       AssetIds: list(guid),
       ClientIds: list(guid),
+      LinkedTicketIds: list(guid),
+      MasterTicketId: nullableGuid,
     }),
   ),
 });

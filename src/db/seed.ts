@@ -85,7 +85,7 @@ async function loadTickets(trx: Knex.Transaction, tickets: Row[], defaultPriorit
       id: t.Id, title: t.Title, html_description: t.HtmlDescription ?? '', category_id: t.CategoryId ?? null, priority: t.Priority ?? defaultPriority,
       state: t.State ?? 'New', contact_id: t.ContactId ?? null, assignee_id: t.AssigneeId ?? null, keywords: t.Keywords ?? '', impact_id: t.ImpactId ?? null,
       due_date: t.DueDate ?? null, source: t.Source ?? 'Unknown', resolution_id: t.ResolutionId ?? null,
-      closed_date: t.ClosedDate ?? (t.State === 'Closed' ? trx.fn.now() : null),
+      closed_date: t.ClosedDate ?? (t.State === 'Closed' ? trx.fn.now() : null), master_ticket_id: t.MasterTicketId ?? null,
       creation_date: t.CreationDate ?? trx.fn.now(), last_modified: t.LastModified ?? t.CreationDate ?? trx.fn.now(),
     }]);
     await upsert(trx, 'ticket_comments', (t.Comments ?? []).map((c: Row) => ({
@@ -100,9 +100,29 @@ async function loadTickets(trx: Knex.Transaction, tickets: Row[], defaultPriorit
     await upsert(trx, 'ticket_costs', (t.Costs ?? []).map((c: Row) => ({
       id: c.Id, ticket_id: t.Id, unit_price: c.UnitPrice, amount: c.Amount, category: c.Category ?? '', description: c.Description ?? '', creator_id: c.CreatorId ?? null,
     })));
+    await upsert(trx, 'ticket_attachments', (t.Attachments ?? []).map((a: Row) => {
+      const content = Buffer.from(a.ContentBase64, 'base64');
+      return {
+        id: a.Id, ticket_id: t.Id, document_id: a.DocumentId, name: a.Name, file_name: a.FileName, description: a.Description ?? '',
+        is_visible_for_web: a.IsVisibleForWeb ?? false, size: content.length, content, creator_id: a.CreatorId ?? null,
+        creator: trx.raw('coalesce((select name from assignees where id = ?), ?)', [a.CreatorId ?? null, '']), creation_date: a.CreationDate ?? trx.fn.now(),
+      };
+    }));
+    await upsert(trx, 'ticket_reminders', (t.Reminders ?? []).map((r: Row) => ({ ticket_id: t.Id, user_id: r.UserId, reminder_date: r.ReminderDate, text: r.Text ?? '' })), ['ticket_id', 'user_id']);
     await upsert(trx, 'ticket_assets', (t.AssetIds ?? []).map((id: string) => ({ ticket_id: t.Id, asset_id: id })), ['ticket_id', 'asset_id']);
     await upsert(trx, 'ticket_clients', (t.ClientIds ?? []).map((id: string) => ({ ticket_id: t.Id, client_id: id })), ['ticket_id', 'client_id']);
   }
+  // Links last: both tickets must exist. Stored once, smaller id first (symmetric links).
+  for (const t of tickets) {
+    for (const other of t.LinkedTicketIds ?? []) {
+      const [a, b] = [bare(t.Id), bare(other)].sort();
+      await trx('ticket_links').insert({ ticket_a: a, ticket_b: b }).onConflict(['ticket_a', 'ticket_b']).ignore();
+    }
+  }
+}
+
+function bare(id: string): string {
+  return id.replace(/[{}]/g, '').toLowerCase();
 }
 
 /** True once a seed has set up the settings row: `npm start` loads the demo seed only into an empty database. */
