@@ -33,8 +33,8 @@ export async function addComment(trx: Knex.Transaction | Knex, c: NewComment, ca
   return true;
 }
 
-/** Compares a pg uuid (lower case, no braces) with a wire GUID. */
-export function sameId(stored: string | null, wire: string | null | undefined): boolean {
-  if (!stored || !wire) return !stored && !wire;
-  return stored.toLowerCase() === wire.replace(/[{}]/g, '').toLowerCase();
+/** Compares GUIDs in any of their forms (pg: lower case without braces; wire: upper case in braces). */
+export function sameId(a: string | null | undefined, b: string | null | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  return a.replace(/[{}]/g, '').toLowerCase() === b.replace(/[{}]/g, '').toLowerCase();
 }

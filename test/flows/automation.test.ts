@@ -1,0 +1,79 @@
+// The automation flow of issue #2: SaveTicket_V4 then CloseTicket_V1, in parallel, safe to retry.
+import { randomUUID } from 'crypto';
+import { request, startTestGateway, TestGateway } from '../support/gateway';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway();
+});
+afterAll(() => gw.stop());
+beforeEach(() => gw.reset());
+
+const guid = () => `{${randomUUID().toUpperCase()}}`;
+const ANNA = '{10000000-0000-4000-8000-000000000001}';
+const field = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+
+const save = (id: string, title: string) =>
+  request('SaveTicket', 4, `<Ticket xsi:type="TTicket_V4"><Id>${id}</Id><Title>${title}</Title><Priority>4</Priority></Ticket>`);
+const close = (id: string, commentId: string, workingTimeId: string) =>
+  request('CloseTicket', 1, `<TicketId>${id}</TicketId>
+  <Assignee xsi:type="TAssignee_V1"><Id>${ANNA}</Id><AssigneeIsGroup>false</AssigneeIsGroup></Assignee>
+  <Comment xsi:type="TTicketComment_V1"><Id>${commentId}</Id><Text>Done</Text></Comment>
+  <WorkingTime xsi:type="TTicketWorkingTime_V1"><Id>${workingTimeId}</Id><TicketId>${id}</TicketId><Executor>${ANNA}</Executor>
+    <StartDate>2026-01-05T08:00:00Z</StartDate><EndDate>2026-01-05T08:45:00Z</EndDate></WorkingTime>`);
+
+test('50 saves in parallel, then 50 closes in parallel: all closed, distinct numbers, nothing lost', async () => {
+  const tickets = Array.from({ length: 50 }, (_, i) => ({ id: guid(), title: `Automated ticket ${i}`, comment: guid(), time: guid() }));
+  const saved = await Promise.all(tickets.map((t) => gw.post(save(t.id, t.title))));
+  expect(saved.map((r) => r.resultCode)).toEqual(tickets.map(() => 0));
+  const numbers = saved.map((r) => Number(field(r.body, 'TicketNumber')));
+  expect(new Set(numbers).size).toBe(50);
+  expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+
+  const closed = await Promise.all(tickets.map((t) => gw.post(close(t.id, t.comment, t.time))));
+  expect(closed.map((r) => r.resultCode)).toEqual(tickets.map(() => 0));
+
+  const read = await Promise.all(tickets.map((t) => gw.post(request('GetTicket', 5, `<TicketId>${t.id}</TicketId>`))));
+  for (const [i, r] of read.entries()) {
+    expect({ state: field(r.body, 'State'), title: field(r.body, 'Title'), number: Number(field(r.body, 'TicketNumber')), minutes: field(r.body, 'TotalWorkingTime') })
+      .toEqual({ state: 'Closed', title: tickets[i].title, number: numbers[i], minutes: '45' });
+    expect(field(r.body, 'ClosedDate')).not.toBe('1899-12-30T00:00:00.000Z');
+  }
+  expect(await gw.db('ticket_comments').count('* as n').first()).toEqual({ n: 50 });
+  expect(await gw.db('ticket_working_times').count('* as n').first()).toEqual({ n: 50 });
+});
+
+test('concurrent saves of the same Id create one ticket; the rest are edits', async () => {
+  const id = guid();
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => gw.post(save(id, `Same ticket ${i}`))));
+  expect(results.map((r) => r.resultCode)).toEqual(results.map(() => 0));
+  expect(new Set(results.map((r) => field(r.body, 'TicketNumber')))).toEqual(new Set(['1']));
+  expect(await gw.db('tickets').count('* as n').first()).toEqual({ n: 1 });
+});
+
+test('a retried close changes nothing; a retried save changes nothing, not even LastModified', async () => {
+  const t = { id: guid(), comment: guid(), time: guid() };
+  expect((await gw.post(save(t.id, 'Retry me'))).resultCode).toBe(0);
+  const before = await gw.db('tickets').first('last_modified').where({ id: t.id.slice(1, -1) });
+  expect((await gw.post(save(t.id, 'Retry me'))).resultCode).toBe(0);
+  expect(await gw.db('tickets').first('last_modified').where({ id: t.id.slice(1, -1) })).toEqual(before);
+
+  const first = await gw.post(close(t.id, t.comment, t.time));
+  const closedRow = await gw.db('tickets').first('closed_date', 'last_modified').where({ id: t.id.slice(1, -1) });
+  const again = await Promise.all([1, 2, 3].map(() => gw.post(close(t.id, t.comment, t.time))));
+  expect([first, ...again].map((r) => r.resultCode)).toEqual([0, 0, 0, 0]);
+  expect(await gw.db('tickets').first('closed_date', 'last_modified').where({ id: t.id.slice(1, -1) })).toEqual(closedRow);
+  expect(await gw.db('ticket_comments').count('* as n').first()).toEqual({ n: 1 });
+  expect(await gw.db('ticket_working_times').count('* as n').first()).toEqual({ n: 1 });
+});
+
+test('a close that breaks a rule writes nothing', async () => {
+  const t = { id: guid(), comment: guid(), time: guid() };
+  await gw.post(save(t.id, 'Half-written?'));
+  const bad = close(t.id, t.comment, t.time).replace('2026-01-05T08:45:00Z', '2026-01-05T07:00:00Z');
+  const res = await gw.post(bad);
+  expect(res.resultCode).toBe(35);
+  expect(res.body).toContain('WorkingTime/StartDate: must be before EndDate');
+  expect(await gw.db('tickets').first('state').where({ id: t.id.slice(1, -1) })).toEqual({ state: 'New' });
+  expect(await gw.db('ticket_comments').count('* as n').first()).toEqual({ n: 0 });
+});

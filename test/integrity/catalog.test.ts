@@ -1,0 +1,83 @@
+// Integrity over the catalogs (architecture guide, convention 10): registry <-> XSD <-> JSON
+// Schema <-> fixtures <-> README command table. Nothing exists without an entry.
+import { readdirSync, readFileSync } from 'fs';
+import path from 'path';
+import { PROJECT_ROOT } from '../../src/config';
+import { JSON_DIR, XSD_DIR } from '../../src/tools/build-schemas';
+import { listFixtureCases } from '../support/fixtures';
+import { testRegistry } from '../support/gateway';
+
+const registry = testRegistry();
+const keys = [...registry.commands.keys()].sort();
+const xsdKeys = readdirSync(XSD_DIR).filter((f) => f.endsWith('.xsd')).map((f) => f.slice(0, -4)).sort();
+const cases = listFixtureCases();
+
+test('every command XSD has a handler and every handler an XSD and a derived JSON Schema', () => {
+  expect(keys).toEqual(xsdKeys);
+  const jsonKeys = readdirSync(JSON_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  expect(jsonKeys).toEqual(xsdKeys);
+});
+
+test('every command version has fixture cases that succeed and that fail, and no fixture targets an unknown command', () => {
+  const resultCode = (xml: string | undefined) => Number(/<ResultCode>(-?\d+)<\/ResultCode>/.exec(xml ?? '')?.[1]);
+  const missing = keys.flatMap((key) => {
+    const own = cases.filter((c) => c.command === key);
+    const problems: string[] = [];
+    if (!own.some((c) => resultCode(c.response) === 0)) problems.push(`${key}: no success case`);
+    if (!own.some((c) => resultCode(c.response) > 0)) problems.push(`${key}: no error case`);
+    return problems;
+  });
+  expect(missing).toEqual([]);
+  expect([...new Set(cases.map((c) => c.command))].filter((k) => !registry.commands.has(k))).toEqual([]);
+});
+
+test('the README command table lists exactly the registry', () => {
+  const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const rows = [...readme.matchAll(/^\| `(\w+_V\d+)` \|/gm)].map((m) => m[1]).sort();
+  expect(rows).toEqual(keys);
+});
+
+test('GetCommandVersions answers from the registry: every version of every command', () => {
+  const listed = [...registry.versions()].flatMap(([name, versions]) => versions.map((v) => `${name}_V${v}`)).sort();
+  expect(listed).toEqual(keys);
+});
+
+// Bounded strings and lists keep "report all errors" cheap (issue #2).
+test('every string and list a request can carry is bounded', () => {
+  const unbounded: string[] = [];
+  const files = readdirSync(JSON_DIR, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  const defs = new Map<string, any>();
+  for (const f of files) {
+    const schema = JSON.parse(readFileSync(path.join(f.parentPath ?? (f as any).path, f.name), 'utf8'));
+    for (const [name, def] of Object.entries(schema.$defs)) defs.set(`${schema.$id}#/$defs/${name}`, def);
+  }
+  const visit = (schema: any, where: string, seen: Set<string>): void => {
+    if (schema.$ref) {
+      if (seen.has(schema.$ref)) return;
+      return visit(defs.get(schema.$ref), where, new Set([...seen, schema.$ref]));
+    }
+    if (schema.type === 'string' && schema.maxLength === undefined && !schema.enum && !schema.pattern) unbounded.push(where);
+    if (schema.type === 'array') {
+      if (schema.maxItems === undefined) unbounded.push(where);
+      visit(schema.items, `${where}[]`, seen);
+    }
+    for (const [name, sub] of Object.entries(schema.properties ?? {})) visit(sub, `${where}/${name}`, seen);
+  };
+  for (const key of keys) {
+    const [name, version] = key.split('_V');
+    visit({ $ref: `/${key}.json#/$defs/T${name}Request_V${version}` }, key, new Set());
+  }
+  expect(unbounded).toEqual([]);
+});
+
+test('every response ends with ResultCode and ResultMessage (FirstErrorMsg before them for list saves)', () => {
+  const wrong = keys.filter((key) => {
+    const shape = registry.commands.get(key)!.response;
+    if (shape.kind !== 'object') return true;
+    const fields = [...shape.fields.keys()];
+    const tail = fields.slice(fields.indexOf('ResultCode'));
+    const first = fields.indexOf('FirstErrorMsg');
+    return tail.join() !== 'ResultCode,ResultMessage' || (first >= 0 && first !== fields.length - 3);
+  });
+  expect(wrong).toEqual([]);
+});

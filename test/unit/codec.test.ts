@@ -1,0 +1,67 @@
+// Lists become arrays because the schema says so, never because of how many items came
+// (issue #2 (c)); values follow spec §2.
+import { decode, normalize } from '../../src/protocol/codec';
+import { FieldError } from '../../src/protocol/errors';
+import { readXml } from '../../src/protocol/xml-reader';
+import { requestSchema } from '../support/schemas';
+
+function read(key: string, payloadXml: string) {
+  const command = requestSchema(key);
+  const errors: FieldError[] = [];
+  const raw = decode(readXml(payloadXml), command.request, '', errors);
+  const valid = command.validate(raw);
+  return { raw, errors, valid, value: normalize(raw, command.request, '', errors) as any };
+}
+
+describe('lists', () => {
+  test.each([
+    ['no items', '<TDeleteTicketCostsRequest_V1><CostIds/></TDeleteTicketCostsRequest_V1>', 0],
+    ['one item', '<TDeleteTicketCostsRequest_V1><CostIds><string>{59387FFD-B171-47C5-B735-041FA132CA39}</string></CostIds></TDeleteTicketCostsRequest_V1>', 1],
+    ['two items', '<TDeleteTicketCostsRequest_V1><CostIds><string>59387ffd-b171-47c5-b735-041fa132ca39</string><string>{59387FFD-B171-47C5-B735-041FA132CA3A}</string></CostIds></TDeleteTicketCostsRequest_V1>', 2],
+  ])('%s is an array', (_n, xml, count) => {
+    const { value, valid, errors } = read('DeleteTicketCosts_V1', xml);
+    expect(errors).toEqual([]);
+    expect(valid).toBe(true);
+    expect(Array.isArray(value.CostIds)).toBe(true);
+    expect(value.CostIds).toHaveLength(count);
+  });
+
+  test('one object item is an array of one object', () => {
+    const { value } = read('SaveTicketCosts_V1', '<TSaveTicketCostsRequest_V1><Costs><TTicketCost_V1><Id>{59387FFD-B171-47C5-B735-041FA132CA39}</Id></TTicketCost_V1></Costs></TSaveTicketCostsRequest_V1>');
+    expect(value.Costs).toEqual([{ Id: '{59387FFD-B171-47C5-B735-041FA132CA39}' }]);
+  });
+
+  test('a wrong item element is reported, not guessed', () => {
+    const { errors } = read('DeleteTicketCosts_V1', '<TDeleteTicketCostsRequest_V1><CostIds><guid>x</guid></CostIds></TDeleteTicketCostsRequest_V1>');
+    expect(errors).toEqual([{ path: 'CostIds/guid', message: 'unknown element; items of this list are <string>' }]);
+  });
+});
+
+describe('values', () => {
+  const ticket = (fields: string) => read('SaveTicket_V2', `<TSaveTicketRequest_V2><Ticket><Id>59387ffd-b171-47c5-b735-041fa132ca39</Id>${fields}</Ticket></TSaveTicketRequest_V2>`);
+
+  test('GUIDs are accepted in any case without braces and become upper case in braces', () => {
+    expect(ticket('').value.Ticket.Id).toBe('{59387FFD-B171-47C5-B735-041FA132CA39}');
+  });
+
+  test('dates: zone or not, milliseconds or not, the Delphi zero date is no date', () => {
+    expect(ticket('<DueDate>2025-06-27T11:16:00</DueDate>').value.Ticket.DueDate).toEqual(new Date('2025-06-27T11:16:00.000Z'));
+    expect(ticket('<DueDate>2025-06-27T13:16:00.5+02:00</DueDate>').value.Ticket.DueDate).toEqual(new Date('2025-06-27T11:16:00.500Z'));
+    expect(ticket('<DueDate>1899-12-30T00:00:00.000Z</DueDate>').value.Ticket.DueDate).toBeNull();
+    expect(ticket('<DueDate/>').value.Ticket.DueDate).toBeNull();
+    const feb30 = ticket('<DueDate>2025-02-30T00:00:00Z</DueDate>');
+    expect(feb30.errors).toEqual([{ path: 'Ticket/DueDate', message: 'not a valid date' }]);
+  });
+
+  test('integers and booleans are typed; an empty integer is invalid', () => {
+    expect(ticket('<Priority> 4 </Priority>').value.Ticket.Priority).toBe(4);
+    expect(ticket('<Priority></Priority>').valid).toBe(false);
+    expect(read('CloseTicket_V1', '<TCloseTicketRequest_V1><TicketId>59387ffd-b171-47c5-b735-041fa132ca39</TicketId><Assignee><Id/><AssigneeIsGroup>1</AssigneeIsGroup></Assignee></TCloseTicketRequest_V1>').value.Assignee.AssigneeIsGroup).toBe(true);
+  });
+
+  test('an empty optional GUID clears (null), an absent one is left alone (undefined)', () => {
+    const { value } = ticket('<CategoryId/>');
+    expect(value.Ticket.CategoryId).toBeNull();
+    expect('ContactId' in value.Ticket).toBe(false);
+  });
+});
