@@ -47,6 +47,7 @@ export const seedSchema = record([], {
     record(['Id', 'Title'], {
       Id: guid, Title: text, HtmlDescription: text, CategoryId: nullableGuid, Priority: priority, State: state, ContactId: nullableGuid,
       AssigneeId: nullableGuid, Keywords: text, ImpactId: nullableGuid, DueDate: date, Source: text, ResolutionId: nullableGuid,
+      TemplateId: nullableGuid,
       ClosedDate: date, CreationDate: date, LastModified: date,
       Comments: list(record(['Id', 'Text'], { Id: guid, Text: text, HtmlText: text, IsVisibleForWeb: bool, IsExternal: bool, CreatorId: nullableGuid, CreationDate: date })),
       WorkingTimes: list(record(['Id', 'StartDate', 'EndDate'], { Id: guid, ExecutorId: nullableGuid, StartDate: date, EndDate: date, Description: text })),

@@ -84,7 +84,7 @@ async function loadTickets(trx: Knex.Transaction, tickets: Row[], defaultPriorit
     await upsert(trx, 'tickets', [{
       id: t.Id, title: t.Title, html_description: t.HtmlDescription ?? '', category_id: t.CategoryId ?? null, priority: t.Priority ?? defaultPriority,
       state: t.State ?? 'New', contact_id: t.ContactId ?? null, assignee_id: t.AssigneeId ?? null, keywords: t.Keywords ?? '', impact_id: t.ImpactId ?? null,
-      due_date: t.DueDate ?? null, source: t.Source ?? 'Unknown', resolution_id: t.ResolutionId ?? null,
+      due_date: t.DueDate ?? null, source: t.Source ?? 'Unknown', resolution_id: t.ResolutionId ?? null, template_id: t.TemplateId ?? null,
       closed_date: t.ClosedDate ?? (t.State === 'Closed' ? trx.fn.now() : null), master_ticket_id: t.MasterTicketId ?? null,
       creation_date: t.CreationDate ?? trx.fn.now(), last_modified: t.LastModified ?? t.CreationDate ?? trx.fn.now(),
     }]);

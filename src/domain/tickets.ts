@@ -82,7 +82,11 @@ export async function saveTicket(db: Knex, input: TicketInput): Promise<{ id: st
   await requireExists(db, 'categories', input.categoryId, 'Ticket/CategoryId');
   await requireExists(db, 'contacts', input.contactId, 'Ticket/ContactId');
   await requireExists(db, 'impacts', input.impactId, 'Ticket/ImpactId');
-  if (input.assignee) await requireAssignee(db, input.assignee.id, input.assignee.isGroup, 'Ticket/Assignee');
+  if (input.assignee) {
+    // TTicket_V1/V2 name the assignee by AssigneeId alone (isGroup undefined); V3+ by Assignee.
+    const field = input.assignee.isGroup === undefined ? 'Ticket/AssigneeId' : 'Ticket/Assignee';
+    await requireAssignee(db, input.assignee.id, input.assignee.isGroup, field);
+  }
 
   const columns: Record<string, unknown> = {};
   for (const [field, column] of Object.entries(COLUMNS)) {
@@ -156,6 +160,8 @@ async function updateTicket(trx: Knex.Transaction, existing: Record<string, any>
   if (existing.state === 'Closed' && columns.state !== undefined) {
     throw new RuleViolation('Ticket/State: the ticket is closed; reopen it with ReopenTicket_V1 before changing its state');
   }
+  // Title is mandatory, not an optional string that an empty element may clear (spec §2, §7).
+  if (columns.title === '') throw new RuleViolation('Ticket/Title: a ticket needs a title; send a new Title or leave the element out');
   // A repeated identical save changes nothing, not even LastModified (safe retries).
   const changed = Object.entries(columns).filter(([column, value]) => !sameValue(existing[column], value));
   if (changed.length) {

@@ -1,8 +1,9 @@
 // Ticket working times, version-free.
 import type { Knex } from 'knex';
-import { RuleViolation } from '../protocol/errors';
+import { FieldError, RuleViolation, ValidationFailed } from '../protocol/errors';
 import { sameId } from './comments';
-import { requireAssignee } from './references';
+import { deleteAllOrNone } from './id-lists';
+import { getSettings, requireAssignee, requireExists } from './references';
 
 export interface NewWorkingTime {
   id: string;
@@ -39,4 +40,99 @@ export async function addWorkingTime(trx: Knex.Transaction | Knex, w: NewWorking
     description: w.description ?? '',
   });
   return true;
+}
+
+/** SaveTicketWorkingTime: undefined leaves a stored value unchanged, null clears it (spec §2). */
+export interface WorkingTimeSave {
+  id: string;
+  ticketId?: string | null;
+  executorId?: string | null;
+  startDate?: Date | null;
+  endDate?: Date | null;
+  description?: string;
+}
+
+export interface WorkingTime {
+  id: string;
+  ticketId: string;
+  executorId: string | null;
+  startDate: Date;
+  endDate: Date;
+  duration: number;
+  description: string;
+}
+
+/**
+ * Creates a working time, or edits the one with this Id (partial update). Refused with 35 while
+ * working times are disabled (spec §7). Duration is always computed; the rule checks (35) come
+ * before the lookups of the ticket and the executor (30), and nothing is written on any failure.
+ */
+export async function saveWorkingTime(db: Knex, w: WorkingTimeSave, field = 'WorkingTime'): Promise<string> {
+  if (!(await getSettings(db)).workingTimesEnabled) {
+    throw new RuleViolation(`${field}: working times are disabled in the helpdesk settings (WorkingTimesEnabled is false); nothing was saved`);
+  }
+  return db.transaction(async (trx) => {
+    const existing = await trx('ticket_working_times').forUpdate().first('*').where({ id: w.id });
+    const merged = mergeWorkingTime(existing, w);
+    checkWorkingTime(merged, !existing, field);
+    await requireExists(trx, 'tickets', merged.ticketId, `${field}/TicketId`);
+    await requireAssignee(trx, merged.executorId, false, `${field}/Executor`);
+    const row = {
+      ticket_id: merged.ticketId,
+      executor_id: merged.executorId,
+      start_date: merged.startDate,
+      end_date: merged.endDate,
+      duration_minutes: durationMinutes(merged.startDate!, merged.endDate!),
+      description: merged.description,
+    };
+    if (!existing) {
+      const [inserted] = await trx('ticket_working_times').insert({ id: w.id, ...row }).onConflict('id').ignore().returning('id');
+      if (inserted) return w.id;
+      // Another request created this Id between our select and insert: ours becomes an edit of it
+      // (a new entry carries every field, so the row below is complete).
+    }
+    await trx('ticket_working_times').update(row).where({ id: w.id });
+    return w.id;
+  });
+}
+
+type Merged = Required<Omit<WorkingTimeSave, 'id'>>;
+
+function mergeWorkingTime(existing: Record<string, any> | undefined, w: WorkingTimeSave): Merged {
+  const pick = <T>(sent: T | undefined, stored: T): T => (sent !== undefined ? sent : stored);
+  return {
+    ticketId: pick(w.ticketId, existing?.ticket_id ?? null),
+    executorId: pick(w.executorId, existing?.executor_id ?? null),
+    startDate: pick(w.startDate, existing?.start_date ?? null),
+    endDate: pick(w.endDate, existing?.end_date ?? null),
+    description: pick(w.description, existing?.description ?? ''),
+  };
+}
+
+/** Every rule of SaveTicketWorkingTime_V1 on the merged values, all reported at once. */
+function checkWorkingTime(m: Merged, isNew: boolean, field: string): void {
+  const errors: FieldError[] = [];
+  const message = isNew ? 'missing; required for a new working time' : 'cannot be cleared on an existing working time';
+  if (!m.ticketId) errors.push({ path: `${field}/TicketId`, message });
+  if (!m.executorId) errors.push({ path: `${field}/Executor`, message });
+  if (!m.startDate) errors.push({ path: `${field}/StartDate`, message });
+  if (!m.endDate) errors.push({ path: `${field}/EndDate`, message });
+  if (m.startDate && m.endDate && m.startDate.getTime() >= m.endDate.getTime()) {
+    errors.push({ path: `${field}/StartDate`, message: `must be before EndDate (${m.endDate.toISOString()})` });
+  }
+  if (errors.length) throw new ValidationFailed(errors);
+}
+
+/** The working times of a ticket, in the order they were stored; 30 for an unknown ticket. */
+export async function listWorkingTimes(db: Knex, ticketId: string): Promise<WorkingTime[]> {
+  await requireExists(db, 'tickets', ticketId, 'TicketId');
+  const rows = await db('ticket_working_times').select('*').where({ ticket_id: ticketId }).orderBy('position');
+  return rows.map((r) => ({
+    id: r.id, ticketId: r.ticket_id, executorId: r.executor_id, startDate: r.start_date, endDate: r.end_date, duration: r.duration_minutes, description: r.description,
+  }));
+}
+
+/** All or none: one unknown Id answers 30 and nothing is deleted (spec §7). */
+export async function deleteWorkingTimes(db: Knex, ids: string[]): Promise<void> {
+  await deleteAllOrNone(db, 'ticket_working_times', ids, 'WorkingTimeIds', 'working time');
 }

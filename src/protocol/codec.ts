@@ -6,7 +6,7 @@ import type { FieldError } from './errors';
 import type { Shape } from '../validation/shapes';
 import type { XmlElement } from './xml-reader';
 import { XmlLines } from './xml-writer';
-import { formatDate, formatDecimal, formatGuid, parseDate } from './values';
+import { formatDate, formatDecimal, formatGuid, isCalendarDate, parseDate } from './values';
 
 const INT = /^[+-]?\d+$/;
 
@@ -19,6 +19,10 @@ export function decode(el: XmlElement, shape: Shape, path: string, errors: Field
         return undefined;
       }
       if (shape.scalar === 'int') return INT.test(el.text.trim()) ? Number(el.text.trim()) : el.text;
+      // A lexically fine but impossible date (2025-02-30) is reported with the schema errors.
+      if (shape.scalar === 'datetime' && !isCalendarDate(el.text)) {
+        errors.push({ path, message: 'not a valid date' });
+      }
       if (shape.scalar === 'bool') {
         const t = el.text.trim();
         return t === 'true' || t === '1' ? true : t === 'false' || t === '0' ? false : el.text;

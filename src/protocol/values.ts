@@ -38,6 +38,15 @@ export function parseDate(text: string): Date | null | undefined {
   return new Date(t);
 }
 
+/** False only for text in the dateTime form whose date does not exist (2025-02-30); the schema pattern judges everything else. */
+export function isCalendarDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T/.exec(text);
+  if (!m) return true;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31) return true;
+  return new Date(Date.UTC(y, mo - 1, d)).getUTCDate() === d;
+}
+
 /**
  * Formats an exact decimal (a string from PostgreSQL numeric, or an integer number of cents
  * never reaching here as a float) with two decimals, rounding half away from zero, without

@@ -30,7 +30,9 @@ const parser = new XMLParser({
   htmlEntities: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
-  maxNestedTags: MAX_DEPTH,
+  // fast-xml-parser refuses only when its stack of open tags EXCEEDS the option, one level
+  // below the element being opened.
+  maxNestedTags: MAX_DEPTH - 1,
 });
 
 const DOCTYPE = /<!DOCTYPE|<!ENTITY/i;

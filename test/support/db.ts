@@ -9,6 +9,8 @@ export const DEMO_SEED = path.join(PROJECT_ROOT, 'fixtures/seed/demo.json');
 
 export interface TestDatabase {
   db: Knex;
+  /** The schema this file works in (first on the search_path). */
+  schema: string;
   /** Empties every table, restarts ticket numbers at 1 and loads the demo seed plus `extra`. */
   reset(...extra: Seed[]): Promise<void>;
   close(): Promise<void>;
@@ -29,6 +31,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const demo = readSeedFile(DEMO_SEED);
   return {
     db,
+    schema,
     async reset(...extra: Seed[]) {
       await db.raw(`truncate ${tables.map((t) => `"${t}"`).join(', ')} restart identity cascade`);
       await db.raw('alter sequence ticket_number_seq restart');

@@ -50,7 +50,7 @@ describe('values', () => {
     expect(ticket('<DueDate>1899-12-30T00:00:00.000Z</DueDate>').value.Ticket.DueDate).toBeNull();
     expect(ticket('<DueDate/>').value.Ticket.DueDate).toBeNull();
     const feb30 = ticket('<DueDate>2025-02-30T00:00:00Z</DueDate>');
-    expect(feb30.errors).toEqual([{ path: 'Ticket/DueDate', message: 'not a valid date' }]);
+    expect(feb30.errors[0]).toEqual({ path: 'Ticket/DueDate', message: 'not a valid date' });
   });
 
   test('integers and booleans are typed; an empty integer is invalid', () => {

@@ -1,0 +1,99 @@
+// The gateway under test, in this process, on an embedded PostgreSQL of its own in a temporary
+// folder (removed at the end), plus the baseline: a bare Express route answering a fixed body.
+import express from 'express';
+import { chmodSync, mkdtempSync, rmSync } from 'fs';
+import type { Server } from 'http';
+import type { Knex } from 'knex';
+import net, { AddressInfo } from 'net';
+import os from 'os';
+import path from 'path';
+import { buildApp } from '../src/app';
+import { buildRegistry, Registry } from '../src/commands/registry';
+import { loadConfig, PROJECT_ROOT } from '../src/config';
+import { connect, migrate } from '../src/db/connection';
+import { EmbeddedServer, startEmbedded } from '../src/db/embedded';
+import { loadSeed, readSeedFile } from '../src/db/seed';
+
+export interface BenchEnvironment {
+  db: Knex;
+  registry: Registry;
+  /** The gateway's ICQL endpoint. */
+  acmpUrl: string;
+  poolMax: number;
+  /** Unexpected errors the gateway logged (ResultCode 18/19 answers). */
+  loggedErrors: () => number;
+  /** Starts the baseline route answering `body` (same size as a real answer). */
+  startBaseline(body: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchEnvironment(): Promise<BenchEnvironment> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'acmp-gateway-bench-'));
+  chmodSync(dir, 0o755); // initdb runs as the unprivileged postgres user when we are root
+  const servers: Server[] = [];
+  let embedded: EmbeddedServer | undefined;
+  let db: Knex | undefined;
+  const stop = async () => {
+    // Also the connections of a load run cut short (Ctrl-C): close() alone would wait for them.
+    for (const s of servers) await new Promise((resolve) => (s.close(resolve), s.closeAllConnections()));
+    await db?.destroy().catch(() => {});
+    await embedded?.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    embedded = await startEmbedded(path.join(dir, 'pg'), await freePort());
+    // The pool size the gateway runs with (ACMP_DB_POOL_MAX, default 10).
+    const poolMax = loadConfig().dbPoolMax;
+    db = connect(embedded.url, { poolMax });
+    await migrate(db);
+    await loadSeed(db, readSeedFile(path.join(PROJECT_ROOT, 'fixtures/seed/demo.json')));
+    const registry = buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
+
+    let errors = 0;
+    const log = (message: string, error?: unknown) => {
+      if (++errors <= 3) console.error(`gateway logged: ${message} ${error instanceof Error ? error.message : (error ?? '')}`);
+    };
+    const app = buildApp({ db, registry, bodyLimit: '8mb', log });
+    const acmpUrl = `http://127.0.0.1:${await listen(app, servers)}/acmp`;
+    return {
+      db,
+      registry,
+      acmpUrl,
+      poolMax,
+      loggedErrors: () => errors,
+      async startBaseline(body: string) {
+        const fixed = Buffer.from(body);
+        const baseline = express();
+        // Reads the request body like /acmp does, then answers with the same headers.
+        baseline.post('/baseline', express.raw({ type: () => true, limit: '8mb' }), (_req, res) => {
+          res.status(200).setHeader('Content-Type', 'text/xml; charset=utf-8');
+          res.end(fixed);
+        });
+        return `http://127.0.0.1:${await listen(baseline, servers)}/baseline`;
+      },
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+function listen(app: express.Express, servers: Server[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.once('error', reject);
+    servers.push(server);
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { deleteCosts } from '../../domain/costs';
+
+export default {
+  name: 'DeleteTicketCosts',
+  version: 1,
+  async handle(input: { CostIds: string[] }, { db }) {
+    await deleteCosts(db, input.CostIds);
+    return {};
+  },
+} satisfies CommandDefinition;

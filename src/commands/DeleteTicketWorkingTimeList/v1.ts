@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { deleteWorkingTimes } from '../../domain/working-times';
+
+export default {
+  name: 'DeleteTicketWorkingTimeList',
+  version: 1,
+  async handle(input: { WorkingTimeIds: string[] }, { db }) {
+    await deleteWorkingTimes(db, input.WorkingTimeIds);
+    return {};
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { listCommentItems } from '../../domain/comment-store';
+import { commentListItemToWire } from '../wire/comment';
+
+export default {
+  name: 'GetCommentListOfTicket',
+  version: 1,
+  async handle(input: { TicketId: string }, { db }) {
+    return { Comments: (await listCommentItems(db, input.TicketId)).map(commentListItemToWire) };
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,13 @@
+import type { CommandDefinition } from '../types';
+import { listEmailMonitors } from '../../domain/reference-lists';
+
+export default {
+  name: 'GetEmailMonitorList',
+  version: 1,
+  async handle(_input: object, { db }) {
+    const monitors = await listEmailMonitors(db);
+    return {
+      EmailMonitors: monitors.map((m) => ({ Id: m.id, Name: m.name, EmailAddress: m.emailAddress, Server: m.server, Enabled: m.enabled })),
+    };
+  },
+} satisfies CommandDefinition;

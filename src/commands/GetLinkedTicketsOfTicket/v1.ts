@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { listLinkedTickets } from '../../domain/ticket-list';
+import { ticketListToWire } from '../wire/ticket-list';
+
+export default {
+  name: 'GetLinkedTicketsOfTicket',
+  version: 1,
+  async handle(input: { TicketId: string }, { db }) {
+    return { Tickets: ticketListToWire(await listLinkedTickets(db, input.TicketId)) };
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { getAttachment } from '../../domain/attachments';
+import { attachmentToWire } from '../wire/attachment';
+
+export default {
+  name: 'GetTicketAttachment',
+  version: 1,
+  async handle(input: { AttachmentId: string }, { db }) {
+    return { Attachment: attachmentToWire(await getAttachment(db, input.AttachmentId)) };
+  },
+} satisfies CommandDefinition;

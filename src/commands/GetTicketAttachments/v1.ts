@@ -1,0 +1,12 @@
+import type { CommandDefinition } from '../types';
+import { listAttachments } from '../../domain/attachments';
+import { attachmentToWire } from '../wire/attachment';
+
+// Metadata only: listAttachments never reads the content, so Content is left out.
+export default {
+  name: 'GetTicketAttachments',
+  version: 1,
+  async handle(input: { TicketId: string }, { db }) {
+    return { Attachments: (await listAttachments(db, input.TicketId)).map(attachmentToWire) };
+  },
+} satisfies CommandDefinition;

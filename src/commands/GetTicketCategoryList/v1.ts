@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { listCategories } from '../../domain/reference-lists';
+
+export default {
+  name: 'GetTicketCategoryList',
+  version: 1,
+  async handle(_input: object, { db }) {
+    const categories = await listCategories(db);
+    return { Categories: categories.map((c) => ({ Id: c.id, Name: c.name, Path: c.path, ParentId: c.parentId })) };
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,12 @@
+import type { CommandDefinition } from '../types';
+import { getComment } from '../../domain/comment-store';
+import { commentToWire } from '../wire/comment';
+
+// Renders the fields of TTicketComment_V2 only: the response schema decides.
+export default {
+  name: 'GetTicketComment',
+  version: 2,
+  async handle(input: { CommentId: string }, { db }) {
+    return { Comment: commentToWire(await getComment(db, input.CommentId)) };
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { listComments } from '../../domain/comment-store';
+import { commentToWire } from '../wire/comment';
+
+export default {
+  name: 'GetTicketComments',
+  version: 1,
+  async handle(input: { TicketId: string }, { db }) {
+    return { Comments: (await listComments(db, input.TicketId)).map(commentToWire) };
+  },
+} satisfies CommandDefinition;

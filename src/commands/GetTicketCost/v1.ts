@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { getCost } from '../../domain/costs';
+import { costToWire } from '../wire/cost';
+
+export default {
+  name: 'GetTicketCost',
+  version: 1,
+  async handle(input: { CostId: string }, { db }) {
+    return { Cost: costToWire(await getCost(db, input.CostId)) };
+  },
+} satisfies CommandDefinition;

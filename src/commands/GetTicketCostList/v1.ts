@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { listCosts } from '../../domain/costs';
+import { costToWire } from '../wire/cost';
+
+export default {
+  name: 'GetTicketCostList',
+  version: 1,
+  async handle(input: { TicketId: string }, { db }) {
+    return { Costs: (await listCosts(db, input.TicketId)).map(costToWire) };
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,17 @@
+import type { CommandDefinition } from '../types';
+import { listTickets, MAX_LIST_SIZE, NEWEST_FIRST, requireListSize } from '../../domain/ticket-list';
+import { ticketListToWire } from '../wire/ticket-list';
+
+export default {
+  name: 'GetTicketList',
+  version: 1,
+  async handle(input: { MaxCount?: number }, { db }) {
+    // MaxCount outside 1..1000 is refused (35), not clamped: a client asking for 5000 should
+    // learn that it gets at most 1000 instead of silently missing tickets. TotalCount tells
+    // how many exist in all.
+    const limit = input.MaxCount ?? MAX_LIST_SIZE;
+    requireListSize(limit, 'MaxCount');
+    const { tickets, totalCount } = await listTickets(db, {}, { ...NEWEST_FIRST, limit });
+    return { Tickets: ticketListToWire(tickets), TotalCount: totalCount };
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { listTicketsOfAsset } from '../../domain/ticket-list';
+import { ticketListToWire } from '../wire/ticket-list';
+
+export default {
+  name: 'GetTicketListOfAsset',
+  version: 1,
+  async handle(input: { AssetId: string }, { db }) {
+    return { Tickets: ticketListToWire(await listTicketsOfAsset(db, input.AssetId)) };
+  },
+} satisfies CommandDefinition;

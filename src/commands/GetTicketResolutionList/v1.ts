@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { listResolutions } from '../../domain/reference-lists';
+
+export default {
+  name: 'GetTicketResolutionList',
+  version: 1,
+  async handle(_input: object, { db }) {
+    const resolutions = await listResolutions(db);
+    return { Resolutions: resolutions.map((r) => ({ Id: r.id, Name: r.name, Description: r.description })) };
+  },
+} satisfies CommandDefinition;

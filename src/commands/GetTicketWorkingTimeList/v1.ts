@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { listWorkingTimes } from '../../domain/working-times';
+import { workingTimeToWire } from '../wire/working-time';
+
+export default {
+  name: 'GetTicketWorkingTimeList',
+  version: 1,
+  async handle(input: { TicketId: string }, { db }) {
+    return { WorkingTimes: (await listWorkingTimes(db, input.TicketId)).map(workingTimeToWire) };
+  },
+} satisfies CommandDefinition;

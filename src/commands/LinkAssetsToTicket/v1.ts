@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { linkAssets } from '../../domain/links';
+
+export default {
+  name: 'LinkAssetsToTicket',
+  version: 1,
+  async handle(input: { TicketId: string; AssetIds: string[] }, { db }) {
+    await linkAssets(db, input.TicketId, input.AssetIds);
+    return {};
+  },
+} satisfies CommandDefinition;

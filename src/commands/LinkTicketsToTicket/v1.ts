@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { linkTickets } from '../../domain/links';
+
+export default {
+  name: 'LinkTicketsToTicket',
+  version: 1,
+  async handle(input: { TicketId: string; TicketIds: string[] }, { db }) {
+    await linkTickets(db, input.TicketId, input.TicketIds);
+    return {};
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,12 @@
+import type { CommandDefinition } from '../types';
+import { mergeTickets } from '../../domain/merge';
+
+// TicketId survives; the tickets of TicketIds are merged into it.
+export default {
+  name: 'MergeTickets',
+  version: 1,
+  async handle(input: { TicketId: string; TicketIds: string[] }, { db }) {
+    await mergeTickets(db, input.TicketId, input.TicketIds);
+    return {};
+  },
+} satisfies CommandDefinition;

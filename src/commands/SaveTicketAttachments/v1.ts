@@ -1,0 +1,13 @@
+import type { CommandDefinition } from '../types';
+import { saveAttachments } from '../../domain/attachments';
+import { attachmentSave, WireAttachment } from '../wire/attachment';
+
+// FirstErrorMsg travels on the thrown error (AttachmentsRefused); on success it is left out.
+export default {
+  name: 'SaveTicketAttachments',
+  version: 1,
+  async handle(input: { TicketId: string; Attachments: WireAttachment[] }, { db }) {
+    await saveAttachments(db, input.TicketId, input.Attachments.map(attachmentSave));
+    return {};
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,13 @@
+import type { CommandDefinition } from '../types';
+import { saveCosts } from '../../domain/costs';
+import { costSave, WireCost } from '../wire/cost';
+
+// FirstErrorMsg is only rendered on failure: the domain's error carries it (process-command).
+export default {
+  name: 'SaveTicketCosts',
+  version: 1,
+  async handle(input: { Costs: WireCost[] }, { db }) {
+    await saveCosts(db, input.Costs.map(costSave));
+    return {};
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,11 @@
+import type { CommandDefinition } from '../types';
+import { saveWorkingTime } from '../../domain/working-times';
+import { workingTimeSave, WireWorkingTime } from '../wire/working-time';
+
+export default {
+  name: 'SaveTicketWorkingTime',
+  version: 1,
+  async handle(input: { WorkingTime: WireWorkingTime }, { db }) {
+    return { WorkingTimeId: await saveWorkingTime(db, workingTimeSave(input.WorkingTime)) };
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,25 @@
+// Deleting a list of entries by Id, all or none (spec §7: DeleteTicketWorkingTimeList_V1,
+// DeleteTicketCosts_V1): one unknown Id answers 30 and nothing is deleted.
+import type { Knex } from 'knex';
+import { NotFound } from '../protocol/errors';
+import { sameId } from './comments';
+
+/**
+ * Deletes the rows of `table` whose ids are listed, in one transaction. The rows are locked
+ * first, so a concurrent delete of the same Id makes one of the two requests answer 30
+ * instead of both reporting success. `listPath` is the wire path of the list (e.g. "CostIds").
+ */
+export async function deleteAllOrNone(db: Knex, table: string, ids: string[], listPath: string, label: string): Promise<void> {
+  if (!ids.length) return;
+  await db.transaction(async (trx) => {
+    const found: { id: string }[] = await trx(table).forUpdate().select('id').whereIn('id', ids);
+    const missing = ids
+      .map((id, i) => ({ id, path: `${listPath}/string[${i + 1}]` }))
+      .filter(({ id }) => !found.some((row) => sameId(row.id, id)));
+    if (missing.length) {
+      const problems = missing.map((m) => `${m.path}: no ${label} with Id ${m.id}`).join('; ');
+      throw new NotFound(`${problems}; nothing was deleted`);
+    }
+    await trx(table).delete().whereIn('id', ids);
+  });
+}

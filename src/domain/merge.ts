@@ -1,0 +1,124 @@
+// Merging tickets (spec §7: MergeTickets_V1), in ONE transaction: the entries and links of the
+// merged tickets move to the surviving ticket, and each merged ticket is closed with
+// master_ticket_id pointing at the survivor.
+import type { Knex } from 'knex';
+import { NotFound, RuleViolation } from '../protocol/errors';
+import { bareGuid, formatGuid } from '../protocol/values';
+import { distinctIds, itemPath } from './links';
+
+// Entries that belong to exactly one ticket and simply change owner.
+const OWNED = ['ticket_comments', 'ticket_attachments', 'ticket_working_times', 'ticket_costs'];
+
+export async function mergeTickets(db: Knex, survivorId: string, mergedIds: string[]): Promise<void> {
+  if (!mergedIds.length) throw new RuleViolation('TicketIds: empty; name at least one ticket to merge into TicketId');
+  const survivor = bareGuid(survivorId);
+  const self = mergedIds.map((id, i) => (bareGuid(id) === survivor ? itemPath('TicketIds', i) : '')).filter(Boolean);
+  if (self.length) throw new RuleViolation(`${self.join(', ')}: a ticket cannot be merged into itself; leave TicketId ${survivorId} out of TicketIds`);
+  const merged = distinctIds(mergedIds);
+
+  await db.transaction(async (trx) => {
+    // Lock every ticket involved in one statement, in id order: two merges over overlapping
+    // tickets then queue instead of deadlocking.
+    const rows: Row[] = await trx('tickets')
+      .select('id', 'number', 'master_ticket_id')
+      .whereIn('id', [survivor, ...merged])
+      .orderBy('id')
+      .forUpdate();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    checkTickets(byId, survivorId, mergedIds);
+
+    await moveEntries(trx, survivor, merged);
+    await moveLinks(trx, survivor, merged);
+
+    // A merged ticket that was already closed keeps its ClosedDate; a repeated merge into the
+    // same survivor therefore changes nothing but LastModified.
+    await trx('tickets')
+      .whereIn('id', merged)
+      .update({
+        state: 'Closed',
+        closed_date: trx.raw('coalesce(closed_date, now())'),
+        master_ticket_id: survivor,
+        last_modified: trx.fn.now(),
+      });
+    // Tickets merged earlier into a ticket merged now follow it to the survivor: MasterTicketId
+    // always names a ticket that is not merged itself.
+    await trx('tickets').whereIn('master_ticket_id', merged).update({ master_ticket_id: survivor });
+    await trx('tickets').where({ id: survivor }).update({ last_modified: trx.fn.now() });
+  });
+}
+
+interface Row {
+  id: string;
+  number: number;
+  master_ticket_id: string | null;
+}
+
+/** Unknown ids (30, all named), then tickets that are merged elsewhere already (35). */
+function checkTickets(byId: Map<string, Row>, survivorId: string, mergedIds: string[]): void {
+  const missing: string[] = [];
+  if (!byId.has(bareGuid(survivorId))) missing.push(`TicketId: no ticket with Id ${survivorId}`);
+  mergedIds.forEach((id, i) => {
+    if (!byId.has(bareGuid(id))) missing.push(`${itemPath('TicketIds', i)}: no ticket with Id ${id}`);
+  });
+  if (missing.length) throw new NotFound(missing.join('; '));
+
+  const survivor = byId.get(bareGuid(survivorId))!;
+  const problems: string[] = [];
+  if (survivor.master_ticket_id) {
+    problems.push(
+      `TicketId: ticket ${survivor.number} is itself merged into the ticket with Id ${formatGuid(survivor.master_ticket_id)}; merge into that ticket instead`,
+    );
+  }
+  mergedIds.forEach((id, i) => {
+    const t = byId.get(bareGuid(id))!;
+    if (t.master_ticket_id && t.master_ticket_id !== survivor.id) {
+      problems.push(
+        `${itemPath('TicketIds', i)}: ticket ${t.number} is already merged into the ticket with Id ${formatGuid(t.master_ticket_id)}; ` +
+          'a ticket can be merged only once',
+      );
+    }
+  });
+  if (problems.length) throw new RuleViolation(problems.join('; '));
+}
+
+async function moveEntries(trx: Knex.Transaction, survivor: string, merged: string[]): Promise<void> {
+  for (const table of OWNED) await trx(table).whereIn('ticket_id', merged).update({ ticket_id: survivor });
+
+  // One reminder per ticket and user (migration 007): the survivor's own reminder wins; among
+  // the merged tickets' reminders for the same user the earliest is kept.
+  await trx.raw(
+    `delete from ticket_reminders r
+      where r.ticket_id = any(?::uuid[])
+        and (exists (select 1 from ticket_reminders s where s.ticket_id = ? and s.user_id = r.user_id)
+          or exists (select 1 from ticket_reminders o
+                      where o.ticket_id = any(?::uuid[]) and o.user_id = r.user_id
+                        and (o.reminder_date, o.ticket_id) < (r.reminder_date, r.ticket_id)))`,
+    [merged, survivor, merged],
+  );
+  await trx('ticket_reminders').whereIn('ticket_id', merged).update({ ticket_id: survivor });
+}
+
+/** Asset, client and ticket links move to the survivor; duplicates and self-links are dropped. */
+async function moveLinks(trx: Knex.Transaction, survivor: string, merged: string[]): Promise<void> {
+  for (const [table, column] of [['ticket_assets', 'asset_id'], ['ticket_clients', 'client_id']]) {
+    await trx.raw(
+      `insert into ${table} (ticket_id, ${column})
+       select distinct ?::uuid, ${column} from ${table} where ticket_id = any(?::uuid[])
+       on conflict do nothing`,
+      [survivor, merged],
+    );
+    await trx(table).whereIn('ticket_id', merged).del();
+  }
+
+  // The other end of each link of a merged ticket; ends inside the merge would become self-links.
+  await trx.raw(
+    `insert into ticket_links (ticket_a, ticket_b)
+     select distinct least(?::uuid, other), greatest(?::uuid, other)
+       from (select case when ticket_a = any(?::uuid[]) then ticket_b else ticket_a end as other
+               from ticket_links where ticket_a = any(?::uuid[]) or ticket_b = any(?::uuid[])) ends
+      where other <> ?::uuid and not other = any(?::uuid[])
+     on conflict do nothing`,
+    [survivor, survivor, merged, merged, merged, survivor, merged],
+  );
+  await trx('ticket_links').whereIn('ticket_a', merged).orWhereIn('ticket_b', merged).del();
+}

@@ -1,0 +1,42 @@
+// Ticket reminders, version-free (spec §7: SaveReminderOfTicket_V1, DeleteReminderOfTicket_V1).
+// One reminder per ticket and user (primary key of ticket_reminders, migration 007).
+import type { Knex } from 'knex';
+import { NotFound, RuleViolation } from '../protocol/errors';
+import { getCaller, requireAssignee, requireExists } from './references';
+
+export interface ReminderSave {
+  ticketId: string;
+  /** null or undefined: the calling user (spec §6, TTicketReminder_V1). */
+  userId?: string | null;
+  /** null when the client sent the zero date, which means "no date" (spec §2). */
+  reminderDate: Date | null;
+  text?: string;
+}
+
+/** Sets the reminder of a user on a ticket; saving again replaces it, text included. */
+export async function saveReminder(db: Knex, r: ReminderSave, field = 'Reminder'): Promise<void> {
+  if (!r.reminderDate) {
+    throw new RuleViolation(`${field}/ReminderDate: a reminder needs a real date (1899-12-30T00:00:00.000Z means no date); to remove a reminder use DeleteReminderOfTicket_V1`);
+  }
+  const userId = r.userId ?? (await getCaller(db)).id;
+  await requireExists(db, 'tickets', r.ticketId, `${field}/TicketId`);
+  await requireAssignee(db, userId, false, `${field}/UserId`);
+  // A single upsert: two concurrent saves for the same ticket and user leave one reminder.
+  await db('ticket_reminders')
+    .insert({ ticket_id: r.ticketId, user_id: userId, reminder_date: r.reminderDate, text: r.text ?? '' })
+    .onConflict(['ticket_id', 'user_id'])
+    .merge();
+}
+
+/** Deletes the reminder of a user (default: the caller) on a ticket; 30 when there is none. */
+export async function deleteReminder(db: Knex, ticketId: string, userId?: string | null): Promise<void> {
+  const caller = userId ? undefined : await getCaller(db);
+  const user = userId ?? caller!.id;
+  await requireExists(db, 'tickets', ticketId, 'TicketId');
+  await requireAssignee(db, user, false, 'UserId');
+  const deleted = await db('ticket_reminders').delete().where({ ticket_id: ticketId, user_id: user });
+  if (!deleted) {
+    const who = caller ? `the calling user (${caller.name})` : `user ${userId}`;
+    throw new NotFound(`TicketId: ticket ${ticketId} has no reminder of ${who}; nothing was deleted`);
+  }
+}

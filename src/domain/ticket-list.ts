@@ -1,0 +1,169 @@
+// Ticket lists, version-free (spec §7: GetTicketList_V1, GetTicketListByQuery_V1/_V2,
+// GetTicketListOfAsset_V1, GetLinkedTicketsOfTicket_V1). Every list is ordered with the unique
+// ticket number as the last key, so equal dates or priorities never make paging unstable, and
+// every ordering has a matching index (migration 009). Input text only ever travels as a
+// bound parameter.
+import type { Knex } from 'knex';
+import { RuleViolation } from '../protocol/errors';
+import { getCaller, requireAssignee, requireExists } from './references';
+import { findTicketQuery, TicketQueryContext } from './ticket-queries';
+import type { TicketState } from './tickets';
+
+/** A list answer holds at most this many tickets (ArrayOfTTicketListItem_V1 maxOccurs). */
+export const MAX_LIST_SIZE = 1000;
+
+export interface TicketListItem {
+  id: string;
+  number: number;
+  title: string;
+  state: TicketState;
+  priority: number;
+  categoryId: string | null;
+  assigneeId: string | null;
+  assigneeIsGroup: boolean;
+  creationDate: Date;
+  lastModified: Date;
+}
+
+export type TicketOrder = 'TicketNumber' | 'CreationDate' | 'LastModified' | 'Priority';
+
+/** Every filter is optional; the given ones are combined with AND. */
+export interface TicketFilter {
+  queryId?: string | null;
+  /** Case-insensitive substring of the title, the HTML description or a comment's text. */
+  searchText?: string;
+  states?: TicketState[];
+  categoryId?: string | null;
+  assigneeId?: string | null;
+  /** LastModified at or after this moment. */
+  modifiedSince?: Date | null;
+}
+
+export interface TicketPage {
+  offset: number;
+  limit: number;
+  orderBy: TicketOrder;
+  descending: boolean;
+}
+
+/** Newest first: the order of the lists that take no ordering. */
+export const NEWEST_FIRST: Omit<TicketPage, 'limit'> = { offset: 0, orderBy: 'CreationDate', descending: true };
+
+const ORDER_COLUMNS: Record<TicketOrder, string[]> = {
+  TicketNumber: ['t.number'],
+  CreationDate: ['t.creation_date', 't.number'],
+  LastModified: ['t.last_modified', 't.number'],
+  Priority: ['t.priority', 't.number'],
+};
+
+/** A requested list size outside 1..1000 is refused rather than silently cut (35). */
+export function requireListSize(size: number, field: string): void {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_LIST_SIZE) {
+    throw new RuleViolation(`${field}: must be from 1 to ${MAX_LIST_SIZE} (leave it out for ${MAX_LIST_SIZE}); got ${size}`);
+  }
+}
+
+/**
+ * One page of the tickets matching `filter`, and how many match in all. Referenced ids that do
+ * not exist give 30 (spec §7), also when they are only filters.
+ */
+export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPage): Promise<{ tickets: TicketListItem[]; totalCount: number }> {
+  const query = filter.queryId ? findTicketQuery(filter.queryId) : undefined;
+  await requireExists(db, 'categories', filter.categoryId, 'CategoryId');
+  await requireAssignee(db, filter.assigneeId, undefined, 'AssigneeId');
+  const ctx: TicketQueryContext = query?.needsCaller ? { callerId: (await getCaller(db)).id } : {};
+
+  // The count and the page come from one snapshot, so TotalCount matches the page.
+  return db.transaction(
+    async (trx) => {
+      const matching = () => {
+        const q = trx('tickets as t');
+        query?.where(q, ctx);
+        applyFilter(q, filter);
+        return q;
+      };
+      const count = async () => Number((await matching().count({ n: '*' }))[0].n);
+      const direction = page.descending ? 'desc' : 'asc';
+      const pageQuery = selectItems(trx, matching())
+        .orderBy(ORDER_COLUMNS[page.orderBy].map((column) => ({ column, order: direction })))
+        .offset(page.offset)
+        .limit(page.limit);
+      if (!filter.searchText) {
+        // Without a text search, a separate count is cheap and lets the page walk an index.
+        const totalCount = await count();
+        return { tickets: (await pageQuery).map(toItem), totalCount };
+      }
+      // A text search costs most in finding the matches: find them once, for page and count.
+      const rows = await pageQuery.select(trx.raw('count(*) over () as total_count'));
+      const totalCount = rows.length ? Number(rows[0].total_count) : page.offset > 0 ? await count() : 0;
+      return { tickets: rows.map(toItem), totalCount };
+    },
+    { isolationLevel: 'repeatable read', readOnly: true },
+  );
+}
+
+function applyFilter(q: Knex.QueryBuilder, f: TicketFilter): void {
+  if (f.states?.length) q.whereIn('t.state', f.states);
+  if (f.categoryId) q.where('t.category_id', f.categoryId);
+  if (f.assigneeId) q.where('t.assignee_id', f.assigneeId);
+  if (f.modifiedSince) q.where('t.last_modified', '>=', f.modifiedSince);
+  if (f.searchText) {
+    // One branch per trigram index (migration 009); a plain OR over the three would defeat them
+    // and scan every description.
+    const pattern = `%${escapeLike(f.searchText)}%`;
+    q.whereRaw(
+      `t.id in (select id from tickets where title ilike ? escape '\\'
+         union select id from tickets where html_description ilike ? escape '\\'
+         union select ticket_id from ticket_comments where text ilike ? escape '\\')`,
+      [pattern, pattern, pattern],
+    );
+  }
+}
+
+/** % _ and \ in the search text are literal characters, not LIKE wildcards. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Tickets linked to an asset, newest first (at most 1000). Unknown asset: 30. */
+export async function listTicketsOfAsset(db: Knex, assetId: string): Promise<TicketListItem[]> {
+  await requireExists(db, 'assets', assetId, 'AssetId');
+  const rows = await newestFirst(selectItems(db, db('tickets as t').whereIn('t.id', db('ticket_assets').select('ticket_id').where({ asset_id: assetId }))));
+  return rows.map(toItem);
+}
+
+/** Tickets linked to a ticket, newest first (at most 1000). Unknown ticket: 30. */
+export async function listLinkedTickets(db: Knex, ticketId: string): Promise<TicketListItem[]> {
+  await requireExists(db, 'tickets', ticketId, 'TicketId');
+  // A link is stored once, smaller id first (migration 008): the ticket may be on either side.
+  const linked = db('ticket_links').select('ticket_b').where({ ticket_a: ticketId })
+    .unionAll((u) => u.select('ticket_a').from('ticket_links').where({ ticket_b: ticketId }));
+  const rows = await newestFirst(selectItems(db, db('tickets as t').whereIn('t.id', linked)));
+  return rows.map(toItem);
+}
+
+function newestFirst(q: Knex.QueryBuilder): Knex.QueryBuilder {
+  return q.orderBy([{ column: 't.creation_date', order: 'desc' }, { column: 't.number', order: 'desc' }]).limit(MAX_LIST_SIZE);
+}
+
+function selectItems(db: Knex, q: Knex.QueryBuilder): Knex.QueryBuilder {
+  return q
+    .leftJoin('assignees as a', 'a.id', 't.assignee_id')
+    .select('t.id', 't.number', 't.title', 't.state', 't.priority', 't.category_id', 't.assignee_id', 't.creation_date', 't.last_modified')
+    .select(db.raw('coalesce(a.is_group, false) as assignee_is_group'));
+}
+
+function toItem(r: Record<string, any>): TicketListItem {
+  return {
+    id: r.id,
+    number: r.number,
+    title: r.title,
+    state: r.state,
+    priority: r.priority,
+    categoryId: r.category_id,
+    assigneeId: r.assignee_id,
+    assigneeIsGroup: r.assignee_is_group,
+    creationDate: r.creation_date,
+    lastModified: r.last_modified,
+  };
+}

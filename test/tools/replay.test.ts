@@ -1,0 +1,146 @@
+// `npm run replay` against a real gateway over HTTP: a temporary fixture folder with a passing
+// case, a failing one, a new one and one that needs a seed; then --record, and the CLI's exit codes.
+import { execFile } from 'child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import os from 'os';
+import path from 'path';
+import { PROJECT_ROOT } from '../../src/config';
+import { replay } from '../../src/tools/fixtures/replay-cases';
+import { request, startTestGateway, TestGateway } from '../support/gateway';
+
+const TICKET = '{6A1C2E30-8F1B-4D6E-9C3A-2B7D5E4F1A09}';
+
+const settingsResponse = (defaultPriority: number) => `<ICQL xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://acmp.com/GetHelpdeskSettingsResponse_V1">
+  <ACMP>
+    <GetHelpdeskSettings ActionType="Response" version="1">
+      <TGetHelpdeskSettingsResponse_V1 xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+        <Settings xsi:type="THelpdeskSettings_V1">
+          <ResolutionsEnabled>false</ResolutionsEnabled>
+          <CommentRequiredOnClose>false</CommentRequiredOnClose>
+          <WorkingTimesEnabled>true</WorkingTimesEnabled>
+          <WorkingTimeRequiredOnClose>false</WorkingTimeRequiredOnClose>
+          <MaxAttachmentSizeKb>3072</MaxAttachmentSizeKb>
+          <DefaultPriority>${defaultPriority}</DefaultPriority>
+        </Settings>
+        <ResultCode>0</ResultCode>
+        <ResultMessage>OK</ResultMessage>
+      </TGetHelpdeskSettingsResponse_V1>
+    </GetHelpdeskSettings>
+  </ACMP>
+</ICQL>
+`;
+
+let gw: TestGateway;
+let root: string;
+
+function writeCase(id: string, files: Record<string, string>): string {
+  const dir = path.join(root, id);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+  await gw.reset();
+  const saved = await gw.post(request('SaveTicket', 4, `        <Ticket xsi:type="TTicket_V4">\n          <Id>${TICKET}</Id>\n          <Title>Replay me</Title>\n        </Ticket>`));
+  expect(saved.resultCode).toBe(0);
+
+  root = mkdtempSync(path.join(os.tmpdir(), 'acmp-replay-test-'));
+  const settings = request('GetHelpdeskSettings', 1, '');
+  writeCase('GetHelpdeskSettings_V1/demo-settings', { 'request.xml': settings, 'response.xml': settingsResponse(3) });
+  writeCase('GetHelpdeskSettings_V1/wrong-default-priority', { 'request.xml': settings, 'response.xml': settingsResponse(4) });
+  writeCase('GetTicket_V5/existing-ticket', { 'request.xml': request('GetTicket', 5, `        <TicketId>${TICKET}</TicketId>`) });
+  writeCase('GetTicket_V5/ticket-from-seed', {
+    'request.xml': request('GetTicket', 5, '        <TicketId>{00000000-0000-4000-8000-0000000000AA}</TicketId>'),
+    'seed.json': JSON.stringify({ Tickets: [{ Id: '{00000000-0000-4000-8000-0000000000AA}', Title: 'Only in the seed' }] }),
+  });
+});
+
+afterAll(async () => {
+  await gw?.stop();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+async function run(options: Partial<Parameters<typeof replay>[0]> = {}) {
+  const lines: string[] = [];
+  const summary = await replay({ url: `${gw.url}/acmp`, paths: [root], out: (t) => lines.push(t), ...options });
+  const outcomes = Object.fromEntries(summary.results.map((r) => [r.id, r.outcome]));
+  return { summary, outcomes, text: lines.join('\n') };
+}
+
+test('reports PASS, FAIL with a readable diff, NEW and NEEDS SEED without writing anything', async () => {
+  const { summary, outcomes, text } = await run();
+  expect(outcomes).toEqual({
+    'GetHelpdeskSettings_V1/demo-settings': 'PASS',
+    'GetHelpdeskSettings_V1/wrong-default-priority': 'FAIL',
+    'GetTicket_V5/existing-ticket': 'NEW',
+    'GetTicket_V5/ticket-from-seed': 'NEEDS SEED',
+  });
+  expect(summary).toMatchObject({ passed: 1, failed: 1, new: 1, needsSeed: 1 });
+  // The diff names the changed line only, expected (-) then actual (+), with context around it.
+  expect(text).toMatch(/^ {4}- {10}<DefaultPriority>4<\/DefaultPriority>\n {4}\+ {10}<DefaultPriority>3<\/DefaultPriority>$/m);
+  expect(text).toMatch(/^ {4} {11}<MaxAttachmentSizeKb>3072<\/MaxAttachmentSizeKb>$/m);
+  expect(text).not.toMatch(/^ {4}[-+] .*<ResultCode>/m);
+  expect(text).toContain('HTTP 200, X-ACMP-Result-Code 0');
+  expect(text.split('\n').pop()).toBe('1 passed, 1 failed, 1 new, 1 skipped (needs seed)');
+  expect(existsSync(path.join(root, 'GetTicket_V5/existing-ticket/response.xml'))).toBe(false);
+});
+
+test('--ignore-seed replays a seeded case anyway (here without its data: ResultCode 30)', async () => {
+  const { summary, outcomes } = await run({ ignoreSeed: true, filter: 'ticket-from-seed' });
+  expect(outcomes).toEqual({ 'GetTicket_V5/ticket-from-seed': 'NEW' });
+  expect(summary.results[0].resultCode).toBe('30');
+});
+
+test('--record writes response.xml with placeholders, and the next replay passes', async () => {
+  const file = path.join(root, 'GetTicket_V5/existing-ticket/response.xml');
+  const recorded = await run({ record: 'missing', filter: 'GetTicket_V5/existing' });
+  expect(recorded.outcomes).toEqual({ 'GetTicket_V5/existing-ticket': 'NEW' });
+  expect(recorded.text).toContain(`recorded ${file}`);
+  const xml = readFileSync(file, 'utf8');
+  expect(xml).toContain(`<Id>${TICKET}</Id>`);
+  expect(xml).toContain('<CreationDate>{{datetime}}</CreationDate>');
+  expect(xml).toContain('<ClosedDate>1899-12-30T00:00:00.000Z</ClosedDate>');
+  expect(xml).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z<\/(CreationDate|LastModified)>/);
+
+  const again = await run({ filter: 'GetTicket_V5/existing' });
+  expect(again.outcomes).toEqual({ 'GetTicket_V5/existing-ticket': 'PASS' });
+  // The failing case is left alone by --record (only --record=all rewrites it).
+  expect(readFileSync(path.join(root, 'GetHelpdeskSettings_V1/wrong-default-priority/response.xml'), 'utf8')).toBe(settingsResponse(4));
+});
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('npx', ['ts-node', '--transpile-only', 'src/tools/replay.ts', ...args], { cwd: PROJECT_ROOT, timeout: 60000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test('the CLI exits 1 when a case fails and 0 when every case passes', async () => {
+  const failing = await cli(['--url', `${gw.url}/acmp`, root]);
+  expect(failing.code).toBe(1);
+  expect(failing.stdout).toMatch(/^FAIL +GetHelpdeskSettings_V1\/wrong-default-priority: the answer differs from response.xml$/m);
+  expect(failing.stdout).toMatch(/^ {4}\+ {10}<DefaultPriority>3<\/DefaultPriority>$/m);
+  expect(failing.stdout).toMatch(/^\d passed, 1 failed, \d new, 1 skipped \(needs seed\)$/m);
+
+  const passing = await cli(['--url', `${gw.url}/acmp`, '--filter', 'demo-settings', '--header', 'X-Trace: replay-test', path.join(root, 'GetHelpdeskSettings_V1')]);
+  expect(passing.code).toBe(0);
+  expect(passing.stdout).toMatch(/^PASS +GetHelpdeskSettings_V1\/demo-settings$/m);
+  expect(passing.stdout).toMatch(/^1 passed, 0 failed, 0 new$/m);
+});
+
+test('the CLI refuses an unknown option with exit code 2', async () => {
+  const res = await cli(['--recrod']);
+  expect(res.code).toBe(2);
+  expect(res.stderr).toContain('unknown option --recrod');
+});
+
+test('--record=all rewrites a response that changed and reports it as UPDATED with the diff', async () => {
+  const { summary, outcomes, text } = await run({ record: 'all', filter: 'GetHelpdeskSettings_V1' });
+  expect(outcomes).toEqual({ 'GetHelpdeskSettings_V1/demo-settings': 'PASS', 'GetHelpdeskSettings_V1/wrong-default-priority': 'UPDATED' });
+  expect(summary.failed).toBe(0);
+  expect(text).toMatch(/^ {4}\+ {10}<DefaultPriority>3<\/DefaultPriority>$/m);
+  expect(readFileSync(path.join(root, 'GetHelpdeskSettings_V1/wrong-default-priority/response.xml'), 'utf8')).toContain('<DefaultPriority>3</DefaultPriority>');
+});
