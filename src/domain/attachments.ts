@@ -35,13 +35,11 @@ export interface Attachment {
   content?: Buffer;
 }
 
-/** Why the list was refused, with FirstErrorMsg naming the first failing item (process-command renders it). */
+/** Why the list was refused; ValidationFailed gives FirstErrorMsg, the first failing item. */
 export class AttachmentsRefused extends ValidationFailed {
-  readonly firstErrorMsg: string;
   constructor(errors: FieldError[]) {
     super(errors);
     this.message += '. Nothing was saved';
-    this.firstErrorMsg = `${errors[0].path}: ${errors[0].message}`;
   }
 }
 

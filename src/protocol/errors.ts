@@ -35,9 +35,18 @@ export class ValidationFailed extends InvalidRequest {
   constructor(readonly errors: FieldError[]) {
     super(
       (errors.length === 1 ? '1 error: ' : `${errors.length} errors: `) +
-        errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; '),
+        errors.map(describe).join('; '),
     );
   }
+
+  /** For list-saving commands: the first problem, in the same words (spec §1, FirstErrorMsg). */
+  get firstErrorMsg(): string {
+    return describe(this.errors[0]);
+  }
+}
+
+function describe(e: FieldError): string {
+  return e.path ? `${e.path}: ${e.message}` : e.message;
 }
 
 /** 35: a business rule of spec §7 is broken. */
