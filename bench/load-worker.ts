@@ -51,7 +51,6 @@ async function run(job: LoadJob): Promise<LoadReport> {
     resultCodes,
     createdIds,
     unansweredIds: [...pending],
-    inFlight: result.requests.sent - result.requests.total,
   };
 }
 

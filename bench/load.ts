@@ -27,8 +27,6 @@ export interface LoadReport {
   createdIds: string[];
   /** TicketIds of creates sent but not answered when the run stopped (new-ticket runs only). */
   unansweredIds: string[];
-  /** Requests sent but not answered when the run stopped (the server may still complete them). */
-  inFlight: number;
 }
 
 // Workers run compiled JavaScript: `npm run bench` builds dist/ first.

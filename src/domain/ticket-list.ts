@@ -109,20 +109,28 @@ function applyFilter(q: Knex.QueryBuilder, f: TicketFilter): void {
   if (f.modifiedSince) q.where('t.last_modified', '>=', f.modifiedSince);
   if (f.searchText) {
     // One branch per trigram index (migration 009); a plain OR over the three would defeat them
-    // and scan every description.
-    const pattern = `%${escapeLike(f.searchText)}%`;
+    // and scan every description. The operator is ~* (case-insensitive regular expression) over
+    // a fully escaped, hence literal, pattern rather than ILIKE: both are served by the trigram
+    // indexes, but ILIKE lowercases every candidate text first, which in a UTF-8 database made a
+    // common word over 100,000 tickets take 0.8 s instead of 0.5 s (rechecking the matches
+    // dominates).
+    const pattern = literalPattern(f.searchText);
     q.whereRaw(
-      `t.id in (select id from tickets where title ilike ? escape '\\'
-         union select id from tickets where html_description ilike ? escape '\\'
-         union select ticket_id from ticket_comments where text ilike ? escape '\\')`,
+      `t.id in (select id from tickets where title ~* ?
+         union select id from tickets where html_description ~* ?
+         union select ticket_id from ticket_comments where text ~* ?)`,
       [pattern, pattern, pattern],
     );
   }
 }
 
-/** % _ and \ in the search text are literal characters, not LIKE wildcards. */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+/**
+ * A regular expression matching `text` literally: every ASCII punctuation character (which
+ * covers every metacharacter, and the LIKE wildcards % _ \ too) is escaped with a backslash,
+ * which in PostgreSQL's regular expressions always means "this character itself".
+ */
+export function literalPattern(text: string): string {
+  return text.replace(/[!-\/:-@[-`{-~]/g, (c) => `\\${c}`);
 }
 
 /** Tickets linked to an asset, newest first (at most 1000). Unknown asset: 30. */

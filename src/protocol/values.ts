@@ -20,32 +20,42 @@ export function formatDate(d: Date | string | null | undefined): string {
   return date.toISOString();
 }
 
-/** Parses the lexical xs:dateTime forms the schema accepted; no zone means UTC. Null for the zero date, undefined if not a real date. */
-export function parseDate(text: string): Date | null | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/.exec(text);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const ms = frac ? Math.floor(Number(frac) * 1000) : 0;
-  let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  const check = new Date(t);
-  // Date.UTC rolls 2025-02-30 over to March; a real date survives the round trip.
-  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) return undefined;
-  if (zone && zone !== 'Z') {
-    const sign = zone[0] === '-' ? -1 : 1;
-    t -= sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60000;
-  }
-  if (t === Date.UTC(1899, 11, 30)) return null;
-  return new Date(t);
+const DATE_TIME = /^(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
+
+/** Days in a month of the proleptic Gregorian calendar, which xs:dateTime and PostgreSQL use. */
+function daysIn(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
 }
 
-/** False only for text in the dateTime form whose date does not exist (2025-02-30); the schema pattern judges everything else. */
+/** False only for text in the dateTime form whose day does not exist (2025-02-30); the schema pattern judges the rest. */
 export function isCalendarDate(text: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T/.exec(text);
+  const m = DATE_TIME.exec(text);
   if (!m) return true;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return true;
-  return new Date(Date.UTC(y, mo - 1, d)).getUTCDate() === d;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return month < 1 || month > 12 || day <= daysIn(year, month);
 }
+
+/**
+ * Parses any xs:dateTime the schema accepted; no zone means UTC. Null for the Delphi zero date,
+ * undefined if the day does not exist.
+ */
+export function parseDate(text: string): Date | null | undefined {
+  const m = DATE_TIME.exec(text);
+  if (!m || !isCalendarDate(text)) return undefined;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0..99 as 1900..1999.
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  date.setUTCHours(Number(h), Number(mi), Number(s), frac ? Math.floor(Number(frac) * 1000) : 0); // 24:00:00 rolls to the next day
+  if (zone && zone !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    date.setTime(date.getTime() - sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60000);
+  }
+  return date.getTime() === ZERO_DATE ? null : date;
+}
+
+const ZERO_DATE = Date.UTC(1899, 11, 30);
 
 /**
  * Formats an exact decimal (a string from PostgreSQL numeric, or an integer number of cents

@@ -20,10 +20,16 @@ export interface DerivedSchema {
 type XNode = { tag: string; attrs: Record<string, string>; children: XNode[]; text: string };
 
 const XS_INT = { type: 'integer', minimum: -2147483648, maximum: 2147483647 };
+// The lexical space of xs:dateTime (XML Schema 1.1, part 2, 3.3.7). The calendar check (no
+// February 30) is made by the XML reader, as libxml2 makes it.
+const XS_DATETIME_PATTERN =
+  '^-?([1-9][0-9]{3,}|0[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?|(24:00:00(\\.0+)?))(Z|(\\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?$';
+// xsdType records the built-in type so that the reader knows which values to convert.
 const BUILT_IN: Record<string, JsonSchema> = {
   'xs:string': { type: 'string' },
   'xs:int': XS_INT,
   'xs:boolean': { type: 'boolean' },
+  'xs:dateTime': { type: 'string', xsdType: 'xs:dateTime', pattern: XS_DATETIME_PATTERN },
 };
 
 const parser = new XMLParser({
@@ -124,11 +130,12 @@ function typeOf(n: XNode, ctx: Ctx): JsonSchema {
 
 function simpleType(n: XNode, ctx: Ctx): JsonSchema {
   const [restriction, ...rest] = significant(n);
+  if (restriction?.tag === 'xs:union' && !rest.length) return union(restriction, ctx);
   if (!restriction || restriction.tag !== 'xs:restriction' || rest.length) {
-    throw new Error(`${ctx.file}: simple type ${n.attrs.name ?? '(anonymous)'} must be one xs:restriction`);
+    throw new Error(`${ctx.file}: simple type ${n.attrs.name ?? '(anonymous)'} must be one xs:restriction or xs:union`);
   }
   const base = BUILT_IN[restriction.attrs.base];
-  if (!base) throw new Error(`${ctx.file}: restriction base must be xs:string, xs:int or xs:boolean, not ${restriction.attrs.base}`);
+  if (!base) throw new Error(`${ctx.file}: restriction base must be one of ${Object.keys(BUILT_IN).join(', ')}, not ${restriction.attrs.base}`);
   const out: JsonSchema = { ...base };
   const enums: string[] = [];
   for (const f of significant(restriction)) {
@@ -138,6 +145,7 @@ function simpleType(n: XNode, ctx: Ctx): JsonSchema {
       // XSD patterns are anchored implicitly; JSON Schema patterns are not.
       case 'xs:pattern': out.pattern = `^(?:${v})$`; break;
       case 'xs:maxLength': out.maxLength = Number(v); break;
+      case 'xs:length': out.minLength = out.maxLength = Number(v); break;
       case 'xs:minLength': out.minLength = Number(v); break;
       case 'xs:minInclusive': out.minimum = Number(v); break;
       case 'xs:maxInclusive': out.maximum = Number(v); break;
@@ -146,6 +154,14 @@ function simpleType(n: XNode, ctx: Ctx): JsonSchema {
   }
   if (enums.length) out.enum = enums;
   return out;
+}
+
+/** xs:union of named member types and inline simple types: any one of them. */
+function union(n: XNode, ctx: Ctx): JsonSchema {
+  const members = (n.attrs.memberTypes ?? '').split(/\s+/).filter(Boolean).map((t) => ref(t, ctx));
+  for (const inline of significant(n)) members.push(simpleType(inline, ctx));
+  if (members.length < 2) throw new Error(`${ctx.file}: xs:union needs at least two member types`);
+  return { anyOf: members };
 }
 
 function complexType(n: XNode, ctx: Ctx): JsonSchema {

@@ -50,6 +50,13 @@ export class ShapeBuilder {
       this.cache.set(ref, shape);
       return shape;
     }
+    if (schema.anyOf) {
+      // A union of scalars (OptionalDateTime = DateTime | Empty) reads as its most specific member.
+      const kinds = (schema.anyOf as JsonSchema[]).map((m) => this.resolve(m)).map((m) => (m.kind === 'scalar' ? m.scalar : 'string'));
+      const scalar = (typeName && NAMED_SCALARS[typeName]) || kinds.find((k) => k !== 'string') || 'string';
+      return { kind: 'scalar', typeName, scalar };
+    }
+    if (schema.xsdType === 'xs:dateTime') return { kind: 'scalar', typeName, scalar: 'datetime' };
     switch (schema.type) {
       case 'object': {
         const fields = new Map<string, Shape>();

@@ -27,6 +27,7 @@ export function loadJsonSchemas(dir: string): Map<string, JsonSchema> {
 export function createAjv(files: Map<string, JsonSchema>): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
   ajv.addKeyword({ keyword: 'xmlItem', schemaType: 'string' }); // annotation: the XML item element of a list
+  ajv.addKeyword({ keyword: 'xsdType', schemaType: 'string' }); // annotation: the XSD built-in type (xs:dateTime)
   for (const schema of files.values()) ajv.addSchema(schema);
   return ajv;
 }
@@ -39,7 +40,7 @@ export function compileDefinition(ajv: Ajv, fileId: string, defName: string): Va
 
 const SCALAR_PATTERN_MESSAGES: Record<string, string> = {
   guid: 'not a GUID',
-  datetime: 'not a dateTime (e.g. 2025-06-27T11:16:00.000Z)',
+  datetime: 'not a dateTime (e.g. 2025-06-27T11:16:00Z; empty only where a date may be absent)',
   decimal: 'not a decimal number with at most two decimals (e.g. 12.50)',
 };
 
@@ -47,7 +48,10 @@ const SCALAR_PATTERN_MESSAGES: Record<string, string> = {
 export function describeErrors(root: Shape, errors: ErrorObject[]): FieldError[] {
   const out: FieldError[] = [];
   const seen = new Set<string>();
+  // A union (anyOf) fails as a whole: its members' own errors at the same place would only confuse.
+  const unions = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   for (const e of errors) {
+    if (unions.has(e.instancePath) && e.keyword !== 'anyOf') continue;
     const { shape, path } = describePath(root, e.instancePath);
     const p = e.params as Record<string, any>;
     const parent = e.parentSchema as JsonSchema | undefined;
@@ -65,6 +69,7 @@ export function describeErrors(root: Shape, errors: ErrorObject[]): FieldError[]
       case 'type':
         message = Array.isArray(e.data) ? 'appears more than once' : typeMessage(p.type);
         break;
+      case 'anyOf':
       case 'pattern':
         message = (shape?.kind === 'scalar' && SCALAR_PATTERN_MESSAGES[shape.scalar]) || `does not match ${String(parent?.pattern)}`;
         break;

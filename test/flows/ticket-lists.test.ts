@@ -1,9 +1,11 @@
 // Ticket lists (spec §7: GetTicketList_V1, GetTicketListByQuery_V1/_V2): filters against a model
-// computed here, stable paging over ties, text search in comments with LIKE wildcards taken
-// literally, and the bulk generator's data listed with the right counts.
+// computed here, stable paging over ties, text search in comments with LIKE wildcards and
+// regular-expression characters taken literally, and the bulk generator's data listed with the
+// right counts. No timing assertions: speed is checked with EXPLAIN and the benchmark.
 import { TICKET_QUERIES } from '../../src/domain/ticket-queries';
 import { generateTickets } from '../../src/tools/generate-tickets';
 import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { listV2Request, Order, parseList, State, V2 } from '../support/ticket-lists';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -19,64 +21,8 @@ const PRINTER = '{30000000-0000-4000-8000-000000000002}';
 const SOFTWARE = '{30000000-0000-4000-8000-000000000003}';
 const query = (name: string) => TICKET_QUERIES.find((q) => q.name === name)!.id;
 
-type State = 'New' | 'Open' | 'InProgress' | 'Waiting' | 'Closed';
-type Order = 'TicketNumber' | 'CreationDate' | 'LastModified' | 'Priority';
-interface Item {
-  id: string;
-  number: number;
-  state: State;
-  priority: number;
-  categoryId: string;
-  assigneeId: string;
-  creationDate: string;
-  lastModified: string;
-}
-
-function parseList(body: string): { items: Item[]; totalCount: number | undefined; resultCode: number; message: string } {
-  const field = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>|<${name}/>`).exec(xml)?.[1] ?? '';
-  const items = [...body.matchAll(/<TTicketListItem_V1[^>]*>([\s\S]*?)<\/TTicketListItem_V1>/g)].map(([, x]) => ({
-    id: field(x, 'Id'),
-    number: Number(field(x, 'TicketNumber')),
-    state: field(x, 'State') as State,
-    priority: Number(field(x, 'Priority')),
-    categoryId: field(x, 'CategoryId'),
-    assigneeId: field(x, 'AssigneeId'),
-    creationDate: field(x, 'CreationDate'),
-    lastModified: field(x, 'LastModified'),
-  }));
-  const total = /<TotalCount>(\d+)<\/TotalCount>/.exec(body)?.[1];
-  return { items, totalCount: total === undefined ? undefined : Number(total), resultCode: Number(field(body, 'ResultCode')), message: field(body, 'ResultMessage') };
-}
-
-interface V2 {
-  queryId?: string;
-  searchText?: string;
-  states?: State[];
-  categoryId?: string;
-  assigneeId?: string;
-  modifiedSince?: string;
-  offset?: number;
-  limit?: number;
-  orderBy?: Order;
-  descending?: boolean;
-}
-
-const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-
 async function listV2(f: V2) {
-  const parts = [
-    f.queryId && `<QueryId>${f.queryId}</QueryId>`,
-    f.searchText !== undefined && `<SearchText>${escapeXml(f.searchText)}</SearchText>`,
-    f.states && `<States>${f.states.map((s) => `<string>${s}</string>`).join('')}</States>`,
-    f.categoryId && `<CategoryId>${f.categoryId}</CategoryId>`,
-    f.assigneeId && `<AssigneeId>${f.assigneeId}</AssigneeId>`,
-    f.modifiedSince && `<ModifiedSince>${f.modifiedSince}</ModifiedSince>`,
-    f.offset !== undefined && `<Offset>${f.offset}</Offset>`,
-    f.limit !== undefined && `<Limit>${f.limit}</Limit>`,
-    f.orderBy && `<OrderBy>${f.orderBy}</OrderBy>`,
-    f.descending !== undefined && `<Descending>${f.descending}</Descending>`,
-  ];
-  const res = parseList((await gw.post(request('GetTicketListByQuery', 2, parts.filter(Boolean).join('\n')))).body);
+  const res = parseList((await gw.post(listV2Request(f))).body);
   expect(res.message).toBe('OK');
   return res;
 }
@@ -203,6 +149,9 @@ describe('SearchText', () => {
         t(7, 'Keyboard', '<p>Keys stick</p>', ['Nothing found yet', 'The SPACEBAR was full of crumbs']),
         t(8, 'Mouse', '', ['spacebar? no, this is a mouse']),
         t(9, 'Monitor flickers'),
+        t(10, 'Open file.txt'),
+        t(11, 'Open filextxt'),
+        t(12, 'Fix (urgent) [x] a+b ^$ *|?{}'),
       ],
     }),
   );
@@ -216,13 +165,18 @@ describe('SearchText', () => {
     expect(await numbersFor('no such words')).toEqual([]);
   });
 
-  test('LIKE wildcards are taken literally', async () => {
+  test('LIKE wildcards and regular-expression characters are taken literally', async () => {
     expect(await numbersFor('50%')).toEqual([1]);
     expect(await numbersFor('%')).toEqual([1]);
     expect(await numbersFor('a_b')).toEqual([3]);
     expect(await numbersFor('_')).toEqual([3]);
     expect(await numbersFor('D:\\Data')).toEqual([5]);
     expect(await numbersFor('\\')).toEqual([5]);
+    expect(await numbersFor('file.txt')).toEqual([10]);
+    expect(await numbersFor('.')).toEqual([3, 4, 10]);
+    expect(await numbersFor('.*')).toEqual([]);
+    expect(await numbersFor('(urgent) [x] a+b')).toEqual([12]);
+    expect(await numbersFor('^$ *|?{}')).toEqual([12]);
     expect(await numbersFor("'; drop table tickets; --")).toEqual([]);
   });
 
@@ -272,7 +226,7 @@ describe('generated tickets', () => {
   test('V2 filters and text search count what the database holds; two pages of 1000 hold every ticket once', async () => {
     const open = await listV2({ states: ['Open', 'Waiting'], categoryId: PRINTER });
     expect(open.totalCount).toBe(await sqlCount(`t.state in ('Open', 'Waiting') and t.category_id = ?`, [PRINTER.slice(1, -1)]));
-    // strpos is an independent way to find the same matches as the gateway's ILIKE.
+    // strpos is an independent way to find the same matches as the gateway's search.
     const word = 'WARRANTY';
     const search = await listV2({ searchText: word });
     expect(search.totalCount).toBe(

@@ -65,3 +65,26 @@ describe('values', () => {
     expect('ContactId' in value.Ticket).toBe(false);
   });
 });
+
+describe('any xs:dateTime', () => {
+  const due = (text: string) => read('SaveTicket_V2', `<TSaveTicketRequest_V2><Ticket><Id>59387ffd-b171-47c5-b735-041fa132ca39</Id><DueDate>${text}</DueDate></Ticket></TSaveTicketRequest_V2>`);
+
+  test.each([
+    ['2024-02-29T12:00:00Z', '2024-02-29T12:00:00.000Z'],
+    ['2025-06-27T24:00:00', '2025-06-28T00:00:00.000Z'],
+    ['0099-01-01T00:00:00Z', '0099-01-01T00:00:00.000Z'],
+    ['2025-06-27T11:16:00.123456789-14:00', '2025-06-28T01:16:00.123Z'],
+  ])('%s is %s', (text, iso) => {
+    const { value, valid, errors } = due(text);
+    expect({ valid, errors }).toEqual({ valid: true, errors: [] });
+    expect((value.Ticket.DueDate as Date).toISOString()).toBe(iso);
+  });
+
+  test.each(['2025-02-29T00:00:00Z', '1900-02-29T00:00:00Z', '2025-04-31T00:00:00Z'])('%s does not exist', (text) => {
+    expect(due(text).errors[0]).toEqual({ path: 'Ticket/DueDate', message: 'not a valid date' });
+  });
+
+  test.each(['2025-06-27', '2025-06-27T25:00:00Z', '27.06.2025 11:16', '2025-06-27T11:16:00+15:00'])('%s is not a dateTime', (text) => {
+    expect(due(text).valid).toBe(false);
+  });
+});

@@ -3,8 +3,8 @@
 // - btree (column, number): every list orders by one column with `number` as the unique
 //   tie-break, so an index scan (backwards for "descending") feeds LIMIT without a sort;
 // - btree on the filter columns (state, assignee, category, open due dates);
-// - pg_trgm GIN indexes: SearchText is a case-insensitive substring match (ILIKE '%…%'), which
-//   a trigram index answers and a btree cannot.
+// - pg_trgm GIN indexes: SearchText is a case-insensitive substring match (a literal pattern
+//   with ~*, see src/domain/ticket-list.ts), which a trigram index answers and a btree cannot.
 import type { Knex } from 'knex';
 
 const BTREE = [
