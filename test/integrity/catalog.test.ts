@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'fs';
 import path from 'path';
 import { PROJECT_ROOT } from '../../src/config';
+import { TICKET_QUERIES } from '../../src/domain/ticket-queries';
 import { JSON_DIR, XSD_DIR } from '../../src/tools/build-schemas';
 import { listFixtureCases } from '../support/fixtures';
 import { testRegistry } from '../support/gateway';
@@ -35,6 +36,11 @@ test('the README command table lists exactly the registry', () => {
   const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
   const rows = [...readme.matchAll(/^\| `(\w+_V\d+)` \|/gm)].map((m) => m[1]).sort();
   expect(rows).toEqual(keys);
+});
+
+test('the README lists every built-in query with its fixed GUID', () => {
+  const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  for (const q of TICKET_QUERIES) expect(readme).toContain(`| \`${q.id}\` | ${q.name} |`);
 });
 
 test('GetCommandVersions answers from the registry: every version of every command', () => {
