@@ -1,24 +1,12 @@
 // The ICQL documents the benchmark sends, written the way legacy clients send them.
 import { randomUUID } from 'crypto';
+import { requestEnvelope as envelope } from '../src/tools/request-envelope';
 
 // Demo seed ids (fixtures/seed/demo.json): the ticket refers to real reference data.
 const CATEGORY_PRINTER = '{30000000-0000-4000-8000-000000000002}';
 const CONTACT = '{60000000-0000-4000-8000-000000000001}';
 const GROUP_FIRST_LEVEL = '{20000000-0000-4000-8000-000000000001}';
 const IMPACT_MEDIUM = '{50000000-0000-4000-8000-000000000002}';
-
-export function envelope(command: string, version: number, payload: string): string {
-  return `<?xml version="1.0" encoding="utf-8"?>
-<ICQL xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://acmp.com/${command}Request_V${version}">
-  <ACMP>
-    <${command} ActionType="Request" version="${version}">
-      <T${command}Request_V${version} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-${payload}
-      </T${command}Request_V${version}>
-    </${command}>
-  </ACMP>
-</ICQL>`;
-}
 
 export function newGuid(): string {
   return `{${randomUUID().toUpperCase()}}`;

@@ -5,6 +5,7 @@ import { readdirSync } from 'fs';
 import path from 'path';
 import { compileDefinition, createAjv, loadJsonSchemas } from '../validation/validator';
 import { Shape, ShapeBuilder } from '../validation/shapes';
+import { NotFound } from '../protocol/errors';
 import type { CommandDefinition } from './types';
 
 export interface RegisteredCommand {
@@ -20,6 +21,15 @@ export class Registry {
 
   get(command: string, version: number): RegisteredCommand | undefined {
     return this.commands.get(`${command}_V${version}`);
+  }
+
+  /** The named commands (all when none are named); NotFound (30) names any this gateway does not serve. */
+  commandNames(names: string[] | undefined): string[] {
+    const all = this.versions();
+    const wanted = names?.length ? names : [...all.keys()];
+    const unknown = wanted.filter((c) => !all.has(c));
+    if (unknown.length) throw new NotFound(`Commands: this gateway does not serve ${unknown.join(', ')}`);
+    return wanted;
   }
 
   /** Command name → its versions, ascending. */
