@@ -36,7 +36,7 @@ export async function getCaller(db: Knex): Promise<Caller> {
   return row;
 }
 
-const LABELS: Record<string, string> = {
+const LABELS = {
   tickets: 'ticket',
   categories: 'category',
   contacts: 'contact',
@@ -50,20 +50,44 @@ const LABELS: Record<string, string> = {
   ticket_working_times: 'working time',
   ticket_attachments: 'attachment',
   email_monitors: 'email monitor',
-};
+  clients: 'client',
+} as const;
+
+export interface Reference {
+  table: keyof typeof LABELS;
+  id: string | null | undefined;
+  /** The field path named in the error, e.g. Ticket/CategoryId. */
+  field: string;
+  /** assignees only: a user (false), a group (true) or either (undefined). */
+  isGroup?: boolean;
+}
+
+/**
+ * Checks several referenced ids in one round trip; throws NotFound (30) for the first one that
+ * does not exist, in the order given. Null/undefined ids pass.
+ */
+export async function requireReferences(db: Knex, refs: Reference[]): Promise<void> {
+  const present = refs.filter((r) => r.id);
+  if (!present.length) return;
+  const columns = present.map((r, i) => (r.table === 'assignees' ? `(select is_group from assignees where id = ?) as r${i}` : `exists(select 1 from ?? where id = ?) as r${i}`));
+  const bindings = present.flatMap((r) => (r.table === 'assignees' ? [r.id] : [r.table, r.id]));
+  const [row] = (await db.raw(`select ${columns.join(', ')}`, bindings as string[])).rows;
+  present.forEach((r, i) => {
+    const found = row[`r${i}`];
+    if (r.table !== 'assignees') {
+      if (!found) throw new NotFound(`${r.field}: no ${LABELS[r.table]} with Id ${r.id}`);
+    } else if (found === null || (r.isGroup !== undefined && found !== r.isGroup)) {
+      throw new NotFound(`${r.field}: no ${r.isGroup === undefined ? 'user or group' : r.isGroup ? 'group' : 'user'} with Id ${r.id}`);
+    }
+  });
+}
 
 /** Throws NotFound (30) naming the field when `id` is not in `table`. Null/undefined pass. */
-export async function requireExists(db: Knex, table: string, id: string | null | undefined, field: string): Promise<void> {
-  if (!id) return;
-  const row = await db(table).first(db.raw('1 as found')).where({ id });
-  if (!row) throw new NotFound(`${field}: no ${LABELS[table] ?? table} with Id ${id}`);
+export async function requireExists(db: Knex, table: Reference['table'], id: string | null | undefined, field: string): Promise<void> {
+  await requireReferences(db, [{ table, id, field }]);
 }
 
 /** A user (isGroup false), a group (true) or either (undefined) must exist with this Id. */
 export async function requireAssignee(db: Knex, id: string | null | undefined, isGroup: boolean | undefined, field: string): Promise<void> {
-  if (!id) return;
-  const row = await db('assignees').first('is_group').where({ id });
-  if (!row || (isGroup !== undefined && row.is_group !== isGroup)) {
-    throw new NotFound(`${field}: no ${isGroup === undefined ? 'user or group' : isGroup ? 'group' : 'user'} with Id ${id}`);
-  }
+  await requireReferences(db, [{ table: 'assignees', id, field, isGroup }]);
 }

@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import { randomUUID } from 'crypto';
 import { NotFound, RuleViolation } from '../protocol/errors';
-import { getCaller, getSettings, requireAssignee, requireExists } from './references';
+import { getCaller, requireReferences } from './references';
 
 export type TicketState = 'New' | 'Open' | 'InProgress' | 'Waiting' | 'Closed';
 
@@ -79,14 +79,13 @@ const COLUMNS = {
 
 export async function saveTicket(db: Knex, input: TicketInput): Promise<{ id: string; number: number }> {
   if (input.state === 'Closed') throw new RuleViolation('Ticket/State: a ticket is closed with CloseTicket_V1, not saved as Closed');
-  await requireExists(db, 'categories', input.categoryId, 'Ticket/CategoryId');
-  await requireExists(db, 'contacts', input.contactId, 'Ticket/ContactId');
-  await requireExists(db, 'impacts', input.impactId, 'Ticket/ImpactId');
-  if (input.assignee) {
-    // TTicket_V1/V2 name the assignee by AssigneeId alone (isGroup undefined); V3+ by Assignee.
-    const field = input.assignee.isGroup === undefined ? 'Ticket/AssigneeId' : 'Ticket/Assignee';
-    await requireAssignee(db, input.assignee.id, input.assignee.isGroup, field);
-  }
+  await requireReferences(db, [
+    { table: 'categories', id: input.categoryId, field: 'Ticket/CategoryId' },
+    { table: 'contacts', id: input.contactId, field: 'Ticket/ContactId' },
+    { table: 'impacts', id: input.impactId, field: 'Ticket/ImpactId' },
+    // TTicket_V1/V2 carry AssigneeId, V3+ an Assignee object: name the field the caller sent.
+    { table: 'assignees', id: input.assignee?.id, field: input.assignee?.isGroup === undefined ? 'Ticket/AssigneeId' : 'Ticket/Assignee', isGroup: input.assignee?.isGroup },
+  ]);
 
   const columns: Record<string, unknown> = {};
   for (const [field, column] of Object.entries(COLUMNS)) {
@@ -95,6 +94,11 @@ export async function saveTicket(db: Knex, input: TicketInput): Promise<{ id: st
   }
   if (input.assignee) columns.assignee_id = input.assignee.id;
 
+  // The automation flow's common case, a create without a template, is one statement.
+  if (!input.templateId && input.title) {
+    const created = await insertIfAbsent(db, { id: input.id, ...columns });
+    if (created) return created;
+  }
   return db.transaction(async (trx) => {
     const existing = await trx('tickets').forUpdate().first('*').where({ id: input.id });
     if (existing) return updateTicket(trx, existing, columns);
@@ -123,13 +127,34 @@ async function createTicket(trx: Knex.Transaction, input: TicketInput, columns: 
     for (const [column, value] of Object.entries(fromTemplate)) if (row[column] === undefined && value !== null) row[column] = value;
   }
   if (row.title === undefined || row.title === '') throw new RuleViolation('Ticket/Title: missing; a new ticket needs Id and Title');
-  row.priority ??= (await getSettings(trx)).defaultPriority;
-  row.state ??= 'New';
+  const inserted = await insertIfAbsent(trx, row);
+  if (inserted && template) await copyTemplateEntries(trx, template.id, input.id);
+  return inserted;
+}
 
-  const [inserted] = await trx('tickets').insert(row).onConflict('id').ignore().returning(['id', 'number']);
-  if (!inserted) return undefined;
-  if (template) await copyTemplateEntries(trx, template.id, input.id);
-  return { id: inserted.id as string, number: inserted.number as number };
+// Column types, for the parameters of insertIfAbsent's SELECT (they have no target type there).
+const COLUMN_TYPES: Record<string, string> = {
+  id: 'uuid', title: 'text', html_description: 'text', category_id: 'uuid', priority: 'smallint', state: 'text', contact_id: 'uuid',
+  assignee_id: 'uuid', keywords: 'text', impact_id: 'uuid', due_date: 'timestamptz', source: 'text', template_id: 'uuid',
+};
+
+/**
+ * Inserts the ticket unless its Id exists; undefined when it does. INSERT … SELECT … WHERE NOT
+ * EXISTS draws a ticket number only for a row really inserted, so edits leave no gaps; ON
+ * CONFLICT covers the race of two creates of one Id. Absent priority and state get the defaults.
+ */
+async function insertIfAbsent(conn: Knex | Knex.Transaction, row: Record<string, unknown>): Promise<{ id: string; number: number } | undefined> {
+  const { priority = null, state = null, ...rest } = row;
+  const cols = Object.keys(rest).filter((c) => rest[c] !== undefined);
+  const { rows } = await conn.raw(
+    `insert into tickets (${cols.map(() => '??').join(', ')}, priority, state)
+     select ${cols.map((c) => `?::${COLUMN_TYPES[c]}`).join(', ')}, coalesce(?::smallint, (select default_priority from settings)), coalesce(?::text, 'New')
+     where not exists (select 1 from tickets where id = ?::uuid)
+     on conflict (id) do nothing
+     returning id, number`,
+    [...cols, ...cols.map((c) => rest[c] as Knex.Value), priority as Knex.Value, state as Knex.Value, rest.id as Knex.Value],
+  );
+  return rows[0];
 }
 
 /** The template's working times and costs become the ticket's own (spec §7, SaveTicket_V4). */
