@@ -27,3 +27,11 @@ test('not XML at all, and more than one root, are told apart', () => {
   expect(() => readXml('hello')).toThrow('The request body is not XML');
   expect(() => readXml('<a/><b/>')).toThrow('exactly one root element; found 2');
 });
+
+test('entities: the XML five and character references; anything else is malformed', () => {
+  expect(readXml('<T a="&quot;x&#x27;">&amp;amp; &#x1F600; &#10;</T>')).toMatchObject({ text: '&amp; \u{1F600} \n', attrs: { a: '"x\'' } });
+  expect(readXml('<T><![CDATA[&amp; stays]]></T>').text).toBe('&amp; stays');
+  expect(() => readXml('<T>&nbsp;</T>')).toThrow('unknown entity or character reference &nbsp;');
+  expect(() => readXml('<T>&#0;</T>')).toThrow('&#0;');
+  expect(() => readXml('<T>fish & chips</T>')).toThrow("Malformed XML at line 1, column 9: char '&' is not expected");
+});
