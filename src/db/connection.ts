@@ -31,3 +31,18 @@ export async function ping(db: Knex): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Runs a named prepared statement: PostgreSQL parses and plans it once per connection instead
+ * of on every call. For the hot paths only; everything else goes through Knex. Inside a
+ * transaction, Knex hands out the transaction's own connection.
+ */
+export async function preparedQuery<Row>(db: Knex | Knex.Transaction, name: string, text: string, values: unknown[]): Promise<Row[]> {
+  const connection = await db.client.acquireConnection();
+  try {
+    const result = await connection.query({ name, text, values });
+    return result.rows as Row[];
+  } finally {
+    await db.client.releaseConnection(connection);
+  }
+}

@@ -1,6 +1,7 @@
 // Lookups of referenced ids (ResultCode 30 when one does not exist) and of the settings.
 import type { Knex } from 'knex';
 import { NotFound } from '../protocol/errors';
+import { preparedQuery } from '../db/connection';
 
 export interface HelpdeskSettings {
   resolutionsEnabled: boolean;
@@ -53,6 +54,8 @@ const LABELS = {
   clients: 'client',
 } as const;
 
+const TABLES = Object.keys(LABELS) as (keyof typeof LABELS)[];
+
 export interface Reference {
   table: keyof typeof LABELS;
   id: string | null | undefined;
@@ -69,9 +72,10 @@ export interface Reference {
 export async function requireReferences(db: Knex, refs: Reference[]): Promise<void> {
   const present = refs.filter((r) => r.id);
   if (!present.length) return;
-  const columns = present.map((r, i) => (r.table === 'assignees' ? `(select is_group from assignees where id = ?) as r${i}` : `exists(select 1 from ?? where id = ?) as r${i}`));
-  const bindings = present.flatMap((r) => (r.table === 'assignees' ? [r.id] : [r.table, r.id]));
-  const [row] = (await db.raw(`select ${columns.join(', ')}`, bindings as string[])).rows;
+  // Table names come from LABELS, never from input; one prepared statement per list of tables.
+  const columns = present.map((r, i) => (r.table === 'assignees' ? `(select is_group from assignees where id = $${i + 1}) as r${i}` : `exists(select 1 from ${r.table} where id = $${i + 1}) as r${i}`));
+  const name = `refs_${present.map((r) => TABLES.indexOf(r.table)).join('_')}`;
+  const [row] = await preparedQuery<Record<string, boolean | null>>(db, name, `select ${columns.join(', ')}`, present.map((r) => r.id));
   present.forEach((r, i) => {
     const found = row[`r${i}`];
     if (r.table !== 'assignees') {

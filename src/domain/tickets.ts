@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { randomUUID } from 'crypto';
 import { NotFound, RuleViolation } from '../protocol/errors';
 import { getCaller, requireReferences } from './references';
+import { preparedQuery } from '../db/connection';
 
 export type TicketState = 'New' | 'Open' | 'InProgress' | 'Waiting' | 'Closed';
 
@@ -145,14 +146,19 @@ const COLUMN_TYPES: Record<string, string> = {
  */
 async function insertIfAbsent(conn: Knex | Knex.Transaction, row: Record<string, unknown>): Promise<{ id: string; number: number } | undefined> {
   const { priority = null, state = null, ...rest } = row;
-  const cols = Object.keys(rest).filter((c) => rest[c] !== undefined);
-  const { rows } = await conn.raw(
-    `insert into tickets (${cols.map(() => '??').join(', ')}, priority, state)
-     select ${cols.map((c) => `?::${COLUMN_TYPES[c]}`).join(', ')}, coalesce(?::smallint, (select default_priority from settings)), coalesce(?::text, 'New')
-     where not exists (select 1 from tickets where id = ?::uuid)
+  const cols = Object.keys(COLUMN_TYPES).filter((c) => rest[c] !== undefined && c !== 'priority' && c !== 'state');
+  const n = cols.length;
+  // One prepared statement per set of columns: the name says which (a bit per column).
+  const mask = Object.keys(COLUMN_TYPES).reduce((m, c, i) => (cols.includes(c) ? m | (1 << i) : m), 0);
+  const rows = await preparedQuery<{ id: string; number: number }>(
+    conn,
+    `insert_ticket_${mask}`,
+    `insert into tickets (${cols.join(', ')}, priority, state)
+     select ${cols.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}`).join(', ')}, coalesce($${n + 1}::smallint, (select default_priority from settings)), coalesce($${n + 2}::text, 'New')
+     where not exists (select 1 from tickets where id = $1::uuid)
      on conflict (id) do nothing
      returning id, number`,
-    [...cols, ...cols.map((c) => rest[c] as Knex.Value), priority as Knex.Value, state as Knex.Value, rest.id as Knex.Value],
+    [...cols.map((c) => rest[c]), priority, state],
   );
   return rows[0];
 }
@@ -211,7 +217,7 @@ const SELECT_TICKET = `
   from tickets t left join assignees a on a.id = t.assignee_id`;
 
 export async function getTicket(db: Knex, id: string): Promise<Ticket> {
-  const { rows } = await db.raw(`${SELECT_TICKET} where t.id = ?`, [id]);
+  const rows = await preparedQuery<Record<string, any>>(db, 'get_ticket', `${SELECT_TICKET} where t.id = $1`, [id]);
   if (!rows.length) throw new NotFound(`TicketId: no ticket with Id ${id}`);
   return toTicket(rows[0]);
 }
