@@ -4,6 +4,7 @@ import Ajv from 'ajv';
 import type { Knex } from 'knex';
 import { readFileSync } from 'fs';
 import { seedSchema } from './seed-schema';
+import { bareGuid } from '../protocol/values';
 
 type Row = Record<string, any>;
 export type Seed = Record<string, any>;
@@ -115,15 +116,12 @@ async function loadTickets(trx: Knex.Transaction, tickets: Row[], defaultPriorit
   // Links last: both tickets must exist. Stored once, smaller id first (symmetric links).
   for (const t of tickets) {
     for (const other of t.LinkedTicketIds ?? []) {
-      const [a, b] = [bare(t.Id), bare(other)].sort();
+      const [a, b] = [bareGuid(t.Id), bareGuid(other)].sort();
       await trx('ticket_links').insert({ ticket_a: a, ticket_b: b }).onConflict(['ticket_a', 'ticket_b']).ignore();
     }
   }
 }
 
-function bare(id: string): string {
-  return id.replace(/[{}]/g, '').toLowerCase();
-}
 
 /** True once a seed has set up the settings row: `npm start` loads the demo seed only into an empty database. */
 export async function isSeeded(db: Knex): Promise<boolean> {

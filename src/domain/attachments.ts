@@ -2,9 +2,9 @@
 // DeleteTicketAttachments), version-free.
 import type { Knex } from 'knex';
 import { FieldError, NotFound, ValidationFailed } from '../protocol/errors';
-import { formatGuid } from '../protocol/values';
+import { bareGuid, formatGuid } from '../protocol/values';
 import { decodeBase64 } from './base64';
-import { sameId } from './comments';
+import { sameId } from '../protocol/values';
 import { getCaller, getSettings, requireExists } from './references';
 
 /** One item of a save; undefined means "not given". Size, Creator and CreationDate are read-only. */
@@ -48,7 +48,6 @@ export class AttachmentTicketNotFound extends NotFound {
 }
 
 const itemPath = (i: number) => `Attachments/TTicketAttachment_V1[${i + 1}]`;
-const bare = (id: string) => id.replace(/[{}]/g, '').toLowerCase();
 
 interface Planned {
   index?: number;
@@ -84,7 +83,7 @@ export async function saveAttachments(db: Knex, ticketId: string, items: Attachm
     items.forEach((item, i) => {
       const at = itemPath(i);
       const fail: Fail = (field, message) => void errors.push({ path: `${at}/${field}`, message });
-      const key = bare(item.id);
+      const key = bareGuid(item.id);
       if (seen.has(key)) return fail('Id', `the same Id as item ${seen.get(key)! + 1}; each attachment may appear once per request`);
       seen.set(key, i);
       if (item.ticketId && !sameId(ticketId, item.ticketId)) fail('TicketId', `must be the request's TicketId ${ticketId} or left out`);
@@ -186,7 +185,7 @@ export async function deleteAttachments(db: Knex, ids: string[]): Promise<void> 
   await db.transaction(async (trx) => {
     const found = new Set<string>();
     if (ids.length) for (const r of await trx('ticket_attachments').forUpdate().select('id').whereIn('id', ids)) found.add(r.id);
-    const unknown = ids.map((id, i) => ({ id, i })).filter(({ id }) => !found.has(bare(id)));
+    const unknown = ids.map((id, i) => ({ id, i })).filter(({ id }) => !found.has(bareGuid(id)));
     if (unknown.length) {
       throw new NotFound(unknown.map(({ id, i }) => `AttachmentIds/string[${i + 1}]: no attachment with Id ${id}`).join('; ') + '; nothing was deleted');
     }

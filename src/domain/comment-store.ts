@@ -3,7 +3,8 @@
 // stricter helper CloseTicket and ReopenTicket use.
 import type { Knex } from 'knex';
 import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
-import { sameId } from './comments';
+import { commentRow } from './comments';
+import { sameId } from '../protocol/values';
 import { getCaller, requireExists } from './references';
 
 /**
@@ -61,15 +62,7 @@ export async function saveComment(db: Knex, input: CommentSave): Promise<string>
     await requireExists(trx, 'tickets', input.ticketId, 'Comment/TicketId');
 
     const [inserted] = await trx('ticket_comments')
-      .insert({
-        id: input.id,
-        ticket_id: input.ticketId,
-        text: input.text,
-        html_text: input.htmlText ?? '',
-        is_visible_for_web: input.isVisibleForWeb ?? false,
-        creator_id: caller.id,
-        creator: caller.name,
-      })
+      .insert(commentRow({ id: input.id, ticketId: input.ticketId!, text: input.text!, htmlText: input.htmlText, isVisibleForWeb: input.isVisibleForWeb }, caller))
       .onConflict('id')
       .ignore()
       .returning('id');

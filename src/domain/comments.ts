@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import { RuleViolation } from '../protocol/errors';
 import type { Caller } from './references';
+import { sameId } from '../protocol/values';
 
 export interface NewComment {
   id: string;
@@ -21,7 +22,13 @@ export async function addComment(trx: Knex.Transaction | Knex, c: NewComment, ca
     if (sameId(existing.ticket_id, c.ticketId) && existing.text === c.text) return false;
     throw new RuleViolation(`${field}/Id: a different comment with Id ${c.id} already exists`);
   }
-  await trx('ticket_comments').insert({
+  await trx('ticket_comments').insert(commentRow(c, caller));
+  return true;
+}
+
+/** The stored row of a new comment: the creator is always the calling user. */
+export function commentRow(c: NewComment, caller: Caller): Record<string, unknown> {
+  return {
     id: c.id,
     ticket_id: c.ticketId,
     text: c.text,
@@ -29,12 +36,6 @@ export async function addComment(trx: Knex.Transaction | Knex, c: NewComment, ca
     is_visible_for_web: c.isVisibleForWeb ?? false,
     creator_id: caller.id,
     creator: caller.name,
-  });
-  return true;
+  };
 }
 
-/** Compares GUIDs in any of their forms (pg: lower case without braces; wire: upper case in braces). */
-export function sameId(a: string | null | undefined, b: string | null | undefined): boolean {
-  if (!a || !b) return !a && !b;
-  return a.replace(/[{}]/g, '').toLowerCase() === b.replace(/[{}]/g, '').toLowerCase();
-}

@@ -4,7 +4,7 @@
 // and computes TotalPrice = UnitPrice × Amount itself (generated column, migration 005).
 import type { Knex } from 'knex';
 import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
-import { sameId } from './comments';
+import { sameId } from '../protocol/values';
 import { deleteAllOrNone } from './id-lists';
 import { getCaller, requireExists } from './references';
 

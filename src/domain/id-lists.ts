@@ -2,7 +2,7 @@
 // DeleteTicketCosts_V1): one unknown Id answers 30 and nothing is deleted.
 import type { Knex } from 'knex';
 import { NotFound } from '../protocol/errors';
-import { sameId } from './comments';
+import { sameId } from '../protocol/values';
 
 /**
  * Deletes the rows of `table` whose ids are listed, in one transaction. The rows are locked

@@ -1,7 +1,8 @@
 // Closing and reopening tickets (spec §7: CloseTicket_V1, ReopenTicket_V1).
 import type { Knex } from 'knex';
 import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
-import { addComment, sameId } from './comments';
+import { addComment } from './comments';
+import { sameId } from '../protocol/values';
 import { getCaller, getSettings, requireAssignee, requireExists } from './references';
 import type { AssigneeRef } from './tickets';
 import { addWorkingTime } from './working-times';

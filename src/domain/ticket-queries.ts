@@ -1,6 +1,7 @@
 // The built-in ticket queries of GetTicketListByQuery_V1/_V2 (spec §7). Their GUIDs are fixed
 // forever: clients store them. The README lists TICKET_QUERY_TABLE.
 import type { Knex } from 'knex';
+import { bareGuid } from '../protocol/values';
 import { NotFound } from '../protocol/errors';
 
 export interface TicketQueryContext {
@@ -62,11 +63,10 @@ export const TICKET_QUERIES: readonly TicketQuery[] = [
 /** Id, name and description of every built-in query, for the README and error messages. */
 export const TICKET_QUERY_TABLE = TICKET_QUERIES.map(({ id, name, description }) => ({ id, name, description }));
 
-const bare = (id: string) => id.replace(/[{}]/g, '').toLowerCase();
 
 /** The built-in query with this Id (any GUID form), or NotFound (30) naming the known ones. */
 export function findTicketQuery(id: string, field = 'QueryId'): TicketQuery {
-  const query = TICKET_QUERIES.find((q) => bare(q.id) === bare(id));
+  const query = TICKET_QUERIES.find((q) => bareGuid(q.id) === bareGuid(id));
   if (!query) {
     const known = TICKET_QUERIES.map((q) => `${q.id} ${q.name}`).join(', ');
     throw new NotFound(`${field}: no built-in query with Id ${id}; the known queries are ${known}`);

@@ -1,7 +1,7 @@
 // Ticket working times, version-free.
 import type { Knex } from 'knex';
 import { FieldError, RuleViolation, ValidationFailed } from '../protocol/errors';
-import { sameId } from './comments';
+import { sameId } from '../protocol/values';
 import { deleteAllOrNone } from './id-lists';
 import { getSettings, requireAssignee, requireExists } from './references';
 

@@ -14,6 +14,12 @@ export function bareGuid(id: string): string {
   return id.startsWith('{') ? id.slice(1, -1).toLowerCase() : id.toLowerCase();
 }
 
+/** Compares GUIDs in any of their forms (pg: lower case without braces; wire: upper case in braces). */
+export function sameId(a: string | null | undefined, b: string | null | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  return bareGuid(a) === bareGuid(b);
+}
+
 export function formatDate(d: Date | string | null | undefined): string {
   if (d === null || d === undefined) return NO_DATE;
   const date = typeof d === 'string' ? new Date(d) : d;
