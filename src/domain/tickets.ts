@@ -84,6 +84,7 @@ export async function saveTicket(db: Knex, input: TicketInput): Promise<{ id: st
     { table: 'categories', id: input.categoryId, field: 'Ticket/CategoryId' },
     { table: 'contacts', id: input.contactId, field: 'Ticket/ContactId' },
     { table: 'impacts', id: input.impactId, field: 'Ticket/ImpactId' },
+    { table: 'templates', id: input.templateId, field: 'Ticket/TemplateId' },
     // TTicket_V1/V2 carry AssigneeId, V3+ an Assignee object: name the field the caller sent.
     { table: 'assignees', id: input.assignee?.id, field: input.assignee?.isGroup === undefined ? 'Ticket/AssigneeId' : 'Ticket/Assignee', isGroup: input.assignee?.isGroup },
   ]);

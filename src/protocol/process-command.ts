@@ -38,7 +38,9 @@ export async function processCommand(body: string, ctx: CommandContext, log: Log
     }
     const input = readPayload(command, envelope.payload);
     const output = await command.definition.handle(input, ctx);
-    return { resultCode: ResultCode.OK, xml: renderResponse(command, { ...output, ResultCode: ResultCode.OK, ResultMessage: 'OK' }) };
+    // FirstErrorMsg (list-saving commands only; the schema decides) is empty on success.
+    const fields = { FirstErrorMsg: '', ...output, ResultCode: ResultCode.OK, ResultMessage: 'OK' };
+    return { resultCode: ResultCode.OK, xml: renderResponse(command, fields) };
   } catch (error) {
     const { resultCode, message } = toWire(error, log);
     const extra = (error as { firstErrorMsg?: string }).firstErrorMsg;
