@@ -31,6 +31,8 @@ async function upsert(trx: Knex.Transaction, table: string, rows: Row[], key: st
 
 export async function loadSeed(db: Knex, seed: Seed): Promise<void> {
   await db.transaction(async (trx) => {
+    // Keep the dates the seed gives (migration 010 would move LastModified to now).
+    await trx.raw(`set local acmp.bulk_load = 'on'`);
     const users = (seed.Users ?? []).map((u: Row) => ({
       id: u.Id, is_group: false, name: u.Name, description: u.Description ?? '', email: u.Email ?? '', user_type: u.UserType ?? 'AcmpUser', roles: u.Roles ?? [],
     }));

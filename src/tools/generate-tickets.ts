@@ -47,6 +47,7 @@ export interface GeneratedTickets {
 export async function generateTickets(db: Knex, count: number): Promise<GeneratedTickets> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`generateTickets: count must be a whole number above 0, not ${count}`);
   const result = await db.transaction(async (trx) => {
+    await trx.raw(`set local acmp.bulk_load = 'on'`); // keep the generated dates (migration 010)
     const assignees = (await trx('assignees').select('id', 'name').orderBy('id')) as { id: string; name: string }[];
     const categories = (await trx('categories').pluck('id').orderBy('id')) as string[];
     const { rows } = await trx.raw(GENERATE_SQL, {

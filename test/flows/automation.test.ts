@@ -77,3 +77,14 @@ test('a close that breaks a rule writes nothing', async () => {
   expect(await gw.db('tickets').first('state').where({ id: t.id.slice(1, -1) })).toEqual({ state: 'New' });
   expect(await gw.db('ticket_comments').count('* as n').first()).toEqual({ n: 0 });
 });
+
+test('a new comment moves its ticket into ModifiedSince (LastModified follows comments, attachments, working times, costs)', async () => {
+  const t = { id: guid(), comment: guid() };
+  await gw.post(save(t.id, 'Quiet ticket'));
+  await gw.db('tickets').update({ last_modified: new Date('2020-01-01T00:00:00Z') }).where({ id: t.id.slice(1, -1) });
+  const since = (when: string) => gw.post(request('GetTicketListByQuery', 2, `<ModifiedSince>${when}</ModifiedSince>`)).then((r) => field(r.body, 'TotalCount'));
+  expect(await since('2021-01-01T00:00:00Z')).toBe('0');
+  const comment = await gw.post(request('SaveTicketComment', 1, `<Comment><Id>${t.comment}</Id><TicketId>${t.id}</TicketId><Text>News</Text></Comment>`));
+  expect(comment.resultCode).toBe(0);
+  expect(await since('2021-01-01T00:00:00Z')).toBe('1');
+});
