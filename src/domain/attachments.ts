@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import { FieldError, NotFound, ValidationFailed } from '../protocol/errors';
 import { bareGuid, formatGuid } from '../protocol/values';
+import { deleteAllOrNone } from './id-lists';
 import { decodeBase64 } from './base64';
 import { sameId } from '../protocol/values';
 import { getCaller, getSettings, requireExists } from './references';
@@ -182,13 +183,5 @@ export async function getAttachment(db: Knex, id: string): Promise<Attachment> {
 
 /** Deletes all of them or, when any Id is unknown, none (30 naming every unknown Id). */
 export async function deleteAttachments(db: Knex, ids: string[]): Promise<void> {
-  await db.transaction(async (trx) => {
-    const found = new Set<string>();
-    if (ids.length) for (const r of await trx('ticket_attachments').forUpdate().select('id').whereIn('id', ids)) found.add(r.id);
-    const unknown = ids.map((id, i) => ({ id, i })).filter(({ id }) => !found.has(bareGuid(id)));
-    if (unknown.length) {
-      throw new NotFound(unknown.map(({ id, i }) => `AttachmentIds/string[${i + 1}]: no attachment with Id ${id}`).join('; ') + '; nothing was deleted');
-    }
-    if (ids.length) await trx('ticket_attachments').delete().whereIn('id', ids);
-  });
+  await deleteAllOrNone(db, 'ticket_attachments', ids, 'AttachmentIds', 'attachment');
 }

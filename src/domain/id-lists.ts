@@ -1,5 +1,6 @@
-// Deleting a list of entries by Id, all or none (spec §7: DeleteTicketWorkingTimeList_V1,
-// DeleteTicketCosts_V1): one unknown Id answers 30 and nothing is deleted.
+// Deleting a list of entries by Id, all or none (spec §7: DeleteTicketAttachments_V1,
+// DeleteTicketWorkingTimeList_V1, DeleteTicketCosts_V1, DeleteEmailMonitorList_V1): one unknown
+// Id answers 30 naming every unknown one, and nothing is deleted.
 import type { Knex } from 'knex';
 import { NotFound } from '../protocol/errors';
 import { sameId } from '../protocol/values';
@@ -12,7 +13,8 @@ import { sameId } from '../protocol/values';
 export async function deleteAllOrNone(db: Knex, table: string, ids: string[], listPath: string, label: string): Promise<void> {
   if (!ids.length) return;
   await db.transaction(async (trx) => {
-    const found: { id: string }[] = await trx(table).forUpdate().select('id').whereIn('id', ids);
+    // Locked in id order, so that two deletes of overlapping lists queue instead of deadlocking.
+    const found: { id: string }[] = await trx(table).forUpdate().select('id').whereIn('id', ids).orderBy('id');
     const missing = ids
       .map((id, i) => ({ id, path: `${listPath}/string[${i + 1}]` }))
       .filter(({ id }) => !found.some((row) => sameId(row.id, id)));

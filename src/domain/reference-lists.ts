@@ -1,8 +1,7 @@
 // Reference data lists (spec §7: GetAssigneeList and the Get…List commands of issue #3).
 import type { Knex } from 'knex';
+import { deleteAllOrNone } from './id-lists';
 import type { Assignee } from './tickets';
-import { NotFound } from '../protocol/errors';
-import { bareGuid } from '../protocol/values';
 
 /** Users first, then groups, each by name. */
 export async function listAssignees(db: Knex): Promise<Assignee[]> {
@@ -73,11 +72,5 @@ export async function listEmailMonitors(db: Knex): Promise<EmailMonitor[]> {
 
 /** All or nothing: one unknown id (30, every one named) deletes none. */
 export async function deleteEmailMonitors(db: Knex, ids: string[]): Promise<void> {
-  const wanted = [...new Set(ids.map(bareGuid))];
-  await db.transaction(async (trx) => {
-    const found = new Set((await trx('email_monitors').select('id').whereIn('id', wanted).orderBy('id').forUpdate()).map((r) => r.id));
-    const missing = ids.map((id, i) => (found.has(bareGuid(id)) ? '' : `EmailMonitorIds/string[${i + 1}]: no email monitor with Id ${id}`)).filter(Boolean);
-    if (missing.length) throw new NotFound(missing.join('; '));
-    if (wanted.length) await trx('email_monitors').whereIn('id', wanted).del();
-  });
+  await deleteAllOrNone(db, 'email_monitors', ids, 'EmailMonitorIds', 'email monitor');
 }
