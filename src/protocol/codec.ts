@@ -33,6 +33,11 @@ export function decode(el: XmlElement, shape: Shape, path: string, errors: Field
       if (el.text.trim()) errors.push({ path, message: 'unexpected text in a list' });
       const items: unknown[] = [];
       for (const child of el.children) {
+        // Past the schema's bound nothing more is read: a hostile list costs no more than a full one.
+        if (items.length === shape.max) {
+          errors.push({ path, message: `more than ${shape.max} items` });
+          break;
+        }
         const at = `${path}/${child.name}[${items.length + 1}]`;
         if (child.name !== shape.item) errors.push({ path: `${path}/${child.name}`, message: `unknown element; items of this list are <${shape.item}>` });
         else items.push(decode(child, shape.of, at, errors));

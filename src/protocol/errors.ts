@@ -30,12 +30,16 @@ export interface FieldError {
   message: string;
 }
 
+/** More problems than this are counted, not listed: an answer stays readable and small. */
+const MAX_LISTED = 100;
+
 /** 35: schema violations; the message names all of them with their paths (spec §1). */
 export class ValidationFailed extends InvalidRequest {
   constructor(readonly errors: FieldError[]) {
     super(
       (errors.length === 1 ? '1 error: ' : `${errors.length} errors: `) +
-        errors.map(describe).join('; '),
+        errors.slice(0, MAX_LISTED).map(describe).join('; ') +
+        (errors.length > MAX_LISTED ? `; and ${errors.length - MAX_LISTED} more` : ''),
     );
   }
 

@@ -1,7 +1,8 @@
 // Lists become arrays because the schema says so, never because of how many items came
 // (issue #2 (c)); values follow spec §2.
 import { decode, normalize } from '../../src/protocol/codec';
-import { FieldError } from '../../src/protocol/errors';
+import { FieldError, ValidationFailed } from '../../src/protocol/errors';
+import { describeErrors } from '../../src/validation/validator';
 import { readXml } from '../../src/protocol/xml-reader';
 import { requestSchema } from '../support/schemas';
 
@@ -87,4 +88,16 @@ describe('any xs:dateTime', () => {
   test.each(['2025-06-27', '2025-06-27T25:00:00Z', '27.06.2025 11:16', '2025-06-27T11:16:00+15:00'])('%s is not a dateTime', (text) => {
     expect(due(text).valid).toBe(false);
   });
+});
+
+test('a list past its bound is not read further, and a flood of errors is counted, not listed', () => {
+  const many = (n: number, item: string) => `<TDeleteTicketCostsRequest_V1><CostIds>${item.repeat(n)}</CostIds></TDeleteTicketCostsRequest_V1>`;
+  const tooMany = read('DeleteTicketCosts_V1', many(5000, '<string>{59387FFD-B171-47C5-B735-041FA132CA39}</string>'));
+  expect(tooMany.raw).toEqual({ CostIds: expect.any(Array) });
+  expect((tooMany.raw as any).CostIds).toHaveLength(1000);
+  expect(tooMany.errors).toEqual([{ path: 'CostIds', message: 'more than 1000 items' }]);
+
+  const bad = read('DeleteTicketCosts_V1', many(1000, '<string>nope</string>'));
+  const message = new ValidationFailed([...bad.errors, ...describeErrors(requestSchema('DeleteTicketCosts_V1').request, requestSchema('DeleteTicketCosts_V1').validate.errors ?? [])]).message;
+  expect(message).toMatch(/^1000 errors: CostIds\/string\[1\]: not a GUID; .*; and 900 more$/);
 });
