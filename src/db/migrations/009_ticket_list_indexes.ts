@@ -34,7 +34,7 @@ export async function up(knex: Knex): Promise<void> {
  * other schema's trigram indexes). pg_catalog is always searched, so it is the first choice; a
  * non-superuser may not write there and gets public instead. The operator class is then named
  * with its schema, so the indexes do not depend on the search_path, and queries use the built-in
- * ILIKE operator, which the index serves wherever the extension lives.
+ * ~* operator, which the index serves wherever the extension lives.
  */
 async function trigramSchema(knex: Knex): Promise<string> {
   // Concurrent migrations of several schemas (parallel test files) would race on CREATE EXTENSION.
