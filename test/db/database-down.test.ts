@@ -78,7 +78,7 @@ test('19 while the database is down, 0 again once it is back, with no restart', 
   expect(down.body).toMatch(/The database is unavailable or failed; nothing was changed\. Try again later \(reference [0-9a-f-]{36}\)/);
   expect(down.body).not.toMatch(/ECONNREFUSED|\.ts:\d+|node_modules/);
   const health = await fetch(`${url}/health`);
-  expect([health.status, (await health.json()).database]).toEqual([503, 'down']);
+  expect([health.status, ((await health.json()) as { database: string }).database]).toEqual([503, 'down']);
 
   await relay.open(); // the same port: the database is back
   const back = await post(save('{00000000-0000-4000-8000-0000000000A3}'));
