@@ -1,7 +1,7 @@
-// One generated test per fixture folder: the case's seed on top of the demo seed, the request
-// posted over HTTP, the response compared canonically with placeholders (README "Fixtures").
-// A case without response.xml is recorded on a local run (review it before committing) and
-// fails under CI=true.
+// One generated test per fixture folder: the case's seed on top of the demo seed, then each step's
+// request posted over HTTP in order and its response compared canonically with placeholders
+// (README "Fixtures"). A step without a response file is recorded on a local run (review it
+// before committing) and fails under CI=true.
 import { writeFileSync } from 'fs';
 import path from 'path';
 import { compareResponses, withPlaceholders } from '../../src/tools/fixtures/compare';
@@ -20,15 +20,18 @@ const cases = listFixtureCases();
 describe.each([...new Set(cases.map((c) => c.command))])('%s', (command) => {
   test.each(cases.filter((c) => c.command === command).map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     await gw.reset(...(c.seed ? [c.seed] : []));
-    const res = await gw.post(c.request);
-    expect(res.status).toBe(200);
-    if (c.response === undefined) {
-      if (process.env.CI) throw new Error(`${c.dir} has no response.xml; record it with a local run and review it`);
-      writeFileSync(path.join(c.dir, 'response.xml'), withPlaceholders(res.body) + '\n');
-      return;
+    for (const step of c.steps) {
+      const res = await gw.post(step.request);
+      const where = c.steps.length > 1 ? ` (step ${step.name})` : '';
+      expect({ step: step.name, status: res.status }).toEqual({ step: step.name, status: 200 });
+      if (step.response === undefined) {
+        if (process.env.CI) throw new Error(`${path.relative(c.dir, step.responseFile)} is missing in ${c.dir}; record it with a local run and review it`);
+        writeFileSync(step.responseFile, withPlaceholders(res.body) + '\n');
+        continue;
+      }
+      const { expected, actual } = compareResponses(step.response, res.body);
+      expect(`${where}\n${actual}`).toBe(`${where}\n${expected}`);
+      expect(String(res.resultCode)).toBe(/<ResultCode>(-?\d+)<\/ResultCode>/.exec(step.response)![1]);
     }
-    const { expected, actual } = compareResponses(c.response, res.body);
-    expect(actual).toBe(expected);
-    expect(String(res.resultCode)).toBe(/<ResultCode>(-?\d+)<\/ResultCode>/.exec(c.response)![1]);
   });
 });

@@ -27,21 +27,23 @@ function payloadXml(el: XmlElement, root = true): string {
 }
 
 // Cases whose request reaches schema validation (a known command with a payload).
-const cases = listFixtureCases().flatMap((c) => {
-  try {
-    const env = readEnvelope(readXml(c.request));
-    const command = registry.get(env.command, env.version);
-    return command && env.payload ? [{ c, command, payload: env.payload }] : [];
-  } catch {
-    return []; // malformed or unrecognised: refused before any schema is consulted
-  }
-});
+const cases = listFixtureCases().flatMap((c) =>
+  c.steps.flatMap((step) => {
+    try {
+      const env = readEnvelope(readXml(step.request));
+      const command = registry.get(env.command, env.version);
+      return command && env.payload ? [{ id: c.steps.length > 1 ? `${c.command}/${c.name}/${step.name}` : `${c.command}/${c.name}`, command, payload: env.payload }] : [];
+    } catch {
+      return []; // malformed or unrecognised: refused before any schema is consulted
+    }
+  }),
+);
 
 test('there are fixture requests to compare', () => {
   expect(cases.length).toBeGreaterThan(5);
 });
 
-test.each(cases.map((x) => [`${x.c.command}/${x.c.name}`, x] as const))('%s: libxml2 and Ajv agree', async (_n, { command, payload }) => {
+test.each(cases.map((x) => [x.id, x] as const))('%s: libxml2 and Ajv agree', async (_n, { command, payload }) => {
   const xsdFile = `${command.key}.xsd`;
   const lint = await validateXML({
     xml: { fileName: 'request.xml', contents: payloadXml(payload) },

@@ -144,3 +144,26 @@ test('--record=all rewrites a response that changed and reports it as UPDATED wi
   expect(text).toMatch(/^ {4}\+ {10}<DefaultPriority>3<\/DefaultPriority>$/m);
   expect(readFileSync(path.join(root, 'GetHelpdeskSettings_V1/wrong-default-priority/response.xml'), 'utf8')).toContain('<DefaultPriority>3</DefaultPriority>');
 });
+
+test('a case of several steps runs them in order, records each, and names the step that differs', async () => {
+  const id = '{6A1C2E30-8F1B-4D6E-9C3A-2B7D5E4F1A10}';
+  const dir = writeCase('SaveTicket_V4/create-then-read', {
+    '01-SaveTicket_V4.request.xml': request('SaveTicket', 4, `        <Ticket xsi:type="TTicket_V4">\n          <Id>${id}</Id>\n          <Title>Step one</Title>\n        </Ticket>`),
+    '02-GetTicket_V5.request.xml': request('GetTicket', 5, `        <TicketId>${id}</TicketId>`),
+  });
+  const recorded = await run({ record: 'missing', filter: 'create-then-read' });
+  expect(recorded.outcomes).toEqual({ 'SaveTicket_V4/create-then-read': 'NEW' });
+  const readBack = path.join(dir, '02-GetTicket_V5.response.xml');
+  expect(readFileSync(readBack, 'utf8')).toContain('<Title>Step one</Title>');
+  expect(existsSync(path.join(dir, '01-SaveTicket_V4.response.xml'))).toBe(true);
+
+  // Replayed again, the save is a retry of the same data and the read-back still shows it.
+  expect((await run({ filter: 'create-then-read' })).outcomes).toEqual({ 'SaveTicket_V4/create-then-read': 'PASS' });
+
+  writeFileSync(readBack, readFileSync(readBack, 'utf8').replace('<Title>Step one</Title>', '<Title>Step two</Title>'));
+  const { outcomes, text } = await run({ filter: 'create-then-read' });
+  expect(outcomes).toEqual({ 'SaveTicket_V4/create-then-read': 'FAIL' });
+  expect(text).toMatch(/^FAIL +SaveTicket_V4\/create-then-read: step 02-GetTicket_V5: the answer differs from 02-GetTicket_V5\.response\.xml$/m);
+  expect(text).toMatch(/^ {4}- {10}<Title>Step two<\/Title>\n {4}\+ {10}<Title>Step one<\/Title>$/m);
+  rmSync(dir, { recursive: true, force: true });
+});
