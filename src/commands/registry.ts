@@ -5,7 +5,6 @@ import { readdirSync } from 'fs';
 import path from 'path';
 import { compileDefinition, createAjv, loadJsonSchemas } from '../validation/validator';
 import { Shape, ShapeBuilder } from '../validation/shapes';
-import { NotFound } from '../protocol/errors';
 import type { CommandDefinition } from './types';
 
 export interface RegisteredCommand {
@@ -23,13 +22,9 @@ export class Registry {
     return this.commands.get(`${command}_V${version}`);
   }
 
-  /** The named commands (all when none are named); NotFound (30) names any this gateway does not serve. */
+  /** The named commands in the order asked, or all when none are named; unserved names stay in (spec §4). */
   commandNames(names: string[] | undefined): string[] {
-    const all = this.versions();
-    const wanted = names?.length ? names : [...all.keys()];
-    const unknown = wanted.filter((c) => !all.has(c));
-    if (unknown.length) throw new NotFound(`Commands: this gateway does not serve ${unknown.join(', ')}`);
-    return wanted;
+    return names?.length ? names : [...this.versions().keys()];
   }
 
   /** Command name → its versions, ascending. */

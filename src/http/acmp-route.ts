@@ -1,9 +1,11 @@
 // POST /acmp: the plain XML transport of spec §8, a thin adapter around processCommand.
+import { isUtf8 } from 'buffer';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import type { CommandContext } from '../commands/types';
 import { writeErrorEnvelope } from '../protocol/envelope';
 import { Logger, processCommand } from '../protocol/process-command';
 import { ResultCode } from '../protocol/result-codes';
+import { invalidUtf8Offset } from './utf8';
 
 const XML_TYPES = new Set(['text/xml', 'application/xml']);
 
@@ -14,8 +16,11 @@ export function acmpRouter(ctx: CommandContext, bodyLimit: string, log: Logger):
     checkMediaType,
     express.raw({ type: () => true, limit: bodyLimit }),
     async (req: Request, res: Response) => {
-      const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-      const result = await processCommand(body, ctx, log);
+      const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      // Decoding would turn bad bytes into U+FFFD and store them: a body that is not UTF-8 is
+      // malformed XML (200 with 35, like any other), refused before anything reads it.
+      if (!isUtf8(raw)) return send(res, 200, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, notUtf8(raw)));
+      const result = await processCommand(raw.toString('utf8'), ctx, log);
       send(res, result.notXml ? 400 : 200, result.resultCode, result.xml);
     },
   );
@@ -32,6 +37,12 @@ export function acmpRouter(ctx: CommandContext, bodyLimit: string, log: Logger):
     send(res, 400, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, 'The request body could not be read'));
   });
   return router;
+}
+
+function notUtf8(raw: Buffer): string {
+  const at = invalidUtf8Offset(raw);
+  const bytes = [...raw.subarray(at, at + 4)].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
+  return `The request body is not valid UTF-8 at byte offset ${at} (bytes ${bytes}); send it in UTF-8. Nothing was stored`;
 }
 
 function checkMediaType(req: Request, res: Response, next: NextFunction): void {

@@ -6,7 +6,7 @@ import type { FieldError } from './errors';
 import type { Shape } from '../validation/shapes';
 import type { XmlElement } from './xml-reader';
 import { XmlLines } from './xml-writer';
-import { formatDate, formatDecimal, formatGuid, isCalendarDate, parseDate } from './values';
+import { formatDate, formatDecimal, formatGuid, inWireYears, isCalendarDate, parseDate } from './values';
 
 const INT = /^[+-]?\d+$/;
 
@@ -81,6 +81,7 @@ export function normalize(value: unknown, shape: Shape, path: string, errors: Fi
           if (text === '') return null;
           const d = parseDate(text);
           if (d === undefined) errors.push({ path, message: 'not a valid date' });
+          else if (d && !inWireYears(d)) errors.push({ path, message: 'outside the years 0001..9999 once converted to UTC' });
           return d;
         }
         case 'decimal':

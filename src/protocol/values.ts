@@ -64,6 +64,16 @@ export function parseDate(text: string): Date | null | undefined {
 const ZERO_DATE = Date.UTC(1899, 11, 30);
 
 /**
+ * Years 0001..9999 in UTC (spec §2): the schema holds the written year to four digits, but a
+ * zone offset can still carry 9999-12-31T23:59:59-14:00 into year 10000 (or 0001-01-01T00:00:00+14:00
+ * into year 0), which xs:dateTime could only show as +010000 or 0000.
+ */
+export function inWireYears(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}
+
+/**
  * Formats an exact decimal (a string from PostgreSQL numeric, or an integer number of cents
  * never reaching here as a float) with two decimals, rounding half away from zero, without
  * passing through floating point.

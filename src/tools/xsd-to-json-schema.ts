@@ -143,7 +143,11 @@ function simpleType(n: XNode, ctx: Ctx): JsonSchema {
     switch (f.tag) {
       case 'xs:enumeration': enums.push(v); break;
       // XSD patterns are anchored implicitly; JSON Schema patterns are not.
-      case 'xs:pattern': out.pattern = `^(?:${v})$`; break;
+      // A pattern on a base that has one of its own (xs:dateTime) narrows it: both must match.
+      case 'xs:pattern':
+        if (base.pattern) out.allOf = [{ pattern: `^(?:${v})$` }];
+        else out.pattern = `^(?:${v})$`;
+        break;
       case 'xs:maxLength': out.maxLength = Number(v); break;
       case 'xs:length': out.minLength = out.maxLength = Number(v); break;
       case 'xs:minLength': out.minLength = Number(v); break;

@@ -40,7 +40,7 @@ export function compileDefinition(ajv: Ajv, fileId: string, defName: string): Va
 
 const SCALAR_PATTERN_MESSAGES: Record<string, string> = {
   guid: 'not a GUID',
-  datetime: 'not a dateTime (e.g. 2025-06-27T11:16:00Z; empty only where a date may be absent)',
+  datetime: 'not a dateTime with a year 0001..9999 (e.g. 2025-06-27T11:16:00Z; empty only where a date may be absent)',
   decimal: 'not a decimal number with at most two decimals (e.g. 12.50)',
 };
 

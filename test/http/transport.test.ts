@@ -80,3 +80,32 @@ test('GET /health reports the database', async () => {
   expect(res.status).toBe(200);
   expect(await res.json()).toMatchObject({ status: 'ok', database: 'up' });
 });
+
+describe('the body is UTF-8 or it is refused', () => {
+  const id = '{59387FFD-B171-47C5-B735-041FA132CA40}';
+  const save = (title: string) => request('SaveTicket', 4, `<Ticket><Id>${id}</Id><Title>${title}</Title></Ticket>`);
+  const stored = () => gw.db('tickets').where({ id: id.slice(1, -1).toLowerCase() }).first();
+
+  test('invalid bytes are 35 naming their byte offset, and nothing is stored', async () => {
+    const [before, after] = save('\u0000').split('\u0000');
+    const body = Buffer.concat([Buffer.from(before + 'Caf', 'utf8'), Buffer.from([0xe9]), Buffer.from(' crème' + after, 'utf8')]); // latin1 é
+    const res = await gw.post(body);
+    expect([res.status, res.resultCode]).toEqual([200, 35]);
+    expect(res.body).toContain(`<ResultMessage>The request body is not valid UTF-8 at byte offset ${Buffer.byteLength(before) + 3} (bytes E9 20 63 72); send it in UTF-8. Nothing was stored</ResultMessage>`);
+    expect(await stored()).toBeUndefined();
+  });
+
+  test('valid UTF-8 of every length is stored as sent', async () => {
+    expect((await gw.post(Buffer.from(save('Café € 😀 \uFFFD'), 'utf8'))).resultCode).toBe(0);
+    expect((await stored()).title).toBe('Café € 😀 \uFFFD');
+  });
+});
+
+test('a DOCTYPE in a CDATA description is text: stored and read back verbatim', async () => {
+  const id = '{59387FFD-B171-47C5-B735-041FA132CA41}';
+  const html = '<!DOCTYPE html><html><!-- <!ENTITY x "y"> --><body>&amp; &lt;!DOCTYPE</body></html>';
+  const saved = await gw.post(request('SaveTicket', 4, `<Ticket><Id>${id}</Id><Title>t</Title><HtmlDescription><![CDATA[${html}]]></HtmlDescription></Ticket>`));
+  expect(saved.resultCode).toBe(0);
+  const read = await gw.post(request('GetTicket', 5, `<TicketId>${id}</TicketId>`));
+  expect(read.body).toContain(`<HtmlDescription>${html.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</HtmlDescription>`);
+});

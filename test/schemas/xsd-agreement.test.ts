@@ -58,3 +58,18 @@ test.each(cases.map((x) => [x.id, x] as const))('%s: libxml2 and Ajv agree', asy
     libxml2: lint.valid ? 'valid' : expect.anything(),
   });
 });
+
+// Requests the XML reader refuses before any schema is consulted: libxml2 refuses them as well.
+test.each([
+  ['a raw NUL', '<TGetTicketRequest_V5><TicketId>a\u0000</TicketId></TGetTicketRequest_V5>'],
+  ['a raw C0 control', '<TGetTicketRequest_V5><TicketId>a\u0001</TicketId></TGetTicketRequest_V5>'],
+  ['a raw U+FFFE', '<TGetTicketRequest_V5><TicketId>a\uFFFE</TicketId></TGetTicketRequest_V5>'],
+])('%s: libxml2 refuses it too', async (_n, xml) => {
+  expect(() => readXml(xml)).toThrow('is not allowed in XML');
+  const lint = await validateXML({
+    xml: { fileName: 'request.xml', contents: xml },
+    schema: { fileName: 'GetTicket_V5.xsd', contents: readFileSync(path.join(XSD_DIR, 'GetTicket_V5.xsd'), 'utf8') },
+    preload,
+  });
+  expect(lint.errors.map((e) => e.message).join('\n')).toMatch(/invalid Char value|out of allowed range/);
+});

@@ -15,7 +15,7 @@ export function testRegistry(): Registry {
 export interface TestGateway extends TestDatabase {
   url: string;
   /** Posts an ICQL document to /acmp. */
-  post(xml: string, headers?: Record<string, string>): Promise<{ status: number; resultCode: number; body: string; headers: Headers }>;
+  post(xml: string | Uint8Array, headers?: Record<string, string>): Promise<{ status: number; resultCode: number; body: string; headers: Headers }>;
   stop(): Promise<void>;
 }
 

@@ -90,6 +90,43 @@ describe('any xs:dateTime', () => {
   });
 });
 
+describe('years 0001..9999 only, also in UTC (spec §2)', () => {
+  const due = (text: string) => read('SaveTicket_V4', `<TSaveTicketRequest_V4><Ticket><Id>59387ffd-b171-47c5-b735-041fa132ca39</Id><DueDate>${text}</DueDate></Ticket></TSaveTicketRequest_V4>`);
+  const pathAndMessage = ({ errors, valid }: ReturnType<typeof due>) => {
+    const schema = requestSchema('SaveTicket_V4');
+    return valid ? errors : describeErrors(schema.request, schema.validate.errors ?? []);
+  };
+
+  test.each(['10000-01-01T00:00:00Z', '300000-01-01T00:00:00Z', '-0044-03-15T12:00:00Z', '0000-01-01T00:00:00Z', '+2025-06-27T00:00:00Z', '02025-06-27T00:00:00Z', '999-01-01T00:00:00Z'])(
+    '%s is refused by the schema, naming the field',
+    (text) => {
+      const result = due(text);
+      expect(result.valid).toBe(false);
+      expect(pathAndMessage(result)).toEqual([{ path: 'Ticket/DueDate', message: expect.stringContaining('not a dateTime with a year 0001..9999') }]);
+    },
+  );
+
+  test.each(['9999-12-31T23:59:59-14:00', '9999-12-31T24:00:00Z', '9999-12-31T10:00:00.5-14:00', '0001-01-01T00:00:00+14:00', '0001-01-01T00:00:00.000+00:01'])(
+    '%s leaves the years 0001..9999 once converted to UTC',
+    (text) => {
+      const result = due(text);
+      expect(result.valid).toBe(true);
+      expect(result.errors).toEqual([{ path: 'Ticket/DueDate', message: 'outside the years 0001..9999 once converted to UTC' }]);
+    },
+  );
+
+  test.each([
+    ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z'],
+    ['0001-01-01T14:00:00+14:00', '0001-01-01T00:00:00.000Z'],
+    ['9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999Z'],
+    ['9999-12-31T23:59:59+14:00', '9999-12-31T09:59:59.000Z'],
+  ])('%s is the edge, %s', (text, iso) => {
+    const { value, valid, errors } = due(text);
+    expect({ valid, errors }).toEqual({ valid: true, errors: [] });
+    expect((value.Ticket.DueDate as Date).toISOString()).toBe(iso);
+  });
+});
+
 test('a list past its bound is not read further, and a flood of errors is counted, not listed', () => {
   const many = (n: number, item: string) => `<TDeleteTicketCostsRequest_V1><CostIds>${item.repeat(n)}</CostIds></TDeleteTicketCostsRequest_V1>`;
   const tooMany = read('DeleteTicketCosts_V1', many(5000, '<string>{59387FFD-B171-47C5-B735-041FA132CA39}</string>'));

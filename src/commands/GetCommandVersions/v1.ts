@@ -3,8 +3,9 @@ import type { CommandDefinition } from '../types';
 export default {
   name: 'GetCommandVersions',
   version: 1,
+  // A name this gateway does not serve gets its item with no versions, not an error (spec §4).
   async handle(input: { Commands?: string[] }, { registry }) {
     const versions = registry.versions();
-    return { CommandVersions: registry.commandNames(input.Commands).map((c) => ({ CommandName: c, Versions: versions.get(c) })) };
+    return { CommandVersions: registry.commandNames(input.Commands).map((c) => ({ CommandName: c, Versions: versions.get(c) ?? [] })) };
   },
 } satisfies CommandDefinition;
