@@ -20,6 +20,7 @@ import { newGuid, saveTicketRequest } from './requests';
 /** MaxAttachmentSizeKb of the demo seed: the largest attachment a client may send. */
 const ATTACHMENT_BYTES = 3072 * 1024;
 const CONCURRENT = 4;
+const BASE64_CHARS = Math.ceil(ATTACHMENT_BYTES / 3) * 4;
 
 export interface MemoryFigures {
   baselineMb: number;
@@ -158,15 +159,31 @@ async function phase(gateway: { child: ChildProcess; url: string }, work: (url: 
 }
 
 export function describeMemory(f: MemoryFigures): string {
-  const verdict = f.concurrentPeakMb < f.limitMb ? 'met' : 'NOT met';
   return [
-    `Gateway memory (child process, ${f.rounds} rounds per phase, ${ATTACHMENT_BYTES / 1024} KB attachments, ${Math.ceil(ATTACHMENT_BYTES / 3) * 4} base64 characters each):`,
-    `  resident after warm-up          ${f.baselineMb} MB`,
-    `  peak, SaveTicketAttachments_V1 one at a time   ${f.sequentialPeakMb} MB`,
-    `  peak, ${CONCURRENT} concurrent SaveTicketAttachments_V1      ${f.concurrentPeakMb} MB (target < ${f.limitMb} MB: ${verdict})`,
-    `  peak, ${CONCURRENT} concurrent GetTicketAttachment_V1        ${f.readPeakMb} MB (every answer byte-identical)`,
+    `gateway memory (a process of its own; ${f.rounds} rounds per phase; ${ATTACHMENT_BYTES / 1024} KB attachments, ${BASE64_CHARS.toLocaleString('en')} base64 characters each):`,
+    ...[
+      ['resident after warm-up', `${f.baselineMb} MB`],
+      ['peak, SaveTicketAttachments_V1 one at a time', `${f.sequentialPeakMb} MB`],
+      [`peak, ${CONCURRENT} concurrent SaveTicketAttachments_V1`, `${f.concurrentPeakMb} MB (target below ${f.limitMb} MB: ${verdict(f)})`],
+      [`peak, ${CONCURRENT} concurrent GetTicketAttachment_V1`, `${f.readPeakMb} MB (every answer byte-identical to what was saved)`],
+    ].map(([label, value]) => `  ${label.padEnd(48)}${value}`),
   ].join('\n');
 }
+
+export function memoryMarkdown(f: MemoryFigures): string {
+  return [
+    `Gateway memory (\`node dist/src/main.js\` in a process of its own, peak resident set VmHWM, ${f.rounds} rounds per phase, ${ATTACHMENT_BYTES / 1024} KB attachments):`,
+    '',
+    '| Phase | Resident MB |',
+    '|---|---:|',
+    `| after warm-up | ${f.baselineMb} |`,
+    `| peak, SaveTicketAttachments_V1 one at a time | ${f.sequentialPeakMb} |`,
+    `| peak, ${CONCURRENT} concurrent SaveTicketAttachments_V1 (target below ${f.limitMb}: ${verdict(f) === 'met' ? '**met**' : '**not met**'}) | ${f.concurrentPeakMb} |`,
+    `| peak, ${CONCURRENT} concurrent GetTicketAttachment_V1 | ${f.readPeakMb} |`,
+  ].join('\n');
+}
+
+const verdict = (f: MemoryFigures) => (f.concurrentPeakMb < f.limitMb ? 'met' : 'NOT met');
 
 function setting(name: string, fallback: number): number {
   const raw = process.env[name];
