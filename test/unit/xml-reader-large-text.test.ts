@@ -23,6 +23,9 @@ test('<Content> text with entities, CDATA, comments or elements reads as any oth
   });
   expect(content('<Content/>')).toEqual({ name: 'Content', attrs: {}, children: [], text: '' });
   expect(() => content('<Content>&nbsp;</Content>')).toThrow('unknown entity or character reference &nbsp;');
+  // The stop node's text is not checked by the parser: the validator, which reads everything, refuses these.
+  expect(() => content('<Content>QU<JD</Content>')).toThrow('Malformed XML at line 1');
+  expect(() => content('<Content>QU<b>JD</Content>')).toThrow('Malformed XML at line 1');
 });
 
 test('a <Content> deeper than the nesting limit is refused like any element', () => {
