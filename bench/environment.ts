@@ -19,6 +19,8 @@ export interface BenchEnvironment {
   registry: Registry;
   /** The gateway's ICQL endpoint. */
   acmpUrl: string;
+  /** The embedded PostgreSQL, for a gateway in a process of its own (memory.ts). */
+  databaseUrl: string;
   poolMax: number;
   /** Unexpected errors the gateway logged (ResultCode 18/19 answers). */
   loggedErrors: () => number;
@@ -59,6 +61,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
       db,
       registry,
       acmpUrl,
+      databaseUrl: embedded.url,
       poolMax,
       loggedErrors: () => errors,
       async startBaseline(body: string) {

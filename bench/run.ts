@@ -4,9 +4,11 @@
 //   BENCH_DURATION     seconds per scenario (default 10)
 //   BENCH_CONNECTIONS  concurrent connections (default 32)
 //   BENCH_TICKETS      tickets generated for the list scenarios (default 100000)
+// and the peak memory of the gateway storing 3 MB attachments (memory.ts; alone: npm run bench:memory).
 import { startBenchEnvironment } from './environment';
 import { fillTickets, listScenarios } from './list-scenarios';
 import { runLoad, sequentialMedian } from './load';
+import { describeMemory, memoryMarkdown, memoryScenario } from './memory';
 import { BASELINE, describeSetup, markdownReport, printScenario } from './report';
 import { newGuid, saveTicketRequest } from './requests';
 import { createTickets, getTicketScenario, LoadSettings, saveTicketScenario, ScenarioResult } from './ticket-scenarios';
@@ -59,12 +61,16 @@ async function main(): Promise<void> {
     report(await saveTicketScenario(env, load));
     report(await getTicketScenario(env, load, readIds));
 
+    console.log('\nmemory: a gateway in a process of its own stores and reads 3 MB attachments ...');
+    const memory = await memoryScenario(env.databaseUrl);
+    console.log(describeMemory(memory));
+
     console.log(`\nfilling the database with ${ticketCount.toLocaleString('en')} tickets for the list scenarios ...`);
     console.log(await fillTickets(env, ticketCount));
     for (const r of await listScenarios(env, load)) report(r);
 
     if (env.loggedErrors()) console.log(`\nthe gateway logged ${env.loggedErrors()} unexpected error(s) (ResultCode 18/19); the first ones are above`);
-    console.log(`\n---- Markdown for the README ----\n\n${markdownReport(results, load, env.poolMax)}\n`);
+    console.log(`\n---- Markdown for the README ----\n\n${markdownReport(results, load, env.poolMax)}\n\n${memoryMarkdown(memory)}\n`);
   } finally {
     if (!stopping) {
       stopping = true;

@@ -16,7 +16,7 @@ export interface XmlElement {
 /** The deepest a request needs: ICQL/ACMP/Command/Payload/field/list/item/field/list/value is 10. */
 export const MAX_DEPTH = 16;
 
-const parser = new XMLParser({
+const OPTIONS = {
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
@@ -34,7 +34,16 @@ const parser = new XMLParser({
   // fast-xml-parser refuses only when its stack of open tags EXCEEDS the option, one level
   // below the element being opened.
   maxNestedTags: MAX_DEPTH - 1,
-});
+};
+const parser = new XMLParser(OPTIONS);
+// fast-xml-parser collects text one character at a time (text += char): a rope of one-character
+// strings, about 30 bytes of heap per character, 130 MB and half a second for the 4 MB base64
+// <Content> of one attachment, garbage that four concurrent requests pile up to most of a GB.
+// So <Content> is read as a stop node: its text is cut out of the body in one piece. Should that
+// raw text hold markup (CDATA, a comment, an element) or sit too deep, the body is read again the
+// ordinary way (readXml), so the result is always the same.
+const RAW_TEXT = 'Content';
+const rawTextParser = new XMLParser({ ...OPTIONS, stopNodes: [`..${RAW_TEXT}`] });
 
 /** Parses a request body into its root element, or throws a typed error saying what is wrong. */
 export function readXml(body: string): XmlElement {
@@ -49,17 +58,19 @@ export function readXml(body: string): XmlElement {
     const { msg, line, col } = verdict.err;
     throw new MalformedXml(`Malformed XML at line ${line}, column ${col}: ${msg}`);
   }
-  let nodes: any[];
+  const roots = toElements(parse(rawTextParser, body), 1) ?? toElements(parse(parser, body), 1)!;
+  if (roots.length !== 1) throw new MalformedXml(`An XML document has exactly one root element; found ${roots.length}`);
+  return roots[0];
+}
+
+function parse(xml: XMLParser, body: string): any[] {
   try {
-    nodes = parser.parse(body);
+    return xml.parse(body);
   } catch (e) {
     const msg = (e as Error).message;
     if (/nested/i.test(msg)) throw new MalformedXml(`The XML is nested deeper than ${MAX_DEPTH} levels, more than any command needs`);
     throw new MalformedXml(`Malformed XML: ${msg}`);
   }
-  const roots = toElements(nodes);
-  if (roots.length !== 1) throw new MalformedXml(`An XML document has exactly one root element; found ${roots.length}`);
-  return roots[0];
 }
 
 /**
@@ -109,7 +120,8 @@ function openElements(xml: string): string {
   return open.join('/');
 }
 
-function toElements(nodes: any[]): XmlElement[] {
+/** The elements of a parsed tree; undefined when raw text of a stop node needs the ordinary reading. */
+function toElements(nodes: any[], depth: number): XmlElement[] | undefined {
   const out: XmlElement[] = [];
   for (const node of nodes) {
     for (const key in node) {
@@ -117,12 +129,17 @@ function toElements(nodes: any[]): XmlElement[] {
       const kids = node[key] as any[];
       let text = '';
       for (const k of kids) {
-        if (k['#text'] !== undefined) text += decodeEntities(k['#text']);
-        else if (k['#cdata'] !== undefined) text += k['#cdata'].map((c: any) => c['#text'] ?? '').join('');
+        if (k['#text'] !== undefined) {
+          // Text the ordinary reading gives never holds "<"; raw text of a stop node may.
+          if (key === RAW_TEXT && (depth > MAX_DEPTH || k['#text'].includes('<'))) return undefined;
+          text += decodeEntities(k['#text']);
+        } else if (k['#cdata'] !== undefined) text += k['#cdata'].map((c: any) => c['#text'] ?? '').join('');
       }
       const attrs: Record<string, string> = {};
       for (const [name, value] of Object.entries((node[':@'] ?? {}) as Record<string, string>)) attrs[name] = decodeEntities(value);
-      out.push({ name: key, attrs, children: toElements(kids), text });
+      const children = toElements(kids, depth + 1);
+      if (!children) return undefined;
+      out.push({ name: key, attrs, children, text });
     }
   }
   return out;
