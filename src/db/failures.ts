@@ -8,7 +8,7 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EP
 
 /** pg's own messages for a lost, closed, or too slow connection (they carry no code). */
 const CONNECTION_MESSAGES =
-  /Connection terminated|connection ended|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect|Query read timeout/i;
+  /Connection terminated|connection ended|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect|^timeout expired$|Query read timeout/i;
 
 /** The message pg gives a query that outlived `query_timeout` (connection.ts). */
 export const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';

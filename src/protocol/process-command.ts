@@ -97,7 +97,7 @@ export function toWire(error: unknown, log: Logger): { resultCode: number; messa
   const ref = randomUUID();
   if (isDatabaseUnavailable(error)) {
     log(`database unavailable ${ref}`, error);
-    return { resultCode: ResultCode.DatabaseError, message: `The database is unavailable or failed; nothing was changed. Try again later (reference ${ref})` };
+    return { resultCode: ResultCode.DatabaseError, message: `The database is unavailable or did not answer in time; nothing was half-written. Try again later (reference ${ref})` };
   }
   if (isRetryableConflict(error)) {
     // Still conflicting after CONFLICT_RETRIES runs: heavy contention, worth a later try.
