@@ -6,6 +6,7 @@ import type { AddressInfo } from 'net';
 import type { Server } from 'http';
 import { buildApp } from '../../src/app';
 import { connect } from '../../src/db/connection';
+import { isDatabaseUnavailable } from '../../src/db/failures';
 import { createTestDatabase, TestDatabase } from '../support/db';
 import { request, testRegistry } from '../support/gateway';
 
@@ -141,4 +142,25 @@ test('a hung database: 19 within the query timeout, /health 503 within 1 s, 0 ag
     { id: '00000000-0000-4000-8000-0000000000b1', title: 'Written while the database is away?' },
     { id: '00000000-0000-4000-8000-0000000000b3', title: 'Written while the database is away?' },
   ]);
+}, 30_000);
+
+test('a transaction that hangs midway fails within the query timeout, rolled back, its connection dropped', async () => {
+  const id = '00000000-0000-4000-8000-0000000000c1';
+  const started = Date.now();
+  const failure = await gatewayDb
+    .transaction(async (trx) => {
+      await trx.raw('select 1');
+      relay.hang();
+      await trx('tickets').insert({ id, title: 'Inserted into a hung database', priority: 3, state: 'New' });
+    })
+    .catch((e: unknown) => e);
+  const failedMs = Date.now() - started;
+  // Without ending the connection, the ROLLBACK would wait behind the hung INSERT (5 s more).
+  expect(failedMs).toBeLessThan(QUERY_TIMEOUT_MS + 1000);
+  expect(isDatabaseUnavailable(failure)).toBe(true);
+
+  relay.resume();
+  await new Promise((r) => setTimeout(r, 300)); // what waited in the relay has reached PostgreSQL
+  expect(await database.db('tickets').where({ id }).first()).toBeUndefined();
+  expect((await gatewayDb.raw('select 1 as one')).rows).toEqual([{ one: 1 }]);
 }, 30_000);
