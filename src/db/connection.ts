@@ -18,7 +18,8 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
  * A query that outlived pg's `query_timeout` leaves its connection busy with a server that may
  * never answer (a hung PostgreSQL), and the transaction's ROLLBACK would queue behind it. Ending
  * the connection makes the ROLLBACK fail at once, the pool drop the connection, and PostgreSQL
- * abort the open transaction: nothing of the command can still commit later.
+ * abort the open transaction: no COMMIT can follow. (A lone statement already sent outside a
+ * transaction may still run once PostgreSQL wakes up, whole: hence "nothing was half-written".)
  */
 class PgClientWithTimeouts extends KnexPgClient {
   _query(connection: pg.Client, obj: unknown): Promise<unknown> {
