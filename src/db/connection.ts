@@ -36,7 +36,7 @@ class PgClientWithTimeouts extends KnexPgClient {
 export interface ConnectOptions {
   poolMax?: number;
   searchPath?: string;
-  /** A query with no answer within this time fails (ResultCode 19); the same bounds opening a connection. */
+  /** A query with no answer within this time fails (ResultCode 19); the same bounds opening a connection. 0: no limit (tools). */
   queryTimeoutMs?: number;
 }
 
