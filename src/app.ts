@@ -6,6 +6,9 @@ import { ping } from './db/connection';
 import { acmpRouter } from './http/acmp-route';
 import { consoleLogger, Logger } from './protocol/process-command';
 
+/** How long /health waits for PostgreSQL before it answers 503. */
+export const HEALTH_PING_TIMEOUT_MS = 800;
+
 export interface AppDeps {
   db: Knex;
   registry: Registry;
@@ -17,8 +20,15 @@ export function buildApp({ db, registry, bodyLimit, log = consoleLogger }: AppDe
   const app = express();
   app.disable('x-powered-by');
   app.use(acmpRouter({ db, registry }, bodyLimit, log));
+  // /health answers within a second whatever the database does: a hung PostgreSQL counts as down.
+  // One ping at a time: monitors polling a hung database do not fill the pool with waiting pings.
+  let pinging: Promise<boolean> | undefined;
   app.get('/health', async (_req, res) => {
-    const up = await ping(db);
+    pinging ??= ping(db).finally(() => (pinging = undefined));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, HEALTH_PING_TIMEOUT_MS, false)));
+    const up = await Promise.race([pinging, late]);
+    clearTimeout(timer);
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down', commands: registry.commands.size });
   });
   app.use((_req, res) => res.status(404).json({ error: 'Not found: commands go to POST /acmp, health to GET /health' }));

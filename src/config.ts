@@ -14,6 +14,8 @@ export interface Config {
   /** The seed loaded into an empty database. */
   seedFile: string;
   dbPoolMax: number;
+  /** ACMP_DB_QUERY_TIMEOUT_MS: a query PostgreSQL does not answer within this time answers 19. */
+  dbQueryTimeoutMs: number;
 }
 
 export const PROJECT_ROOT = findRoot();
@@ -43,6 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: env.ACMP_BODY_LIMIT || '8mb',
     seedFile: path.resolve(PROJECT_ROOT, env.ACMP_SEED_FILE || 'fixtures/seed/demo.json'),
     dbPoolMax: int('ACMP_DB_POOL_MAX', 10, 1, 1000),
+    dbQueryTimeoutMs: int('ACMP_DB_QUERY_TIMEOUT_MS', 10_000, 100, 3_600_000),
   };
   if (!/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(config.bodyLimit)) problems.push(`ACMP_BODY_LIMIT must look like 8mb or 500kb, not "${config.bodyLimit}"`);
   if (problems.length) throw new Error(`Invalid configuration: ${problems.join('; ')}`);

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       console.log(`starting the embedded PostgreSQL in ${path.relative(process.cwd(), config.dataDir) || config.dataDir} ...`);
       embedded = await startEmbedded(config.dataDir, config.embeddedPort);
     }
-    db = connect(config.databaseUrl ?? embedded!.url, { poolMax: config.dbPoolMax });
+    db = connect(config.databaseUrl ?? embedded!.url, { poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs });
     await migrate(db);
     if (!(await isSeeded(db))) {
       await loadSeed(db, readSeedFile(config.seedFile));

@@ -1,5 +1,9 @@
 import knex, { Knex } from 'knex';
 import pg from 'pg';
+// knex's own PostgreSQL client, extended below; knex has no typings for it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const KnexPgClient: new (config: Knex.Config) => { _query(connection: pg.Client, obj: unknown): Promise<unknown> } = require('knex/lib/dialects/postgres');
+import { QUERY_TIMEOUT_MESSAGE } from './failures';
 import { migrationSource } from './migrations';
 
 // numeric stays a string (exact money); timestamptz becomes a Date (the default).
@@ -7,10 +11,40 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
 // int8 (count(*)) fits a JS number for any count this gateway produces.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-export function connect(url: string, options: { poolMax?: number; searchPath?: string } = {}): Knex {
+/** Default for ACMP_DB_QUERY_TIMEOUT_MS: how long one query may wait for PostgreSQL's answer. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+
+/**
+ * A query that outlived pg's `query_timeout` leaves its connection busy with a server that may
+ * never answer (a hung PostgreSQL), and the transaction's ROLLBACK would queue behind it. Ending
+ * the connection makes the ROLLBACK fail at once, the pool drop the connection, and PostgreSQL
+ * abort the open transaction: no COMMIT can follow. (A lone statement already sent outside a
+ * transaction may still run once PostgreSQL wakes up, whole: hence "nothing was half-written".)
+ */
+class PgClientWithTimeouts extends KnexPgClient {
+  _query(connection: pg.Client, obj: unknown): Promise<unknown> {
+    return super._query(connection, obj).catch((error: Error) => {
+      if (error?.message === QUERY_TIMEOUT_MESSAGE) {
+        (connection as unknown as { __knex__disposed?: unknown }).__knex__disposed = error;
+        connection.end().catch(() => {});
+      }
+      throw error;
+    });
+  }
+}
+
+export interface ConnectOptions {
+  poolMax?: number;
+  searchPath?: string;
+  /** A query with no answer within this time fails (ResultCode 19); the same bounds opening a connection. 0: no limit (tools). */
+  queryTimeoutMs?: number;
+}
+
+export function connect(url: string, options: ConnectOptions = {}): Knex {
+  const timeout = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   return knex({
-    client: 'pg',
-    connection: url,
+    client: PgClientWithTimeouts as unknown as typeof Knex.Client,
+    connection: { connectionString: url, query_timeout: timeout, connectionTimeoutMillis: timeout },
     searchPath: options.searchPath ? [options.searchPath] : undefined,
     pool: { min: 0, max: options.poolMax ?? 10 },
     // Without a database, fail fast with ResultCode 19 instead of queueing for a minute.
@@ -40,8 +74,10 @@ export async function ping(db: Knex): Promise<boolean> {
 export async function preparedQuery<Row>(db: Knex | Knex.Transaction, name: string, text: string, values: unknown[]): Promise<Row[]> {
   const connection = await db.client.acquireConnection();
   try {
-    const result = await connection.query({ name, text, values });
-    return result.rows as Row[];
+    // Through the client's _query, so that a timed-out statement ends its connection as any other.
+    const obj = { sql: text, bindings: values, options: { name } } as { response?: { rows: Row[] } };
+    await db.client._query(connection, obj);
+    return obj.response!.rows;
   } finally {
     await db.client.releaseConnection(connection);
   }

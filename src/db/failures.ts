@@ -1,10 +1,40 @@
-// Which throwables mean "the database is unreachable or failed" (ResultCode 19, spec §3).
+// Which database throwables mean what on the wire (spec §3). Only an unreachable, stopping, hung
+// or exhausted database is 19 "try again later"; a deadlock or serialization failure is worth
+// running the command again; any other SQLSTATE is a gateway bug (input must be refused with 35
+// before it reaches SQL) and answers 18, so that clients do not retry it forever.
+
+/** Driver (Node socket) errors while connecting to or talking with PostgreSQL. */
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
 
-export function isDatabaseFailure(error: unknown): boolean {
+/** pg's own messages for a lost, closed, or too slow connection (they carry no code). */
+const CONNECTION_MESSAGES =
+  /Connection terminated|connection ended|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect|^timeout expired$|Query read timeout/i;
+
+/** The message pg gives a query that outlived `query_timeout` (connection.ts). */
+export const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** 19: the database cannot be reached, is shutting down or starting, is out of resources, or hangs. */
+export function isDatabaseUnavailable(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
   const e = error as { code?: unknown; name?: unknown; message?: unknown };
   if (e.name === 'KnexTimeoutError') return true; // no connection could be had in time
-  if (typeof e.code === 'string' && (CONNECTION_CODES.has(e.code) || /^[0-9A-Z]{5}$/.test(e.code))) return true; // SQLSTATE
-  return typeof e.message === 'string' && /Connection terminated|connection ended|Client has encountered a connection error/i.test(e.message);
+  if (typeof e.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
+  const state = sqlState(error);
+  if (state) {
+    // 08 connection exception, 53 insufficient resources, 57P01-57P05 shutdown / cannot connect
+    // now / database dropped / idle timeout, 57014 a server-side statement timeout.
+    return /^(08|53)/.test(state) || /^57P0[1-5]$/.test(state) || state === '57014';
+  }
+  return typeof e.message === 'string' && CONNECTION_MESSAGES.test(e.message);
+}
+
+/** A deadlock (40P01) or serialization failure (40001): the transaction was rolled back and may simply be run again. */
+export function isRetryableConflict(error: unknown): boolean {
+  const state = sqlState(error);
+  return state === '40P01' || state === '40001';
 }

@@ -14,6 +14,16 @@ export interface NewWorkingTime {
   description?: string;
 }
 
+/** The longest storable Duration: its column is a PostgreSQL integer (about 4083 years). */
+export const MAX_DURATION_MINUTES = 2147483647;
+
+/** The EndDate problem of a working time too long to store, refused with 35 before any SQL. */
+function durationError(start: Date, end: Date, field: string): FieldError | undefined {
+  const minutes = durationMinutes(start, end);
+  if (minutes <= MAX_DURATION_MINUTES) return undefined;
+  return { path: `${field}/EndDate`, message: `the working time would last ${minutes} minutes; at most ${MAX_DURATION_MINUTES} minutes (about 4000 years) after StartDate` };
+}
+
 /** Whole minutes between start and end (spec §7: Duration is computed). */
 export function durationMinutes(start: Date, end: Date): number {
   return Math.round((end.getTime() - start.getTime()) / 60000);
@@ -22,6 +32,8 @@ export function durationMinutes(start: Date, end: Date): number {
 /** Adds a working time; false when the identical entry is already stored (a retried request). */
 export async function addWorkingTime(trx: Knex.Transaction | Knex, w: NewWorkingTime, field = 'WorkingTime'): Promise<boolean> {
   if (w.startDate.getTime() >= w.endDate.getTime()) throw new RuleViolation(`${field}/StartDate: must be before EndDate`);
+  const tooLong = durationError(w.startDate, w.endDate, field);
+  if (tooLong) throw new ValidationFailed([tooLong]);
   await requireAssignee(trx, w.executorId, false, `${field}/Executor`);
   const existing = await trx('ticket_working_times').first('*').where({ id: w.id });
   if (existing) {
@@ -120,6 +132,8 @@ function checkWorkingTime(m: Merged, isNew: boolean, field: string): void {
   if (m.startDate && m.endDate && m.startDate.getTime() >= m.endDate.getTime()) {
     errors.push({ path: `${field}/StartDate`, message: `must be before EndDate (${m.endDate.toISOString()})` });
   }
+  const tooLong = m.startDate && m.endDate && durationError(m.startDate, m.endDate, field);
+  if (tooLong) errors.push(tooLong);
   if (errors.length) throw new ValidationFailed(errors);
 }
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'crypto';
 import type { CommandContext } from '../commands/types';
 import type { RegisteredCommand } from '../commands/registry';
 import { describeErrors } from '../validation/validator';
-import { isDatabaseFailure } from '../db/failures';
+import { isDatabaseUnavailable, isRetryableConflict } from '../db/failures';
 import { decode, normalize, render } from './codec';
 import { readEnvelope, writeEnvelope, writeErrorEnvelope } from './envelope';
 import { FieldError, GatewayError, NotXml, UnknownCommand, ValidationFailed } from './errors';
@@ -37,7 +37,8 @@ export async function processCommand(body: string, ctx: CommandContext, log: Log
       );
     }
     const input = readPayload(command, envelope.payload);
-    const output = await command.definition.handle(input, ctx);
+    const handle = command.definition.handle;
+    const output = await retryConflicts(() => handle(input, ctx), log);
     // FirstErrorMsg (list-saving commands only; the schema decides) is empty on success.
     const fields = { FirstErrorMsg: '', ...output, ResultCode: ResultCode.OK, ResultMessage: 'OK' };
     return { resultCode: ResultCode.OK, xml: renderResponse(command, fields) };
@@ -48,6 +49,26 @@ export async function processCommand(body: string, ctx: CommandContext, log: Log
       ? renderResponse(command, { ...(extra !== undefined ? { FirstErrorMsg: extra } : {}), ResultCode: resultCode, ResultMessage: message })
       : writeErrorEnvelope(resultCode, message);
     return { resultCode, xml, notXml: error instanceof NotXml };
+  }
+}
+
+/** Runs beyond the first when PostgreSQL rolls a command back for a deadlock or serialization failure. */
+export const CONFLICT_RETRIES = 3;
+
+/**
+ * Runs a handler again when PostgreSQL rolled its transaction back for a deadlock or a
+ * serialization failure: each handler runs in its own transaction, so nothing of the failed run
+ * remains. A short random pause lets the other transaction finish first.
+ */
+export async function retryConflicts<T>(run: () => Promise<T>, log: Logger, retries = CONFLICT_RETRIES): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt > retries || !isRetryableConflict(error)) throw error;
+      log(`database conflict (${(error as { code?: string }).code}), running the command again (${attempt} of ${retries})`);
+      await new Promise((resolve) => setTimeout(resolve, attempt * 20 + Math.random() * 30));
+    }
   }
 }
 
@@ -74,9 +95,14 @@ function renderResponse(command: RegisteredCommand, fields: Record<string, unkno
 export function toWire(error: unknown, log: Logger): { resultCode: number; message: string } {
   if (error instanceof GatewayError) return { resultCode: error.resultCode, message: error.message };
   const ref = randomUUID();
-  if (isDatabaseFailure(error)) {
-    log(`database failure ${ref}`, error);
-    return { resultCode: ResultCode.DatabaseError, message: `The database is unavailable or failed; nothing was changed. Try again later (reference ${ref})` };
+  if (isDatabaseUnavailable(error)) {
+    log(`database unavailable ${ref}`, error);
+    return { resultCode: ResultCode.DatabaseError, message: `The database is unavailable or did not answer in time; nothing was half-written. Try again later (reference ${ref})` };
+  }
+  if (isRetryableConflict(error)) {
+    // Still conflicting after CONFLICT_RETRIES runs: heavy contention, worth a later try.
+    log(`database conflict ${ref}`, error);
+    return { resultCode: ResultCode.DatabaseError, message: `The database is busy with conflicting changes to the same data; nothing was changed. Try again later (reference ${ref})` };
   }
   log(`internal error ${ref}`, error);
   return { resultCode: ResultCode.InternalError, message: `Internal error; the gateway log has the details under reference ${ref}` };

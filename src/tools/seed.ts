@@ -12,7 +12,7 @@ async function run(): Promise<void> {
   const seed = readSeedFile(path.resolve(file));
   const config = loadConfig();
   const embedded = config.databaseUrl ? undefined : await startEmbedded(config.dataDir, config.embeddedPort);
-  const db = connect(config.databaseUrl ?? embedded!.url);
+  const db = connect(config.databaseUrl ?? embedded!.url, { queryTimeoutMs: 0 }); // a bulk load may take long
   try {
     await migrate(db);
     await loadSeed(db, seed);
