@@ -11,13 +11,16 @@ export interface AppDeps {
   registry: Registry;
   bodyLimit: string;
   log?: Logger;
+  /** The embedded database's supervisor: 'recovering' while it restarts a server that died. */
+  databaseState?: () => 'up' | 'recovering';
 }
 
-export function buildApp({ db, registry, bodyLimit, log = consoleLogger }: AppDeps): express.Express {
+export function buildApp({ db, registry, bodyLimit, log = consoleLogger, databaseState }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(acmpRouter({ db, registry }, bodyLimit, log));
   app.get('/health', async (_req, res) => {
+    if (databaseState?.() === 'recovering') return void res.status(503).json({ status: 'degraded', database: 'recovering', commands: registry.commands.size });
     const up = await ping(db);
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down', commands: registry.commands.size });
   });
