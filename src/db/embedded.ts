@@ -123,10 +123,12 @@ export async function startEmbedded(dataDir: string, port: number, options: Embe
 /** Fast shutdown (SIGINT); immediate shutdown (SIGQUIT), then SIGKILL, for a server that does not go. */
 async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let exited = false;
+  child.once('exit', () => (exited = true));
   for (const [signal, ms] of [['SIGINT', 3000], ['SIGQUIT', 2000], ['SIGKILL', 1000]] as const) {
     child.kill(signal);
-    if (await Promise.race([exited.then(() => true), delay(ms).then(() => false)])) return;
+    for (let waited = 0; waited < ms && !exited; waited += 50) await delay(50);
+    if (exited) return;
   }
 }
 

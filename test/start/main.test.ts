@@ -46,9 +46,13 @@ function start(env: Record<string, string>, command = [process.execPath, '-r', '
   return { child, output: () => output, errors: () => errors, exited };
 }
 
-// A failed test must not leave its gateway running.
+// A failed test must not leave its gateway, or a server a killed gateway left, running.
 const running = new Set<ChildProcess>();
-afterEach(() => running.forEach((child) => child.kill('SIGTERM')));
+const leftovers: number[] = [];
+afterEach(() => {
+  running.forEach((child) => child.kill('SIGTERM'));
+  leftovers.filter(alive).forEach((pid) => process.kill(pid, 'SIGINT'));
+});
 
 /** Runs, and is not a zombie (nothing may reap orphans here). */
 function alive(pid: number): boolean {
@@ -133,6 +137,7 @@ test('a gateway killed with SIGKILL leaves its PostgreSQL running; the next star
   const first = start(env);
   await until(first, 'acmp-gateway:');
   const leftover = postmasterPid(env.ACMP_DATA_DIR);
+  leftovers.push(leftover);
   first.child.kill('SIGKILL');
   await first.exited;
   expect(alive(leftover)).toBe(true); // nothing stopped it
@@ -186,6 +191,7 @@ test('SIGTERM to `npm start` stops the gateway and its PostgreSQL within 10 s, n
   const sentAt = Date.now();
   npm.child.kill('SIGTERM');
   const left = await poll('no process of the tree left', 10, () => (tree.some(alive) ? undefined : true)).catch(() => tree.filter(alive));
+  if (left !== true) left.forEach((pid) => process.kill(pid, 'SIGTERM')); // the orphans would keep jest waiting
   expect(left).toBe(true);
   console.log(`npm start with its gateway and PostgreSQL stopped ${Date.now() - sentAt} ms after SIGTERM`);
 });
