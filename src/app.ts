@@ -14,9 +14,11 @@ export interface AppDeps {
   registry: Registry;
   bodyLimit: string;
   log?: Logger;
+  /** The embedded database's supervisor: 'recovering' while it restarts a server that died. */
+  databaseState?: () => 'up' | 'recovering';
 }
 
-export function buildApp({ db, registry, bodyLimit, log = consoleLogger }: AppDeps): express.Express {
+export function buildApp({ db, registry, bodyLimit, log = consoleLogger, databaseState }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(acmpRouter({ db, registry }, bodyLimit, log));
@@ -24,6 +26,7 @@ export function buildApp({ db, registry, bodyLimit, log = consoleLogger }: AppDe
   // One ping at a time: monitors polling a hung database do not fill the pool with waiting pings.
   let pinging: Promise<boolean> | undefined;
   app.get('/health', async (_req, res) => {
+    if (databaseState?.() === 'recovering') return void res.status(503).json({ status: 'degraded', database: 'recovering', commands: registry.commands.size });
     pinging ??= ping(db).finally(() => (pinging = undefined));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, HEALTH_PING_TIMEOUT_MS, false)));

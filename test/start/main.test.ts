@@ -1,7 +1,9 @@
 // `npm start` behaviour (issue #2): embedded PostgreSQL in a data folder, seed loaded once,
 // tickets kept across restarts, clean stop on SIGTERM/SIGINT, one-line message on a busy port.
-import { ChildProcess, spawn } from 'child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'fs';
+// Hardening (issue #6): the embedded server is restarted when it dies, the server a killed gateway
+// left behind is stopped by the next start, SIGTERM to `npm start` leaves no process behind.
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import net from 'net';
 import os from 'os';
 import path from 'path';
@@ -25,19 +27,71 @@ async function freePort(): Promise<number> {
 interface Started {
   child: ChildProcess;
   output: () => string;
+  errors: () => string;
   exited: Promise<number | null>;
 }
 
-function start(env: Record<string, string>): Started {
+function start(env: Record<string, string>, command = [process.execPath, '-r', 'ts-node/register/transpile-only', 'src/main.ts']): Started {
   let output = '';
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+  let errors = '';
+  const child = spawn(command[0], command.slice(1), {
     cwd: PROJECT_ROOT,
     env: { ...process.env, DATABASE_URL: '', ...env },
   });
   child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => ((output += d), (errors += d)));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  running.add(child);
+  child.on('exit', () => running.delete(child));
+  return { child, output: () => output, errors: () => errors, exited };
+}
+
+// A failed test must not leave its gateway, or a server a killed gateway left, running.
+const running = new Set<ChildProcess>();
+const leftovers: number[] = [];
+afterEach(() => {
+  running.forEach((child) => child.kill('SIGTERM'));
+  leftovers.filter(alive).forEach((pid) => process.kill(pid, 'SIGINT'));
+});
+
+/** Runs, and is not a zombie (nothing may reap orphans here). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The server running in a data folder, as PostgreSQL records it (the file goes when it stops). */
+const postmasterPid = (dataDir: string) => Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+/** pid and all its descendants. */
+function processTree(pid: number): number[] {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [child, parent] of rows) if (parent === tree[i]) tree.push(child);
+  return tree;
+}
+
+async function poll<T>(what: string, seconds: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  for (const end = Date.now() + seconds * 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    const found = await probe();
+    if (found !== undefined) return found;
+  }
+  throw new Error(`not within ${seconds} s: ${what}`);
+}
+
+async function environment(): Promise<Record<string, string>> {
+  return { PORT: String(await freePort()), ACMP_DATA_DIR: path.join(dataRoot, 'data'), ACMP_EMBEDDED_PG_PORT: String(await freePort()) };
+}
+
+function client(env: Record<string, string>) {
+  const base = `http://127.0.0.1:${env.PORT}`;
+  return {
+    post: (xml: string) => fetch(`${base}/acmp`, { method: 'POST', body: xml, headers: { 'Content-Type': 'text/xml' } }).then((r) => r.text()),
+    health: () => fetch(`${base}/health`).then(async (r) => ({ status: r.status, body: (await r.json()) as { database: string } })),
+  };
 }
 
 async function until(s: Started, text: string): Promise<void> {
@@ -74,4 +128,85 @@ test('start, serve, stop cleanly, start again with the tickets kept; a busy port
 
   second.child.kill('SIGINT');
   expect(await second.exited).toBe(0);
+});
+
+const SAVE = () => request('SaveTicket', 4, `<Ticket><Id>${ID}</Id><Title>Still there</Title></Ticket>`);
+
+test('a gateway killed with SIGKILL leaves its PostgreSQL running; the next start stops it and serves', async () => {
+  const env = await environment();
+  const first = start(env);
+  await until(first, 'acmp-gateway:');
+  const leftover = postmasterPid(env.ACMP_DATA_DIR);
+  leftovers.push(leftover);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  expect(alive(leftover)).toBe(true); // nothing stopped it
+
+  const second = start(env);
+  await until(second, 'acmp-gateway:');
+  expect(second.output()).toContain(`stopping the embedded PostgreSQL (pid ${leftover}) left running in ${env.ACMP_DATA_DIR} by a gateway that was killed`);
+  expect(alive(leftover)).toBe(false);
+  const server = postmasterPid(env.ACMP_DATA_DIR);
+  expect(server).not.toBe(leftover);
+  expect(await client(env).post(SAVE())).toContain('<ResultCode>0</ResultCode>');
+  second.child.kill('SIGTERM');
+  expect(await second.exited).toBe(0);
+  expect(alive(server)).toBe(false);
+});
+
+test('the embedded PostgreSQL killed under a running gateway is restarted: /health says recovering, then commands work again', async () => {
+  const env = await environment();
+  const gateway = start(env);
+  await until(gateway, 'acmp-gateway:');
+  const { post, health } = client(env);
+  expect(await health()).toEqual({ status: 200, body: { status: 'ok', database: 'up', commands: expect.any(Number) } });
+
+  const killed = postmasterPid(env.ACMP_DATA_DIR);
+  process.kill(killed, 'SIGKILL');
+  const killedAt = Date.now();
+  await poll('/health says recovering', 5, async () => ((await health()).body.database === 'recovering' ? true : undefined));
+  expect(await health()).toEqual({ status: 503, body: { status: 'degraded', database: 'recovering', commands: expect.any(Number) } });
+  await poll('a command answers ResultCode 0', 30, async () => ((await post(SAVE())).includes('<ResultCode>0</ResultCode>') ? true : undefined));
+  console.log(`recovered ${Date.now() - killedAt} ms after the embedded PostgreSQL was killed`);
+  expect((await health()).status).toBe(200);
+  expect(gateway.output()).toContain('embedded PostgreSQL exited (SIGKILL)');
+  expect(gateway.output()).toContain('embedded PostgreSQL: restart attempt 1 in 1 s');
+  expect(gateway.output()).toContain('embedded PostgreSQL is running again (attempt 1)');
+  const restarted = postmasterPid(env.ACMP_DATA_DIR);
+  expect(restarted).not.toBe(killed);
+
+  gateway.child.kill('SIGINT');
+  expect(await gateway.exited).toBe(0);
+  expect(alive(restarted)).toBe(false);
+});
+
+test('SIGTERM to `npm start` stops the gateway and its PostgreSQL within 10 s, no process left', async () => {
+  const env = await environment();
+  const npm = start(env, ['npm', 'start']); // builds first (prestart)
+  await until(npm, 'acmp-gateway:');
+  const tree = processTree(npm.child.pid!); // npm, its shell, node, the postmaster and its children
+  expect(tree).toContain(postmasterPid(env.ACMP_DATA_DIR));
+  expect(tree.length).toBeGreaterThanOrEqual(5);
+
+  const sentAt = Date.now();
+  npm.child.kill('SIGTERM');
+  const left = await poll('no process of the tree left', 10, () => (tree.some(alive) ? undefined : true)).catch(() => tree.filter(alive));
+  if (left !== true) left.forEach((pid) => process.kill(pid, 'SIGTERM')); // the orphans would keep jest waiting
+  expect(left).toBe(true);
+  console.log(`npm start with its gateway and PostgreSQL stopped ${Date.now() - sentAt} ms after SIGTERM`);
+});
+
+(process.getuid?.() === 0 ? test : test.skip)('as root, a data folder the postgres user cannot reach: one line saying why and what to do, exit 1', async () => {
+  const locked = mkdtempSync(path.join(os.tmpdir(), 'acmp-gateway-locked-'));
+  chmodSync(locked, 0o700);
+  try {
+    const env = { ...(await environment()), ACMP_DATA_DIR: path.join(locked, 'data') };
+    const gateway = start(env);
+    expect(await gateway.exited).toBe(1);
+    expect(gateway.errors().trim().split('\n')).toEqual([
+      `acmp-gateway did not start: The gateway runs as root, so the embedded PostgreSQL runs as the OS user "postgres", who cannot reach ${env.ACMP_DATA_DIR}: run the gateway as another user, put the data folder (ACMP_DATA_DIR) where every user can read it (e.g. under /srv), or set DATABASE_URL.`,
+    ]);
+  } finally {
+    rmSync(locked, { recursive: true, force: true });
+  }
 });
