@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import { NotFound, RuleViolation } from '../protocol/errors';
 import { getCaller, requireAssignee, requireExists } from './references';
+import { lockWritableTicket } from './ticket-locks';
 
 export interface ReminderSave {
   ticketId: string;
@@ -19,13 +20,16 @@ export async function saveReminder(db: Knex, r: ReminderSave, field = 'Reminder'
     throw new RuleViolation(`${field}/ReminderDate: a reminder needs a real date (1899-12-30T00:00:00.000Z means no date); to remove a reminder use DeleteReminderOfTicket_V1`);
   }
   const userId = r.userId ?? (await getCaller(db)).id;
-  await requireExists(db, 'tickets', r.ticketId, `${field}/TicketId`);
-  await requireAssignee(db, userId, false, `${field}/UserId`);
-  // A single upsert: two concurrent saves for the same ticket and user leave one reminder.
-  await db('ticket_reminders')
-    .insert({ ticket_id: r.ticketId, user_id: userId, reminder_date: r.reminderDate, text: r.text ?? '' })
-    .onConflict(['ticket_id', 'user_id'])
-    .merge();
+  await db.transaction(async (trx) => {
+    // FOR SHARE: a concurrent merge waits for us; a merged ticket is read-only (ticket-locks.ts).
+    await lockWritableTicket(trx, r.ticketId, `${field}/TicketId`, 'share');
+    await requireAssignee(trx, userId, false, `${field}/UserId`);
+    // A single upsert: two concurrent saves for the same ticket and user leave one reminder.
+    await trx('ticket_reminders')
+      .insert({ ticket_id: r.ticketId, user_id: userId, reminder_date: r.reminderDate, text: r.text ?? '' })
+      .onConflict(['ticket_id', 'user_id'])
+      .merge();
+  });
 }
 
 /** Deletes the reminder of a user (default: the caller) on a ticket; 30 when there is none. */
