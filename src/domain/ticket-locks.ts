@@ -45,8 +45,10 @@ export async function lockTickets(trx: Knex.Transaction, ids: (string | null | u
 /** The refusal of a write to a merged ticket, or undefined when the ticket is not merged. */
 export function mergedProblem(t: LockedTicket, path: string): FieldError | undefined {
   if (!t.master_ticket_id) return undefined;
-  const master = `ticket ${t.master_number} (Id ${formatGuid(t.master_ticket_id)})`;
-  return { path, message: `ticket ${t.number} is merged into ${master} and can no longer change; work on ${master} instead` };
+  return {
+    path,
+    message: `ticket ${t.number} is merged into ticket ${t.master_number} (Id ${formatGuid(t.master_ticket_id)}) and is read-only; work on ticket ${t.master_number} instead`,
+  };
 }
 
 export function refuseIfMerged(t: LockedTicket, path: string): void {
@@ -70,7 +72,7 @@ export function otherTicketProblem(label: string, entryId: string, storedTicketI
   if (!sentTicketId || sameId(storedTicketId, sentTicketId)) return undefined;
   return {
     path,
-    message: `${label} ${entryId} belongs to ticket ${formatGuid(storedTicketId)}, not to ticket ${sentTicketId}; an entry cannot move to another ticket: leave TicketId out or send ${formatGuid(storedTicketId)}`,
+    message: `${label} ${entryId} belongs to ticket ${formatGuid(storedTicketId)}, not to ticket ${sentTicketId}; entries never move between tickets: edit it on ticket ${formatGuid(storedTicketId)}, or leave TicketId out where the command allows`,
   };
 }
 
