@@ -85,7 +85,7 @@ export function refuseOtherTicket(label: string, entryId: string, storedTicketId
  * Locks, for a write of entries of `table`, the tickets they belong to and then the entries
  * (the lock order above). `extraTicketIds` are tickets the write names itself (new entries).
  * An entry whose ticket changed between the unlocked read and the locks (a merge moved it)
- * is read again. Returns the locked tickets and the stored entries, keyed by bare id.
+ * is looked up again. Returns the locked tickets and the stored entries, keyed by bare id.
  */
 export async function lockEntries(
   trx: Knex.Transaction,
@@ -97,11 +97,22 @@ export async function lockEntries(
   const wanted = [...new Set(ids.map(bareGuid))].sort();
   for (;;) {
     const owners: { ticket_id: string }[] = wanted.length ? await trx(table).distinct('ticket_id').whereIn('id', wanted) : [];
-    const tickets = await lockTickets(trx, [...owners.map((o) => o.ticket_id), ...extraTicketIds]);
-    const rows: Record<string, any>[] = wanted.length ? await trx(table).select(trx.raw(columns)).whereIn('id', wanted).orderBy('id').forUpdate() : [];
-    if (rows.every((r) => tickets.has(r.ticket_id))) return { tickets, entries: new Map(rows.map((r) => [r.id, r])) };
-    // Rare: a concurrent merge moved an entry to another ticket. Our locks are released with
-    // the transaction only, so start over with the new owners included (still in id order
-    // per statement; merges lock their tickets before entries, as we do).
+    // In a savepoint: when a concurrent merge moved an entry to another ticket meanwhile, rolling
+    // back to it releases the locks taken, and the next round locks all owners in id order again
+    // (locking the new owner on top of held ones would break the order and can deadlock).
+    const locked = await trx
+      .transaction(async (sp) => {
+        const tickets = await lockTickets(sp, [...owners.map((o) => o.ticket_id), ...extraTicketIds]);
+        const rows: Record<string, any>[] = wanted.length ? await sp(table).select(sp.raw(columns)).whereIn('id', wanted).orderBy('id').forUpdate() : [];
+        if (!rows.every((r) => tickets.has(r.ticket_id))) throw MOVED;
+        return { tickets, entries: new Map(rows.map((r) => [r.id, r])) };
+      })
+      .catch((e) => {
+        if (e === MOVED) return undefined;
+        throw e;
+      });
+    if (locked) return locked;
   }
 }
+
+const MOVED = new Error('an entry moved to another ticket while it was being locked');
