@@ -2,7 +2,7 @@
 // One reminder per ticket and user (primary key of ticket_reminders, migration 007).
 import type { Knex } from 'knex';
 import { NotFound, RuleViolation } from '../protocol/errors';
-import { getCaller, requireAssignee, requireExists } from './references';
+import { getCaller, requireAssignee } from './references';
 import { lockWritableTicket } from './ticket-locks';
 
 export interface ReminderSave {
@@ -36,11 +36,13 @@ export async function saveReminder(db: Knex, r: ReminderSave, field = 'Reminder'
 export async function deleteReminder(db: Knex, ticketId: string, userId?: string | null): Promise<void> {
   const caller = userId ? undefined : await getCaller(db);
   const user = userId ?? caller!.id;
-  await requireExists(db, 'tickets', ticketId, 'TicketId');
-  await requireAssignee(db, user, false, 'UserId');
-  const deleted = await db('ticket_reminders').delete().where({ ticket_id: ticketId, user_id: user });
-  if (!deleted) {
-    const who = caller ? `the calling user (${caller.name})` : `user ${userId}`;
-    throw new NotFound(`TicketId: ticket ${ticketId} has no reminder of ${who}; nothing was deleted`);
-  }
+  await db.transaction(async (trx) => {
+    await lockWritableTicket(trx, ticketId, 'TicketId', 'share');
+    await requireAssignee(trx, user, false, 'UserId');
+    const deleted = await trx('ticket_reminders').delete().where({ ticket_id: ticketId, user_id: user });
+    if (!deleted) {
+      const who = caller ? `the calling user (${caller.name})` : `user ${userId}`;
+      throw new NotFound(`TicketId: ticket ${ticketId} has no reminder of ${who}; nothing was deleted`);
+    }
+  });
 }
