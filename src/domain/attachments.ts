@@ -7,6 +7,7 @@ import { deleteAllOrNone } from './id-lists';
 import { decodeBase64 } from './base64';
 import { sameId } from '../protocol/values';
 import { getCaller, getSettings, requireExists } from './references';
+import { lockTickets, mergedProblem, otherTicketProblem } from './ticket-locks';
 
 /** One item of a save; undefined means "not given". Size, Creator and CreationDate are read-only. */
 export interface AttachmentSave {
@@ -67,13 +68,15 @@ export async function saveAttachments(db: Knex, ticketId: string, items: Attachm
   const caller = await getCaller(db);
   const maxBytes = (await getSettings(db)).maxAttachmentSizeKb * 1024;
   await db.transaction(async (trx) => {
-    // Locking the ticket serialises concurrent saves of attachments on it.
-    const ticket = await trx('tickets').forUpdate().first('id').where({ id: ticketId });
+    // Locking the ticket serialises concurrent saves of attachments on it (lock order: ticket-locks.ts).
+    const ticket = (await lockTickets(trx, [ticketId])).get(bareGuid(ticketId));
     if (!ticket) throw new AttachmentTicketNotFound(`TicketId: no ticket with Id ${ticketId}`);
+    const merged = mergedProblem(ticket, 'TicketId');
+    if (merged) throw new AttachmentsRefused([merged]);
     const ids = items.map((a) => a.id);
     const stored = new Map<string, Record<string, any>>();
     if (ids.length) {
-      for (const row of await trx('ticket_attachments').forUpdate().select('id', 'ticket_id', 'document_id', 'description', 'is_visible_for_web').whereIn('id', ids)) {
+      for (const row of await trx('ticket_attachments').forUpdate().select('id', 'ticket_id', 'document_id', 'description', 'is_visible_for_web').whereIn('id', ids).orderBy('id')) {
         stored.set(row.id, row);
       }
     }
@@ -89,9 +92,8 @@ export async function saveAttachments(db: Knex, ticketId: string, items: Attachm
       seen.set(key, i);
       if (item.ticketId && !sameId(ticketId, item.ticketId)) fail('TicketId', `must be the request's TicketId ${ticketId} or left out`);
       const existing = stored.get(key);
-      if (existing && !sameId(existing.ticket_id, ticketId)) {
-        return fail('Id', 'an attachment with this Id belongs to another ticket; a new attachment needs an Id of its own');
-      }
+      const moved = existing && otherTicketProblem('attachment', item.id, existing.ticket_id, ticketId, `${at}/Id`);
+      if (moved) return void errors.push(moved);
       const plan = existing ? planEdit(item, existing, fail) : planInsert(item, ticketId, maxBytes, caller, fail);
       if (plan) plans.push({ ...plan, index: i });
     });

@@ -4,8 +4,9 @@
 import type { Knex } from 'knex';
 import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
 import { commentRow } from './comments';
-import { sameId } from '../protocol/values';
+import { bareGuid } from '../protocol/values';
 import { getCaller, requireExists } from './references';
+import { lockEntries, LockedTicket, refuseIfMerged, refuseOtherTicket } from './ticket-locks';
 
 /**
  * A save. Undefined leaves a stored value unchanged. The read-only fields of TTicketComment
@@ -51,15 +52,19 @@ export const PREVIEW_LENGTH = 200;
 export async function saveComment(db: Knex, input: CommentSave): Promise<string> {
   const caller = await getCaller(db);
   return db.transaction(async (trx) => {
-    const existing = await trx('ticket_comments').forUpdate().first('id', 'ticket_id').where({ id: input.id });
-    if (existing) return editComment(trx, existing, input);
+    // Ticket, then comment (lock order: ticket-locks.ts).
+    const { tickets, entries } = await lockEntries(trx, 'ticket_comments', [input.id], [input.ticketId], 'id, ticket_id');
+    const existing = entries.get(bareGuid(input.id));
+    if (existing) return editComment(trx, existing, input, tickets);
 
     const errors: FieldError[] = [];
     const why = 'a new comment needs Id, TicketId and Text';
     if (!input.ticketId) errors.push({ path: 'Comment/TicketId', message: `missing; ${why}` });
     if (!input.text) errors.push({ path: 'Comment/Text', message: `missing; ${why}` });
     if (errors.length) throw new ValidationFailed(errors);
-    await requireExists(trx, 'tickets', input.ticketId, 'Comment/TicketId');
+    const ticket = tickets.get(bareGuid(input.ticketId!));
+    if (!ticket) throw new NotFound(`Comment/TicketId: no ticket with Id ${input.ticketId}`);
+    refuseIfMerged(ticket, 'Comment/TicketId');
 
     const [inserted] = await trx('ticket_comments')
       .insert(commentRow({ id: input.id, ticketId: input.ticketId!, text: input.text!, htmlText: input.htmlText, isVisibleForWeb: input.isVisibleForWeb }, caller))
@@ -67,17 +72,17 @@ export async function saveComment(db: Knex, input: CommentSave): Promise<string>
       .ignore()
       .returning('id');
     if (inserted) return inserted.id as string;
-    // Another request created the same Id between our select and insert: this one is an edit.
-    return editComment(trx, await trx('ticket_comments').forUpdate().first('id', 'ticket_id').where({ id: input.id }), input);
+    // Created meanwhile by a request on another ticket (ours is locked): a comment never moves.
+    const winner = await trx('ticket_comments').first('ticket_id').where({ id: input.id });
+    if (winner) refuseOtherTicket('comment', input.id, winner.ticket_id, input.ticketId, 'Comment/TicketId');
+    throw new RuleViolation(`Comment/Id: comment ${input.id} was just saved or deleted by another request; send the request again`);
   });
 }
 
-async function editComment(trx: Knex.Transaction, existing: { id: string; ticket_id: string }, input: CommentSave): Promise<string> {
+async function editComment(trx: Knex.Transaction, existing: Record<string, any>, input: CommentSave, tickets: Map<string, LockedTicket>): Promise<string> {
   // An empty TicketId cannot detach a comment from its ticket: only a different one is an error.
-  if (input.ticketId && !sameId(existing.ticket_id, input.ticketId)) {
-    await requireExists(trx, 'tickets', input.ticketId, 'Comment/TicketId');
-    throw new RuleViolation(`Comment/TicketId: comment ${input.id} belongs to another ticket; a comment cannot move, leave TicketId out or save a new comment`);
-  }
+  refuseOtherTicket('comment', input.id, existing.ticket_id, input.ticketId, 'Comment/TicketId');
+  refuseIfMerged(tickets.get(existing.ticket_id)!, 'Comment/TicketId');
   if (input.text === '') throw new RuleViolation('Comment/Text: must not be empty; leave Text out to keep the stored text');
   const changes: Record<string, unknown> = {};
   if (input.text !== undefined) changes.text = input.text;
@@ -132,6 +137,12 @@ export async function listCommentItems(db: Knex, ticketId: string): Promise<Comm
 }
 
 export async function deleteComment(db: Knex, id: string): Promise<void> {
-  const deleted = await db('ticket_comments').delete().where({ id }).returning('id');
-  if (!deleted.length) throw new NotFound(`CommentId: no comment with Id ${id}`);
+  await db.transaction(async (trx) => {
+    // Ticket, then comment: the LastModified trigger updates the ticket (ticket-locks.ts).
+    const { tickets, entries } = await lockEntries(trx, 'ticket_comments', [id], [], 'id, ticket_id');
+    const comment = entries.get(bareGuid(id));
+    if (!comment) throw new NotFound(`CommentId: no comment with Id ${id}`);
+    refuseIfMerged(tickets.get(comment.ticket_id)!, 'CommentId');
+    await trx('ticket_comments').delete().where({ id });
+  });
 }

@@ -17,13 +17,13 @@ export interface NewComment {
  * on this ticket with the same text (a retried request), and refuses any other reuse of the Id.
  */
 export async function addComment(trx: Knex.Transaction | Knex, c: NewComment, caller: Caller, field = 'Comment'): Promise<boolean> {
+  // Insert first, conflict-safe: a concurrent save of the same Id cannot make this a unique
+  // violation; when a row with the Id exists (or wins the race) it decides below.
+  const [inserted] = await trx('ticket_comments').insert(commentRow(c, caller)).onConflict('id').ignore().returning('id');
+  if (inserted) return true;
   const existing = await trx('ticket_comments').first('ticket_id', 'text').where({ id: c.id });
-  if (existing) {
-    if (sameId(existing.ticket_id, c.ticketId) && existing.text === c.text) return false;
-    throw new RuleViolation(`${field}/Id: a different comment with Id ${c.id} already exists`);
-  }
-  await trx('ticket_comments').insert(commentRow(c, caller));
-  return true;
+  if (existing && sameId(existing.ticket_id, c.ticketId) && existing.text === c.text) return false;
+  throw new RuleViolation(`${field}/Id: a different comment with Id ${c.id} already exists`);
 }
 
 /** The stored row of a new comment: the creator is always the calling user. */

@@ -4,9 +4,10 @@
 // and computes TotalPrice = UnitPrice × Amount itself (generated column, migration 005).
 import type { Knex } from 'knex';
 import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
-import { sameId } from '../protocol/values';
+import { bareGuid, sameId } from '../protocol/values';
 import { deleteAllOrNone } from './id-lists';
 import { getCaller, requireExists } from './references';
+import { lockEntries, mergedProblem, otherTicketProblem } from './ticket-locks';
 
 /** One item of SaveTicketCosts: undefined leaves a stored value unchanged (partial update). */
 export interface CostSave {
@@ -102,10 +103,9 @@ export async function saveCosts(db: Knex, items: CostSave[], listPath = 'Costs/T
   if (!items.length) return;
   const caller = await getCaller(db);
   await db.transaction(async (trx) => {
-    const stored: { id: string }[] = await trx('ticket_costs').forUpdate().select('id').whereIn('id', items.map((c) => c.id));
-    const ticketIds = [...new Set(items.map((c) => c.ticketId).filter((id): id is string => !!id))];
-    const tickets: { id: string }[] = ticketIds.length ? await trx('tickets').select('id').whereIn('id', ticketIds) : [];
-    const isStored = (id: string) => stored.some((r) => sameId(r.id, id));
+    // Tickets, then entries, in id order (ticket-locks.ts).
+    const { tickets, entries } = await lockEntries(trx, 'ticket_costs', items.map((c) => c.id), items.map((c) => c.ticketId), 'id, ticket_id');
+    const isStored = (id: string) => entries.has(bareGuid(id));
 
     const problems: Problem[] = [];
     items.forEach((c, i) => {
@@ -113,9 +113,14 @@ export async function saveCosts(db: Knex, items: CostSave[], listPath = 'Costs/T
       const first = items.findIndex((other) => sameId(c.id, other.id));
       if (first < i) problems.push({ path: `${at}/Id`, message: `the same Id as item ${first + 1}; send each cost entry once` });
       problems.push(...itemProblems(c, at, !isStored(c.id)));
-      if (c.ticketId && !tickets.some((t) => sameId(t.id, c.ticketId))) {
-        problems.push({ path: `${at}/TicketId`, message: `no ticket with Id ${c.ticketId}`, notFound: true });
-      }
+      const stored = entries.get(bareGuid(c.id));
+      const moved = stored && otherTicketProblem('cost entry', c.id, stored.ticket_id, c.ticketId, `${at}/TicketId`);
+      if (moved) return void problems.push(moved);
+      const ticketId = stored?.ticket_id ?? c.ticketId;
+      const ticket = ticketId && tickets.get(bareGuid(ticketId));
+      if (ticketId && !ticket) problems.push({ path: `${at}/TicketId`, message: `no ticket with Id ${c.ticketId}`, notFound: true });
+      const merged = ticket && mergedProblem(ticket, `${at}/TicketId`);
+      if (merged) problems.push(merged);
     });
     if (problems.length) throw refusal(problems);
 
@@ -128,8 +133,13 @@ export async function saveCosts(db: Knex, items: CostSave[], listPath = 'Costs/T
       if (c.description !== undefined) changes.description = c.description;
       if (!isStored(c.id)) {
         const [inserted] = await trx('ticket_costs').insert({ id: c.id, ...changes, creator_id: caller.id }).onConflict('id').ignore().returning('id');
-        // Created by a concurrent request since our select: apply ours as a change of it.
         if (inserted) continue;
+        // Created meanwhile by a request on another ticket (ours is locked): an entry never moves.
+        const winner = await trx('ticket_costs').first('ticket_id').where({ id: c.id });
+        if (winner) {
+          const at = `${listPath}[${items.indexOf(c) + 1}]/TicketId`;
+          throw refusal([otherTicketProblem('cost entry', c.id, winner.ticket_id, c.ticketId, at) ?? { path: at, message: 'was just saved by another request; send the request again' }]);
+        }
       }
       if (Object.keys(changes).length) await trx('ticket_costs').update(changes).where({ id: c.id });
     }

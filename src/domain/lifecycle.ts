@@ -1,11 +1,12 @@
 // Closing and reopening tickets (spec §7: CloseTicket_V1, ReopenTicket_V1).
 import type { Knex } from 'knex';
-import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
+import { FieldError, RuleViolation, ValidationFailed } from '../protocol/errors';
 import { addComment } from './comments';
 import { sameId } from '../protocol/values';
 import { getCaller, getSettings, requireAssignee, requireExists } from './references';
 import type { AssigneeRef } from './tickets';
 import { addWorkingTime } from './working-times';
+import { lockWritableTicket } from './ticket-locks';
 
 export interface CloseInput {
   ticketId: string;
@@ -61,8 +62,9 @@ export async function closeTicket(db: Knex, input: CloseInput): Promise<void> {
   const caller = await getCaller(db);
 
   await db.transaction(async (trx) => {
-    const ticket = await trx('tickets').forUpdate().first('*').where({ id: input.ticketId });
-    if (!ticket) throw new NotFound(`TicketId: no ticket with Id ${input.ticketId}`);
+    // A merged ticket is closed already and read-only: even a retried close is refused, its
+    // comment and working time having moved to the surviving ticket (ticket-locks.ts).
+    const ticket = await lockWritableTicket(trx, input.ticketId);
     if (ticket.state === 'Closed') {
       const sameClose = sameId(ticket.assignee_id, input.assignee.id) && sameId(ticket.resolution_id, input.resolutionId ?? null);
       if (!sameClose) throw new RuleViolation(`TicketId: ticket ${ticket.number} is already closed with other data; reopen it with ReopenTicket_V1 first`);
@@ -99,8 +101,7 @@ export async function reopenTicket(db: Knex, input: ReopenInput): Promise<void> 
   }
   const caller = await getCaller(db);
   await db.transaction(async (trx) => {
-    const ticket = await trx('tickets').forUpdate().first('state', 'number').where({ id: input.ticketId });
-    if (!ticket) throw new NotFound(`TicketId: no ticket with Id ${input.ticketId}`);
+    const ticket = await lockWritableTicket(trx, input.ticketId);
     const added = input.comment ? await addComment(trx, { id: input.comment.id!, ticketId: input.ticketId, text: input.comment.text! }, caller) : true;
     if (ticket.state !== 'Closed') {
       // A retried reopen finds its own comment stored and succeeds without change.

@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import { ClientNotFound, FieldError, NotFound, RuleViolation } from '../protocol/errors';
 import { bareGuid } from '../protocol/values';
+import { lockTickets, lockWritableTicket, mergedProblem } from './ticket-locks';
 
 /** Ids as the request named them, with the wire path of each (e.g. `AssetIds/string[2]`). */
 export interface IdList {
@@ -46,10 +47,9 @@ export async function requireAll(trx: Knex.Transaction, target: LinkTarget, list
   if (missing.length) throw target.notFound(missing.map((e) => `${e.path}: ${e.message}`).join('; '));
 }
 
-/** The ticket everything is linked to; locked FOR SHARE so a concurrent merge waits for us. */
+/** The ticket everything is linked to; locked FOR SHARE so a concurrent merge waits for us. 35 when merged. */
 async function requireTicket(trx: Knex.Transaction, ticketId: string): Promise<void> {
-  const row = await trx('tickets').first('id').where({ id: ticketId }).forShare();
-  if (!row) throw new NotFound(`TicketId: no ticket with Id ${ticketId}`);
+  await lockWritableTicket(trx, ticketId, 'TicketId', 'share');
 }
 
 export async function linkAssets(db: Knex, ticketId: string, assetIds: string[]): Promise<void> {
@@ -85,9 +85,12 @@ export async function linkTickets(db: Knex, ticketId: string, ticketIds: string[
   await db.transaction(async (trx) => {
     // One locking pass in id order over every ticket involved, so a concurrent merge (which
     // locks in the same order) cannot deadlock with us; the checks below re-read held locks.
-    await trx('tickets').select('id').whereIn('id', distinctIds([ticketId, ...ticketIds])).orderBy('id').forShare();
+    const locked = await lockTickets(trx, [ticketId, ...ticketIds], 'share');
     await requireTicket(trx, ticketId);
     await requireAll(trx, TICKETS, { field: 'TicketIds', ids: ticketIds });
+    // A merged ticket is read-only, on either side of a link (ticket-locks.ts).
+    const merged = ticketIds.map((id, i) => mergedProblem(locked.get(bareGuid(id))!, itemPath('TicketIds', i))).filter((p) => p !== undefined);
+    if (merged.length) throw new RuleViolation(merged.map((p) => `${p.path}: ${p.message}`).join('; '));
     const rows = distinctIds(ticketIds).map((id) => linkRow(self, id));
     if (rows.length) await trx('ticket_links').insert(rows).onConflict(['ticket_a', 'ticket_b']).ignore();
   });

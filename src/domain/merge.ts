@@ -3,8 +3,9 @@
 // master_ticket_id pointing at the survivor.
 import type { Knex } from 'knex';
 import { NotFound, RuleViolation } from '../protocol/errors';
-import { bareGuid, formatGuid } from '../protocol/values';
+import { bareGuid } from '../protocol/values';
 import { distinctIds, itemPath } from './links';
+import { lockTickets, LockedTicket, mergedProblem } from './ticket-locks';
 
 // Entries that belong to exactly one ticket and simply change owner.
 const OWNED = ['ticket_comments', 'ticket_attachments', 'ticket_working_times', 'ticket_costs'];
@@ -14,24 +15,23 @@ export async function mergeTickets(db: Knex, survivorId: string, mergedIds: stri
   const survivor = bareGuid(survivorId);
   const self = mergedIds.map((id, i) => (bareGuid(id) === survivor ? itemPath('TicketIds', i) : '')).filter(Boolean);
   if (self.length) throw new RuleViolation(`${self.join(', ')}: a ticket cannot be merged into itself; leave TicketId ${survivorId} out of TicketIds`);
-  const merged = distinctIds(mergedIds);
+  const mergedAll = distinctIds(mergedIds);
 
   await db.transaction(async (trx) => {
     // Lock every ticket involved in one statement, in id order: two merges over overlapping
-    // tickets then queue instead of deadlocking.
-    const rows: Row[] = await trx('tickets')
-      .select('id', 'number', 'master_ticket_id')
-      .whereIn('id', [survivor, ...merged])
-      .orderBy('id')
-      .forUpdate();
-    const byId = new Map(rows.map((r) => [r.id, r]));
+    // tickets then queue instead of deadlocking (the lock order of ticket-locks.ts). That
+    // includes the tickets merged earlier into the merged ones: their MasterTicketId changes.
+    const followers: { id: string }[] = await trx('tickets').select('id').whereIn('master_ticket_id', mergedAll);
+    const byId = await lockTickets(trx, [survivor, ...mergedAll, ...followers.map((f) => f.id)]);
     checkTickets(byId, survivorId, mergedIds);
+    // A ticket merged into this survivor already is a retried merge: it stays as it is.
+    const merged = mergedAll.filter((id) => !byId.get(id)!.master_ticket_id);
+    if (!merged.length) return;
 
     await moveEntries(trx, survivor, merged);
     await moveLinks(trx, survivor, merged);
 
-    // A merged ticket that was already closed keeps its ClosedDate; a repeated merge into the
-    // same survivor therefore changes nothing but LastModified.
+    // A merged ticket that was already closed keeps its ClosedDate.
     await trx('tickets')
       .whereIn('id', merged)
       .update({
@@ -47,14 +47,8 @@ export async function mergeTickets(db: Knex, survivorId: string, mergedIds: stri
   });
 }
 
-interface Row {
-  id: string;
-  number: number;
-  master_ticket_id: string | null;
-}
-
-/** Unknown ids (30, all named), then tickets that are merged elsewhere already (35). */
-function checkTickets(byId: Map<string, Row>, survivorId: string, mergedIds: string[]): void {
+/** Unknown ids (30, all named), then merged tickets (35): a merged ticket is final (ticket-locks.ts). */
+function checkTickets(byId: Map<string, LockedTicket>, survivorId: string, mergedIds: string[]): void {
   const missing: string[] = [];
   if (!byId.has(bareGuid(survivorId))) missing.push(`TicketId: no ticket with Id ${survivorId}`);
   mergedIds.forEach((id, i) => {
@@ -63,22 +57,14 @@ function checkTickets(byId: Map<string, Row>, survivorId: string, mergedIds: str
   if (missing.length) throw new NotFound(missing.join('; '));
 
   const survivor = byId.get(bareGuid(survivorId))!;
-  const problems: string[] = [];
-  if (survivor.master_ticket_id) {
-    problems.push(
-      `TicketId: ticket ${survivor.number} is itself merged into the ticket with Id ${formatGuid(survivor.master_ticket_id)}; merge into that ticket instead`,
-    );
-  }
+  const problems = [mergedProblem(survivor, 'TicketId')];
   mergedIds.forEach((id, i) => {
     const t = byId.get(bareGuid(id))!;
-    if (t.master_ticket_id && t.master_ticket_id !== survivor.id) {
-      problems.push(
-        `${itemPath('TicketIds', i)}: ticket ${t.number} is already merged into the ticket with Id ${formatGuid(t.master_ticket_id)}; ` +
-          'a ticket can be merged only once',
-      );
-    }
+    // Merged into this survivor already: a retry, not a problem.
+    if (t.master_ticket_id !== survivor.id) problems.push(mergedProblem(t, itemPath('TicketIds', i)));
   });
-  if (problems.length) throw new RuleViolation(problems.join('; '));
+  const found = problems.filter((p) => p !== undefined);
+  if (found.length) throw new RuleViolation(found.map((p) => `${p.path}: ${p.message}`).join('; '));
 }
 
 async function moveEntries(trx: Knex.Transaction, survivor: string, merged: string[]): Promise<void> {

@@ -2,7 +2,8 @@
 // One reminder per ticket and user (primary key of ticket_reminders, migration 007).
 import type { Knex } from 'knex';
 import { NotFound, RuleViolation } from '../protocol/errors';
-import { getCaller, requireAssignee, requireExists } from './references';
+import { getCaller, requireAssignee } from './references';
+import { lockWritableTicket } from './ticket-locks';
 
 export interface ReminderSave {
   ticketId: string;
@@ -19,24 +20,29 @@ export async function saveReminder(db: Knex, r: ReminderSave, field = 'Reminder'
     throw new RuleViolation(`${field}/ReminderDate: a reminder needs a real date (1899-12-30T00:00:00.000Z means no date); to remove a reminder use DeleteReminderOfTicket_V1`);
   }
   const userId = r.userId ?? (await getCaller(db)).id;
-  await requireExists(db, 'tickets', r.ticketId, `${field}/TicketId`);
-  await requireAssignee(db, userId, false, `${field}/UserId`);
-  // A single upsert: two concurrent saves for the same ticket and user leave one reminder.
-  await db('ticket_reminders')
-    .insert({ ticket_id: r.ticketId, user_id: userId, reminder_date: r.reminderDate, text: r.text ?? '' })
-    .onConflict(['ticket_id', 'user_id'])
-    .merge();
+  await db.transaction(async (trx) => {
+    // FOR SHARE: a concurrent merge waits for us; a merged ticket is read-only (ticket-locks.ts).
+    await lockWritableTicket(trx, r.ticketId, `${field}/TicketId`, 'share');
+    await requireAssignee(trx, userId, false, `${field}/UserId`);
+    // A single upsert: two concurrent saves for the same ticket and user leave one reminder.
+    await trx('ticket_reminders')
+      .insert({ ticket_id: r.ticketId, user_id: userId, reminder_date: r.reminderDate, text: r.text ?? '' })
+      .onConflict(['ticket_id', 'user_id'])
+      .merge();
+  });
 }
 
 /** Deletes the reminder of a user (default: the caller) on a ticket; 30 when there is none. */
 export async function deleteReminder(db: Knex, ticketId: string, userId?: string | null): Promise<void> {
   const caller = userId ? undefined : await getCaller(db);
   const user = userId ?? caller!.id;
-  await requireExists(db, 'tickets', ticketId, 'TicketId');
-  await requireAssignee(db, user, false, 'UserId');
-  const deleted = await db('ticket_reminders').delete().where({ ticket_id: ticketId, user_id: user });
-  if (!deleted) {
-    const who = caller ? `the calling user (${caller.name})` : `user ${userId}`;
-    throw new NotFound(`TicketId: ticket ${ticketId} has no reminder of ${who}; nothing was deleted`);
-  }
+  await db.transaction(async (trx) => {
+    await lockWritableTicket(trx, ticketId, 'TicketId', 'share');
+    await requireAssignee(trx, user, false, 'UserId');
+    const deleted = await trx('ticket_reminders').delete().where({ ticket_id: ticketId, user_id: user });
+    if (!deleted) {
+      const who = caller ? `the calling user (${caller.name})` : `user ${userId}`;
+      throw new NotFound(`TicketId: ticket ${ticketId} has no reminder of ${who}; nothing was deleted`);
+    }
+  });
 }

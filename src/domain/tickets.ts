@@ -4,6 +4,7 @@ import { randomUUID } from 'crypto';
 import { NotFound, RuleViolation } from '../protocol/errors';
 import { getCaller, requireReferences } from './references';
 import { preparedQuery } from '../db/connection';
+import { lockWritableTicket } from './ticket-locks';
 
 export type TicketState = 'New' | 'Open' | 'InProgress' | 'Waiting' | 'Closed';
 
@@ -189,6 +190,8 @@ async function copyTemplateEntries(trx: Knex.Transaction, templateId: string, ti
 }
 
 async function updateTicket(trx: Knex.Transaction, existing: Record<string, any>, columns: Record<string, unknown>) {
+  // A merged ticket is read-only, an identical save included (ticket-locks.ts).
+  if (existing.master_ticket_id) await lockWritableTicket(trx, existing.id, 'Ticket/Id');
   if (existing.state === 'Closed' && columns.state !== undefined) {
     throw new RuleViolation('Ticket/State: the ticket is closed; reopen it with ReopenTicket_V1 before changing its state');
   }

@@ -1,9 +1,10 @@
 // Ticket working times, version-free.
 import type { Knex } from 'knex';
-import { FieldError, RuleViolation, ValidationFailed } from '../protocol/errors';
-import { sameId } from '../protocol/values';
+import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
+import { bareGuid, sameId } from '../protocol/values';
 import { deleteAllOrNone } from './id-lists';
 import { getSettings, requireAssignee, requireExists } from './references';
+import { lockEntries, refuseIfMerged, refuseOtherTicket } from './ticket-locks';
 
 export interface NewWorkingTime {
   id: string;
@@ -35,23 +36,26 @@ export async function addWorkingTime(trx: Knex.Transaction | Knex, w: NewWorking
   const tooLong = durationError(w.startDate, w.endDate, field);
   if (tooLong) throw new ValidationFailed([tooLong]);
   await requireAssignee(trx, w.executorId, false, `${field}/Executor`);
+  // Conflict-safe insert, then decide (see addComment).
+  const [inserted] = await trx('ticket_working_times')
+    .insert({
+      id: w.id,
+      ticket_id: w.ticketId,
+      executor_id: w.executorId,
+      start_date: w.startDate,
+      end_date: w.endDate,
+      duration_minutes: durationMinutes(w.startDate, w.endDate),
+      description: w.description ?? '',
+    })
+    .onConflict('id')
+    .ignore()
+    .returning('id');
+  if (inserted) return true;
   const existing = await trx('ticket_working_times').first('*').where({ id: w.id });
-  if (existing) {
-    const same = sameId(existing.ticket_id, w.ticketId) && sameId(existing.executor_id, w.executorId) &&
-      existing.start_date.getTime() === w.startDate.getTime() && existing.end_date.getTime() === w.endDate.getTime();
-    if (same) return false;
-    throw new RuleViolation(`${field}/Id: a different working time with Id ${w.id} already exists`);
-  }
-  await trx('ticket_working_times').insert({
-    id: w.id,
-    ticket_id: w.ticketId,
-    executor_id: w.executorId,
-    start_date: w.startDate,
-    end_date: w.endDate,
-    duration_minutes: durationMinutes(w.startDate, w.endDate),
-    description: w.description ?? '',
-  });
-  return true;
+  const same = existing && sameId(existing.ticket_id, w.ticketId) && sameId(existing.executor_id, w.executorId) &&
+    existing.start_date.getTime() === w.startDate.getTime() && existing.end_date.getTime() === w.endDate.getTime();
+  if (same) return false;
+  throw new RuleViolation(`${field}/Id: a different working time with Id ${w.id} already exists`);
 }
 
 /** SaveTicketWorkingTime: undefined leaves a stored value unchanged, null clears it (spec §2). */
@@ -84,10 +88,14 @@ export async function saveWorkingTime(db: Knex, w: WorkingTimeSave, field = 'Wor
     throw new RuleViolation(`${field}: working times are disabled in the helpdesk settings (WorkingTimesEnabled is false); nothing was saved`);
   }
   return db.transaction(async (trx) => {
-    const existing = await trx('ticket_working_times').forUpdate().first('*').where({ id: w.id });
+    const { tickets, entries } = await lockEntries(trx, 'ticket_working_times', [w.id], [w.ticketId]);
+    const existing = entries.get(bareGuid(w.id));
+    if (existing) refuseOtherTicket('working time', w.id, existing.ticket_id, w.ticketId, `${field}/TicketId`);
     const merged = mergeWorkingTime(existing, w);
     checkWorkingTime(merged, !existing, field);
-    await requireExists(trx, 'tickets', merged.ticketId, `${field}/TicketId`);
+    const ticket = tickets.get(bareGuid(merged.ticketId!));
+    if (!ticket) throw new NotFound(`${field}/TicketId: no ticket with Id ${merged.ticketId}`);
+    refuseIfMerged(ticket, `${field}/TicketId`);
     await requireAssignee(trx, merged.executorId, false, `${field}/Executor`);
     const row = {
       ticket_id: merged.ticketId,
@@ -100,8 +108,9 @@ export async function saveWorkingTime(db: Knex, w: WorkingTimeSave, field = 'Wor
     if (!existing) {
       const [inserted] = await trx('ticket_working_times').insert({ id: w.id, ...row }).onConflict('id').ignore().returning('id');
       if (inserted) return w.id;
-      // Another request created this Id between our select and insert: ours becomes an edit of it
-      // (a new entry carries every field, so the row below is complete).
+      // Another request created this Id meanwhile, on another ticket (this one is locked).
+      const winner = await trx('ticket_working_times').first('ticket_id').where({ id: w.id });
+      if (winner) refuseOtherTicket('working time', w.id, winner.ticket_id, merged.ticketId, `${field}/Id`);
     }
     await trx('ticket_working_times').update(row).where({ id: w.id });
     return w.id;

@@ -88,3 +88,41 @@ test('a new comment moves its ticket into ModifiedSince (LastModified follows co
   expect(comment.resultCode).toBe(0);
   expect(await since('2021-01-01T00:00:00Z')).toBe('1');
 });
+
+test('30 rounds: CloseTicket racing SaveTicketComment and SaveTicketWorkingTime with the same Ids: 0 or 35, never 18/19, stored data consistent', async () => {
+  const saveComment = (id: string, ticket: string, text: string) =>
+    request('SaveTicketComment', 1, `<Comment><Id>${id}</Id><TicketId>${ticket}</TicketId><Text>${text}</Text></Comment>`);
+  const saveTime = (id: string, ticket: string) =>
+    request('SaveTicketWorkingTime', 1, `<WorkingTime xsi:type="TTicketWorkingTime_V1"><Id>${id}</Id><TicketId>${ticket}</TicketId><Executor>${ANNA}</Executor>
+      <StartDate>2026-01-05T08:00:00Z</StartDate><EndDate>2026-01-05T08:45:00Z</EndDate></WorkingTime>`);
+  for (let round = 0; round < 30; round++) {
+    const t = { id: guid(), comment: guid(), time: guid() };
+    const other = guid();
+    expect((await gw.post(save(t.id, `Race ${round}`))).resultCode).toBe(0);
+    expect((await gw.post(save(other, `Other ${round}`))).resultCode).toBe(0);
+    // Rounds alternate: the racing saves name the closed ticket (same text as the close) or another ticket.
+    const target = round % 2 ? t.id : other;
+    const [closed, comment, time] = await Promise.all([
+      gw.post(close(t.id, t.comment, t.time)),
+      gw.post(saveComment(t.comment, target, 'Done')),
+      gw.post(saveTime(t.time, target)),
+    ]);
+    const codes = [closed, comment, time].map((r) => `${r.resultCode} ${r.resultCode ? field(r.body, 'ResultMessage') : ''}`);
+    for (const c of codes) expect(c).toMatch(/^(0 |35 .*(already exists|belongs to ticket|already closed|send the request again))/);
+
+    // Read back: one row per Id; the close happened entirely or not at all.
+    const state = (await gw.db('tickets').first('state').where({ id: t.id.slice(1, -1) })).state;
+    const comments = await gw.db('ticket_comments').select('ticket_id').where({ id: t.comment.slice(1, -1) });
+    const times = await gw.db('ticket_working_times').select('ticket_id').where({ id: t.time.slice(1, -1) });
+    expect([comments.length, times.length]).toEqual([1, 1]);
+    if (closed.resultCode === 0) {
+      expect(state).toBe('Closed');
+      expect([comments[0].ticket_id, times[0].ticket_id]).toEqual([t.id.slice(1, -1).toLowerCase(), t.id.slice(1, -1).toLowerCase()]);
+    } else {
+      expect(state).toBe('New');
+      expect([comment.resultCode, time.resultCode]).toEqual([0, 0]);
+    }
+    // Saves on another ticket lose to a close that won: an entry never moves.
+    if (target === other && closed.resultCode === 0) expect([comment.resultCode, time.resultCode]).toEqual([35, 35]);
+  }
+});

@@ -192,7 +192,7 @@ describe('merge', () => {
     const after = await snapshot();
     const again = await merge(T1, [T2]);
     expect(again.resultCode).toBe(35);
-    expect(again.body).toContain(`is already merged into the ticket with Id ${T3}`);
+    expect(again.body).toContain(`ticket 2 is merged into ticket 3 (Id ${T3}) and is read-only; work on ticket 3 instead`);
     const intoMerged = await merge(T2, [T4]);
     expect(intoMerged.resultCode).toBe(35);
     expect(await snapshot()).toEqual(after);
@@ -204,5 +204,93 @@ describe('merge', () => {
     expect(results.map((r) => r.resultCode).sort()).toEqual([0, 35]);
     const merged = await gw.db('tickets').select('id', 'master_ticket_id').whereNotNull('master_ticket_id');
     expect(merged).toHaveLength(1);
+  });
+});
+
+describe('a merged ticket is final and read-only', () => {
+  beforeEach(() => gw.reset(seed));
+
+  test('every write to it answers 35 naming the survivor; nothing changes; reading it works', async () => {
+    expect((await merge(T1, [T2])).resultCode).toBe(0);
+    const snapshot = async () => ({
+      tickets: await rows('tickets', ['id', 'title', 'state', 'master_ticket_id', 'closed_date', 'last_modified']),
+      comments: await rows('ticket_comments', ['id', 'ticket_id', 'text']),
+      times: await rows('ticket_working_times', ['id', 'ticket_id']),
+      costs: await rows('ticket_costs', ['id', 'ticket_id']),
+      attachments: await rows('ticket_attachments', ['id', 'ticket_id']),
+      reminders: await rows('ticket_reminders', ['ticket_id', 'user_id', 'text']),
+      assets: await rows('ticket_assets', ['ticket_id', 'asset_id']),
+      clients: await rows('ticket_clients', ['ticket_id', 'client_id']),
+      links: await rows('ticket_links', ['ticket_a', 'ticket_b']),
+    });
+    const before = await snapshot();
+    const assignee = `<Assignee xsi:type="TAssignee_V1"><Id>${BEN}</Id><AssigneeIsGroup>false</AssigneeIsGroup></Assignee>`;
+    const writes = [
+      request('SaveTicket', 4, `<Ticket xsi:type="TTicket_V4"><Id>${T2}</Id><Title>Edited</Title></Ticket>`),
+      request('CloseTicket', 1, `<TicketId>${T2}</TicketId>${assignee}`),
+      request('ReopenTicket', 1, `<TicketId>${T2}</TicketId><Comment xsi:type="TTicketComment_V1"><Id>${id(110)}</Id><Text>Reopened</Text></Comment>`),
+      request('SaveTicketComment', 2, `<Comment xsi:type="TTicketComment_V2"><Id>${id(111)}</Id><TicketId>${T2}</TicketId><Text>More</Text></Comment>`),
+      request('SaveTicketWorkingTime', 1, `<WorkingTime xsi:type="TTicketWorkingTime_V1"><Id>${id(211)}</Id><TicketId>${T2}</TicketId><Executor>${BEN}</Executor><StartDate>2026-01-06T08:00:00Z</StartDate><EndDate>2026-01-06T09:00:00Z</EndDate></WorkingTime>`),
+      request('SaveTicketCosts', 1, `<Costs><TTicketCost_V1 xsi:type="TTicketCost_V1"><Id>${id(311)}</Id><TicketId>${T2}</TicketId><UnitPrice>1.00</UnitPrice><Amount>1</Amount></TTicketCost_V1></Costs>`),
+      request('SaveTicketAttachments', 1, `<TicketId>${T2}</TicketId><Attachments><TTicketAttachment_V1 xsi:type="TTicketAttachment_V1"><Id>${id(411)}</Id><DocumentId>${id(412)}</DocumentId><Name>n</Name><FileName>n.txt</FileName><Content>aGk=</Content></TTicketAttachment_V1></Attachments>`),
+      request('SaveReminderOfTicket', 1, `<Reminder xsi:type="TTicketReminder_V1"><TicketId>${T2}</TicketId><UserId/><ReminderDate>2026-03-01T08:00:00Z</ReminderDate></Reminder>`),
+      request('MergeTickets', 1, `<TicketId>${T2}</TicketId><TicketIds><string>${T3}</string></TicketIds>`),
+      request('MergeTickets', 1, `<TicketId>${T3}</TicketId><TicketIds><string>${T2}</string></TicketIds>`),
+      request('LinkAssetsToTicket', 1, `<TicketId>${T2}</TicketId><AssetIds><string>${A1}</string></AssetIds>`),
+      request('LinkClientsToTicket', 1, `<TicketId>${T2}</TicketId><ClientIds><string>${C1}</string></ClientIds>`),
+      request('LinkTicketsToTicket', 1, `<TicketId>${T2}</TicketId><TicketIds><string>${T3}</string></TicketIds>`),
+      request('LinkTicketsToTicket', 1, `<TicketId>${T3}</TicketId><TicketIds><string>${T2}</string></TicketIds>`),
+    ];
+    for (const xml of writes) {
+      const res = await gw.post(xml);
+      expect({ command: /<(\w+) ActionType/.exec(xml)![1], code: res.resultCode }).toEqual({ command: /<(\w+) ActionType/.exec(xml)![1], code: 35 });
+      expect(field(res.body, 'ResultMessage')).toContain(`is merged into ticket 1 (Id ${T1}) and is read-only; work on ticket 1 instead`);
+    }
+    expect(await snapshot()).toEqual(before);
+
+    const read = await getTicket(T2);
+    expect(read.resultCode).toBe(0);
+    expect(field(read.body, 'MasterTicketId')).toBe(T1);
+    expect(field(read.body, 'State')).toBe('Closed');
+  });
+
+  test('30 rounds: MergeTickets racing deletes of the entries of both tickets; every answer 0, no deadlock, data consistent', async () => {
+    const rounds = 30;
+    const n = (round: number, kind: number, side: number) => id(1000 + round * 10 + kind * 2 + side);
+    const tickets = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const side of [0, 1]) {
+        tickets.push({
+          Id: n(r, 0, side), Title: `Race ${r} ${side}`,
+          Comments: [{ Id: n(r, 1, side), Text: 'c' }],
+          WorkingTimes: [{ Id: n(r, 2, side), StartDate: '2026-01-05T08:00:00.000Z', EndDate: '2026-01-05T08:30:00.000Z' }],
+          Costs: [{ Id: n(r, 3, side), UnitPrice: '1.00', Amount: 1 }, { Id: id(5000 + r * 2 + side), UnitPrice: '2.00', Amount: 1 }],
+          Attachments: [{ Id: n(r, 4, side), DocumentId: n(r, 4, side), Name: 'a', FileName: 'a.txt', ContentBase64: 'aGk=' }],
+        });
+      }
+    }
+    await gw.reset({ Tickets: tickets });
+    const del = (command: string, list: string, ids: string[]) => gw.post(request(command, 1, `<${list}>${ids.map((x) => `<string>${x}</string>`).join('')}</${list}>`));
+    for (let r = 0; r < rounds; r++) {
+      const both = (kind: number) => [n(r, kind, 1), n(r, kind, 0)];
+      const answers = await Promise.all([
+        del('DeleteTicketAttachments', 'AttachmentIds', both(4)),
+        del('DeleteTicketCosts', 'CostIds', both(3)),
+        merge(n(r, 0, 0), [n(r, 0, 1)]),
+        del('DeleteTicketWorkingTimeList', 'WorkingTimeIds', both(2)),
+        gw.post(request('DeleteTicketComment', 1, `<CommentId>${n(r, 1, 1)}</CommentId>`)),
+      ]);
+      expect(answers.map((a) => `${a.resultCode} ${a.resultCode ? field(a.body, 'ResultMessage') : ''}`)).toEqual(answers.map(() => '0 '));
+    }
+    // Read back: every merge happened, every deleted entry is gone, the rest is on the survivor.
+    const survivors = Array.from({ length: rounds }, (_, r) => bare(n(r, 0, 0)));
+    const merged = await gw.db('tickets').select('id', 'master_ticket_id').whereNotNull('master_ticket_id');
+    expect(merged.map((t) => `${t.master_ticket_id}`).sort()).toEqual([...survivors].sort());
+    expect(await gw.db('ticket_attachments').count('* as n').first()).toEqual({ n: 0 });
+    expect(await gw.db('ticket_working_times').count('* as n').first()).toEqual({ n: 0 });
+    const costs = await gw.db('ticket_costs').select('ticket_id');
+    expect(costs.map((c) => c.ticket_id).sort()).toEqual([...survivors, ...survivors].sort());
+    const comments = await gw.db('ticket_comments').select('id', 'ticket_id');
+    expect(comments.map((c) => c.ticket_id).sort()).toEqual([...survivors].sort());
   });
 });
