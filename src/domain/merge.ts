@@ -24,12 +24,14 @@ export async function mergeTickets(db: Knex, survivorId: string, mergedIds: stri
     const followers: { id: string }[] = await trx('tickets').select('id').whereIn('master_ticket_id', mergedAll);
     const byId = await lockTickets(trx, [survivor, ...mergedAll, ...followers.map((f) => f.id)]);
     checkTickets(byId, survivorId, mergedIds);
+    // Whatever the merged tickets still hold moves to the survivor, also on a retried merge
+    // (nothing, unless imported data left entries on a merged ticket): after an answer 0 the
+    // survivor has them all (spec §7).
+    await moveEntries(trx, survivor, mergedAll);
+    await moveLinks(trx, survivor, mergedAll);
     // A ticket merged into this survivor already is a retried merge: it stays as it is.
     const merged = mergedAll.filter((id) => !byId.get(id)!.master_ticket_id);
     if (!merged.length) return;
-
-    await moveEntries(trx, survivor, merged);
-    await moveLinks(trx, survivor, merged);
 
     // A merged ticket that was already closed keeps its ClosedDate.
     await trx('tickets')
