@@ -9,12 +9,12 @@
 import { spawn, ChildProcess } from 'child_process';
 import { randomBytes } from 'crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import net, { AddressInfo } from 'net';
 import os from 'os';
 import path from 'path';
 import { PROJECT_ROOT } from '../src/config';
 import { startEmbedded } from '../src/db/embedded';
 import { requestEnvelope as envelope } from '../src/tools/request-envelope';
+import { freePort, setting } from './environment';
 import { newGuid, saveTicketRequest } from './requests';
 
 /** MaxAttachmentSizeKb of the demo seed: the largest attachment a client may send. */
@@ -185,24 +185,7 @@ export function memoryMarkdown(f: MemoryFigures): string {
 
 const verdict = (f: MemoryFigures) => (f.concurrentPeakMb < f.limitMb ? 'met' : 'NOT met');
 
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number above 0, not "${raw}"`);
-  return value;
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 // `npm run bench:memory`: the memory scenario alone, on an embedded PostgreSQL of its own.
 if (require.main === module) {

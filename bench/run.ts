@@ -5,7 +5,7 @@
 //   BENCH_CONNECTIONS  concurrent connections (default 32)
 //   BENCH_TICKETS      tickets generated for the list scenarios (default 100000)
 // and the peak memory of the gateway storing 3 MB attachments (memory.ts; alone: npm run bench:memory).
-import { startBenchEnvironment } from './environment';
+import { setting, startBenchEnvironment } from './environment';
 import { fillTickets, listScenarios } from './list-scenarios';
 import { runLoad, sequentialMedian } from './load';
 import { describeMemory, memoryMarkdown, memoryScenario } from './memory';
@@ -13,13 +13,6 @@ import { BASELINE, describeSetup, markdownReport, printScenario } from './report
 import { newGuid, saveTicketRequest } from './requests';
 import { createTickets, getTicketScenario, LoadSettings, saveTicketScenario, ScenarioResult } from './ticket-scenarios';
 
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number above 0, not "${raw}"`);
-  return value;
-}
 
 async function main(): Promise<void> {
   const load: LoadSettings = { durationSeconds: setting('BENCH_DURATION', 10), connections: setting('BENCH_CONNECTIONS', 32) };
