@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { Registry } from './commands/registry';
 import { ping } from './db/connection';
 import { acmpRouter } from './http/acmp-route';
+import { openModeCaller } from './identity/caller';
 import { consoleLogger, Logger } from './protocol/process-command';
 
 /** How long /health waits for PostgreSQL before it answers 503. */
@@ -21,7 +22,8 @@ export interface AppDeps {
 export function buildApp({ db, registry, bodyLimit, log = consoleLogger, databaseState }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(acmpRouter({ db, registry }, bodyLimit, log));
+  // Open mode (spec §5) until login and sessions exist: every command runs as Settings.ApiUserId.
+  app.use(acmpRouter({ db, registry, caller: () => openModeCaller(db) }, bodyLimit, log));
   // /health answers within a second whatever the database does: a hung PostgreSQL counts as down.
   // One ping at a time: monitors polling a hung database do not fill the pool with waiting pings.
   let pinging: Promise<boolean> | undefined;

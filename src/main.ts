@@ -68,6 +68,7 @@ async function main(): Promise<void> {
 
   handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, databaseState: embedded?.state });
   console.log(`acmp-gateway: ${registry.commands.size} commands on http://${config.host}:${config.port}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
+  console.log('acmp-gateway: open mode, no login yet: every command runs as the seed\'s Settings.ApiUserId with every permission (spec §5)');
 }
 
 main().catch((e: Error) => {

@@ -1,10 +1,12 @@
 // The registry, built once at start from one file per command version (architecture guide,
-// convention 3). It refuses to start on a duplicate key or a command without a schema.
+// convention 3). It refuses to start on a duplicate key, a command without a schema or one that
+// declares no known permission (spec §5).
 import type { ValidateFunction } from 'ajv';
 import { readdirSync } from 'fs';
 import path from 'path';
 import { compileDefinition, createAjv, loadJsonSchemas } from '../validation/validator';
 import { Shape, ShapeBuilder } from '../validation/shapes';
+import { isPermission, PERMISSIONS } from '../identity/caller';
 import type { CommandDefinition } from './types';
 
 export interface RegisteredCommand {
@@ -49,6 +51,7 @@ export function buildRegistry(schemaDir: string, commandDir = __dirname, definit
   for (const definition of definitions) {
     const key = commandKey(definition.name, definition.version);
     if (commands.has(key)) throw new Error(`Registry: ${key} is defined twice`);
+    checkPermission(key, definition);
     const fileId = `/${key}.json`;
     if (!files.has(fileId)) throw new Error(`Registry: ${key} has no schema (expected schemas/json/${key}.json from schemas/xsd/${key}.xsd)`);
     const requestDef = `T${definition.name}Request_V${definition.version}`;
@@ -62,6 +65,12 @@ export function buildRegistry(schemaDir: string, commandDir = __dirname, definit
     });
   }
   return new Registry(commands, schemaDir);
+}
+
+function checkPermission(key: string, { name, version, permission }: CommandDefinition): void {
+  if (permission === 'NONE' || typeof permission === 'function' || isPermission(permission)) return;
+  const declared = permission === undefined ? 'declares no permission' : `declares the unknown permission ${JSON.stringify(permission)}`;
+  throw new Error(`Registry: ${key} (src/commands/${name}/v${version}.ts) ${declared}; set permission to 'NONE' or one of ${PERMISSIONS.join(', ')} (spec §5)`);
 }
 
 function discover(dir: string): CommandDefinition[] {

@@ -6,7 +6,9 @@ import { bareGuid, formatGuid } from '../protocol/values';
 import { deleteAllOrNone } from './id-lists';
 import { decodeBase64 } from './base64';
 import { sameId } from '../protocol/values';
-import { getCaller, getSettings, requireExists } from './references';
+import { getSettings, requireExists } from './references';
+import type { Caller } from '../identity/caller';
+
 import { lockTickets, mergedProblem, otherTicketProblem } from './ticket-locks';
 
 /** One item of a save; undefined means "not given". Size, Creator and CreationDate are read-only. */
@@ -64,8 +66,7 @@ interface Planned {
  * edit are ignored, like read-only fields ([doc]: "only Description and IsVisibleForWeb change").
  * Every item is checked before anything is written, and all problems are reported.
  */
-export async function saveAttachments(db: Knex, ticketId: string, items: AttachmentSave[]): Promise<void> {
-  const caller = await getCaller(db);
+export async function saveAttachments(db: Knex, ticketId: string, items: AttachmentSave[], caller: Caller): Promise<void> {
   const maxBytes = (await getSettings(db)).maxAttachmentSizeKb * 1024;
   await db.transaction(async (trx) => {
     // Locking the ticket serialises concurrent saves of attachments on it (lock order: ticket-locks.ts).

@@ -5,7 +5,9 @@ import type { Knex } from 'knex';
 import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
 import { commentRow } from './comments';
 import { bareGuid } from '../protocol/values';
-import { getCaller, requireExists } from './references';
+import { requireExists } from './references';
+import type { Caller } from '../identity/caller';
+
 import { lockEntries, LockedTicket, refuseIfMerged, refuseOtherTicket } from './ticket-locks';
 
 /**
@@ -49,8 +51,7 @@ export interface CommentListItem {
 export const PREVIEW_LENGTH = 200;
 
 /** Creates the comment, or edits it when its Id exists (partial: Text, HtmlText, IsVisibleForWeb). */
-export async function saveComment(db: Knex, input: CommentSave): Promise<string> {
-  const caller = await getCaller(db);
+export async function saveComment(db: Knex, input: CommentSave, caller: Caller): Promise<string> {
   return db.transaction(async (trx) => {
     // Ticket, then comment (lock order: ticket-locks.ts).
     const { tickets, entries } = await lockEntries(trx, 'ticket_comments', [input.id], [input.ticketId], 'id, ticket_id');

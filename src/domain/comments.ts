@@ -1,7 +1,7 @@
 // Ticket comments, version-free.
 import type { Knex } from 'knex';
 import { RuleViolation } from '../protocol/errors';
-import type { Caller } from './references';
+import type { Caller } from '../identity/caller';
 import { sameId } from '../protocol/values';
 
 export interface NewComment {

@@ -6,7 +6,9 @@ import type { Knex } from 'knex';
 import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
 import { bareGuid, sameId } from '../protocol/values';
 import { deleteAllOrNone } from './id-lists';
-import { getCaller, requireExists } from './references';
+import { requireExists } from './references';
+import type { Caller } from '../identity/caller';
+
 import { lockEntries, mergedProblem, otherTicketProblem } from './ticket-locks';
 
 /** One item of SaveTicketCosts: undefined leaves a stored value unchanged (partial update). */
@@ -99,9 +101,8 @@ function itemProblems(c: CostSave, at: string, isNew: boolean): Problem[] {
  * collected first; the error's code and FirstErrorMsg are those of the first problem in item
  * order, and ResultMessage lists them all. CreatorId is always the calling user.
  */
-export async function saveCosts(db: Knex, items: CostSave[], listPath = 'Costs/TTicketCost_V1'): Promise<void> {
+export async function saveCosts(db: Knex, items: CostSave[], caller: Caller, listPath = 'Costs/TTicketCost_V1'): Promise<void> {
   if (!items.length) return;
-  const caller = await getCaller(db);
   await db.transaction(async (trx) => {
     // Tickets, then entries, in id order (ticket-locks.ts).
     const { tickets, entries } = await lockEntries(trx, 'ticket_costs', items.map((c) => c.id), items.map((c) => c.ticketId), 'id, ticket_id');

@@ -3,7 +3,9 @@ import type { Knex } from 'knex';
 import { FieldError, RuleViolation, ValidationFailed } from '../protocol/errors';
 import { addComment } from './comments';
 import { sameId } from '../protocol/values';
-import { getCaller, getSettings, requireAssignee, requireExists } from './references';
+import { getSettings, requireAssignee, requireExists } from './references';
+import type { Caller } from '../identity/caller';
+
 import type { AssigneeRef } from './tickets';
 import { addWorkingTime } from './working-times';
 import { lockWritableTicket } from './ticket-locks';
@@ -51,7 +53,7 @@ function closeRuleErrors(input: CloseInput, s: Awaited<ReturnType<typeof getSett
   return errors;
 }
 
-export async function closeTicket(db: Knex, input: CloseInput): Promise<void> {
+export async function closeTicket(db: Knex, input: CloseInput, caller: Caller): Promise<void> {
   const settings = await getSettings(db);
   const errors = closeRuleErrors(input, settings);
   if (errors.length) throw new ValidationFailed(errors);
@@ -59,7 +61,6 @@ export async function closeTicket(db: Knex, input: CloseInput): Promise<void> {
 
   await requireAssignee(db, input.assignee.id, input.assignee.isGroup, 'Assignee');
   await requireExists(db, 'resolutions', input.resolutionId, 'ResolutionId');
-  const caller = await getCaller(db);
 
   await db.transaction(async (trx) => {
     // A merged ticket is closed already and read-only: even a retried close is refused, its
@@ -92,14 +93,13 @@ export interface ReopenInput {
   comment?: { id?: string; text?: string };
 }
 
-export async function reopenTicket(db: Knex, input: ReopenInput): Promise<void> {
+export async function reopenTicket(db: Knex, input: ReopenInput, caller: Caller): Promise<void> {
   if (input.comment && (!input.comment.id || !input.comment.text)) {
     throw new ValidationFailed([
       ...(!input.comment.id ? [{ path: 'Comment/Id', message: 'missing; a comment needs Id and Text' }] : []),
       ...(!input.comment.text ? [{ path: 'Comment/Text', message: 'missing; a comment needs Id and Text' }] : []),
     ]);
   }
-  const caller = await getCaller(db);
   await db.transaction(async (trx) => {
     const ticket = await lockWritableTicket(trx, input.ticketId);
     const added = input.comment ? await addComment(trx, { id: input.comment.id!, ticketId: input.ticketId, text: input.comment.text! }, caller) : true;

@@ -25,18 +25,6 @@ export async function getSettings(db: Knex): Promise<HelpdeskSettings> {
   };
 }
 
-export interface Caller {
-  id: string;
-  name: string;
-}
-
-/** The user the gateway acts for: the seed's Settings.ApiUserId (until sessions exist). */
-export async function getCaller(db: Knex): Promise<Caller> {
-  const row = await db('settings as s').join('assignees as a', 'a.id', 's.api_user_id').first('a.id', 'a.name');
-  if (!row) throw new Error('No calling user: the seed file must set Settings.ApiUserId to a user');
-  return row;
-}
-
 const LABELS = {
   tickets: 'ticket',
   categories: 'category',

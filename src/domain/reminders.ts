@@ -2,7 +2,9 @@
 // One reminder per ticket and user (primary key of ticket_reminders, migration 007).
 import type { Knex } from 'knex';
 import { NotFound, RuleViolation } from '../protocol/errors';
-import { getCaller, requireAssignee } from './references';
+import { requireAssignee } from './references';
+import type { Caller } from '../identity/caller';
+
 import { lockWritableTicket } from './ticket-locks';
 
 export interface ReminderSave {
@@ -15,11 +17,11 @@ export interface ReminderSave {
 }
 
 /** Sets the reminder of a user on a ticket; saving again replaces it, text included. */
-export async function saveReminder(db: Knex, r: ReminderSave, field = 'Reminder'): Promise<void> {
+export async function saveReminder(db: Knex, r: ReminderSave, caller: Caller, field = 'Reminder'): Promise<void> {
   if (!r.reminderDate) {
     throw new RuleViolation(`${field}/ReminderDate: a reminder needs a real date (1899-12-30T00:00:00.000Z means no date); to remove a reminder use DeleteReminderOfTicket_V1`);
   }
-  const userId = r.userId ?? (await getCaller(db)).id;
+  const userId = r.userId ?? caller.id;
   await db.transaction(async (trx) => {
     // FOR SHARE: a concurrent merge waits for us; a merged ticket is read-only (ticket-locks.ts).
     await lockWritableTicket(trx, r.ticketId, `${field}/TicketId`, 'share');
@@ -33,15 +35,14 @@ export async function saveReminder(db: Knex, r: ReminderSave, field = 'Reminder'
 }
 
 /** Deletes the reminder of a user (default: the caller) on a ticket; 30 when there is none. */
-export async function deleteReminder(db: Knex, ticketId: string, userId?: string | null): Promise<void> {
-  const caller = userId ? undefined : await getCaller(db);
-  const user = userId ?? caller!.id;
+export async function deleteReminder(db: Knex, ticketId: string, userId: string | null | undefined, caller: Caller): Promise<void> {
+  const user = userId ?? caller.id;
   await db.transaction(async (trx) => {
     await lockWritableTicket(trx, ticketId, 'TicketId', 'share');
     await requireAssignee(trx, user, false, 'UserId');
     const deleted = await trx('ticket_reminders').delete().where({ ticket_id: ticketId, user_id: user });
     if (!deleted) {
-      const who = caller ? `the calling user (${caller.name})` : `user ${userId}`;
+      const who = userId ? `user ${userId}` : `the calling user (${caller.name})`;
       throw new NotFound(`TicketId: ticket ${ticketId} has no reminder of ${who}; nothing was deleted`);
     }
   });

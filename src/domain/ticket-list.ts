@@ -5,7 +5,9 @@
 // bound parameter.
 import type { Knex } from 'knex';
 import { RuleViolation } from '../protocol/errors';
-import { getCaller, requireAssignee, requireExists } from './references';
+import { requireAssignee, requireExists } from './references';
+import type { Caller } from '../identity/caller';
+
 import { findTicketQuery, TicketQueryContext } from './ticket-queries';
 import type { TicketState } from './tickets';
 
@@ -67,11 +69,11 @@ export function requireListSize(size: number, field: string): void {
  * One page of the tickets matching `filter`, and how many match in all. Referenced ids that do
  * not exist give 30 (spec §7), also when they are only filters.
  */
-export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPage): Promise<{ tickets: TicketListItem[]; totalCount: number }> {
+export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPage, caller: Caller): Promise<{ tickets: TicketListItem[]; totalCount: number }> {
   const query = filter.queryId ? findTicketQuery(filter.queryId) : undefined;
   await requireExists(db, 'categories', filter.categoryId, 'CategoryId');
   await requireAssignee(db, filter.assigneeId, undefined, 'AssigneeId');
-  const ctx: TicketQueryContext = query?.needsCaller ? { callerId: (await getCaller(db)).id } : {};
+  const ctx: TicketQueryContext = query?.needsCaller ? { callerId: caller.id } : {};
 
   // The count and the page come from one snapshot, so TotalCount matches the page.
   return db.transaction(

@@ -5,7 +5,7 @@ import { bareGuid } from '../protocol/values';
 import { NotFound } from '../protocol/errors';
 
 export interface TicketQueryContext {
-  /** The calling user (Settings.ApiUserId); only read by queries with `needsCaller`. */
+  /** The calling user (ctx.caller); only read by queries with `needsCaller`. */
   callerId?: string;
 }
 

@@ -2,7 +2,9 @@
 import type { Knex } from 'knex';
 import { randomUUID } from 'crypto';
 import { NotFound, RuleViolation } from '../protocol/errors';
-import { getCaller, requireReferences } from './references';
+import { requireReferences } from './references';
+import type { Caller } from '../identity/caller';
+
 import { preparedQuery } from '../db/connection';
 import { lockWritableTicket } from './ticket-locks';
 
@@ -79,7 +81,7 @@ const COLUMNS = {
   source: 'source',
 } as const;
 
-export async function saveTicket(db: Knex, input: TicketInput): Promise<{ id: string; number: number }> {
+export async function saveTicket(db: Knex, input: TicketInput, caller: Caller): Promise<{ id: string; number: number }> {
   if (input.state === 'Closed') throw new RuleViolation('Ticket/State: a ticket is closed with CloseTicket_V1, not saved as Closed');
   await requireReferences(db, [
     { table: 'categories', id: input.categoryId, field: 'Ticket/CategoryId' },
@@ -105,14 +107,14 @@ export async function saveTicket(db: Knex, input: TicketInput): Promise<{ id: st
   return db.transaction(async (trx) => {
     const existing = await trx('tickets').forUpdate().first('*').where({ id: input.id });
     if (existing) return updateTicket(trx, existing, columns);
-    const created = await createTicket(trx, input, columns);
+    const created = await createTicket(trx, input, columns, caller);
     // Another request created the same Id between our select and insert: this one is an edit.
     if (!created) return updateTicket(trx, await trx('tickets').forUpdate().first('*').where({ id: input.id }), columns);
     return created;
   });
 }
 
-async function createTicket(trx: Knex.Transaction, input: TicketInput, columns: Record<string, unknown>) {
+async function createTicket(trx: Knex.Transaction, input: TicketInput, columns: Record<string, unknown>, caller: Caller) {
   const template = input.templateId ? await trx('templates').first('*').where({ id: input.templateId }) : undefined;
   if (input.templateId && !template) throw new NotFound(`Ticket/TemplateId: no template with Id ${input.templateId}`);
   const row: Record<string, unknown> = { id: input.id, ...columns, template_id: input.templateId ?? null };
@@ -131,7 +133,7 @@ async function createTicket(trx: Knex.Transaction, input: TicketInput, columns: 
   }
   if (row.title === undefined || row.title === '') throw new RuleViolation('Ticket/Title: missing; a new ticket needs Id and Title');
   const inserted = await insertIfAbsent(trx, row);
-  if (inserted && template) await copyTemplateEntries(trx, template.id, input.id);
+  if (inserted && template) await copyTemplateEntries(trx, template.id, input.id, caller);
   return inserted;
 }
 
@@ -166,8 +168,7 @@ async function insertIfAbsent(conn: Knex | Knex.Transaction, row: Record<string,
 }
 
 /** The template's working times and costs become the ticket's own (spec §7, SaveTicket_V4). */
-async function copyTemplateEntries(trx: Knex.Transaction, templateId: string, ticketId: string): Promise<void> {
-  const caller = await getCaller(trx);
+async function copyTemplateEntries(trx: Knex.Transaction, templateId: string, ticketId: string, caller: Caller): Promise<void> {
   const times = await trx('template_working_times').select('*').where({ template_id: templateId }).orderBy('id');
   const now = Date.now();
   for (const t of times) {
@@ -252,4 +253,10 @@ function toTicket(r: Record<string, any>): Ticket {
     creationDate: r.creation_date,
     lastModified: r.last_modified,
   };
+}
+
+/** Whether a ticket with this Id is stored (SaveTicket's permission: create or update, spec §5). */
+export async function ticketExists(db: Knex, id: string): Promise<boolean> {
+  const [row] = await preparedQuery<{ found: boolean }>(db, 'ticket_exists', 'select exists(select 1 from tickets where id = $1::uuid) as found', [id]);
+  return row.found;
 }

@@ -1,15 +1,14 @@
 // POST /acmp: the plain XML transport of spec §8, a thin adapter around processCommand.
 import { isUtf8 } from 'buffer';
 import express, { NextFunction, Request, Response, Router } from 'express';
-import type { CommandContext } from '../commands/types';
 import { writeErrorEnvelope } from '../protocol/envelope';
-import { Logger, processCommand } from '../protocol/process-command';
+import { Logger, PipelineContext, processCommand } from '../protocol/process-command';
 import { ResultCode } from '../protocol/result-codes';
 import { invalidUtf8Offset } from './utf8';
 
 const XML_TYPES = new Set(['text/xml', 'application/xml']);
 
-export function acmpRouter(ctx: CommandContext, bodyLimit: string, log: Logger): Router {
+export function acmpRouter(ctx: PipelineContext, bodyLimit: string, log: Logger): Router {
   const router = Router();
   router.post(
     '/acmp',

@@ -56,6 +56,9 @@ function describe(e: FieldError): string {
 /** 35: a business rule of spec §7 is broken. */
 export class RuleViolation extends InvalidRequest {}
 
+/** 35 (spec §5): the caller lacks the permission the command needs; nothing was changed. */
+export class PermissionDenied extends InvalidRequest {}
+
 /** 30: a referenced ticket, comment, user … does not exist. */
 export class NotFound extends GatewayError {
   constructor(message: string) {

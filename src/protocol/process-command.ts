@@ -1,5 +1,5 @@
 // The core pipeline, free of HTTP (architecture guide, conventions 5 and 6):
-//   parse -> resolve command -> decode + validate -> handle -> render, one error renderer.
+//   parse -> resolve command -> decode + validate -> authorize -> handle -> render, one error renderer.
 import { randomUUID } from 'crypto';
 import type { CommandContext } from '../commands/types';
 import type { RegisteredCommand } from '../commands/registry';
@@ -7,7 +7,8 @@ import { describeErrors } from '../validation/validator';
 import { isDatabaseUnavailable, isRetryableConflict } from '../db/failures';
 import { decode, normalize, render } from './codec';
 import { readEnvelope, writeEnvelope, writeErrorEnvelope } from './envelope';
-import { FieldError, GatewayError, NotXml, UnknownCommand, ValidationFailed } from './errors';
+import { ANONYMOUS, Caller, CallerSource } from '../identity/caller';
+import { FieldError, GatewayError, NotXml, PermissionDenied, UnknownCommand, ValidationFailed } from './errors';
 import { ResultCode } from './result-codes';
 import { readXml } from './xml-reader';
 import { XmlLines } from './xml-writer';
@@ -23,13 +24,16 @@ export type Logger = (message: string, error?: unknown) => void;
 
 export const consoleLogger: Logger = (message, error) => console.error(message, error ?? '');
 
-export async function processCommand(body: string, ctx: CommandContext, log: Logger = consoleLogger): Promise<CommandResult> {
+/** What a transport hands the core: the caller itself, or how to look it up (open mode). */
+export type PipelineContext = Omit<CommandContext, 'caller'> & { caller: CallerSource };
+
+export async function processCommand(body: string, pipeline: PipelineContext, log: Logger = consoleLogger): Promise<CommandResult> {
   let command: RegisteredCommand | undefined;
   try {
     const envelope = readEnvelope(readXml(body));
-    command = ctx.registry.get(envelope.command, envelope.version);
+    command = pipeline.registry.get(envelope.command, envelope.version);
     if (!command) {
-      const known = ctx.registry.versions().get(envelope.command);
+      const known = pipeline.registry.versions().get(envelope.command);
       throw new UnknownCommand(
         known
           ? `${envelope.command} has no version ${envelope.version}; this gateway serves version ${known.join(', ')}`
@@ -37,6 +41,7 @@ export async function processCommand(body: string, ctx: CommandContext, log: Log
       );
     }
     const input = readPayload(command, envelope.payload);
+    const ctx = await authorize(command, input, pipeline);
     const handle = command.definition.handle;
     const output = await retryConflicts(() => handle(input, ctx), log);
     // FirstErrorMsg (list-saving commands only; the schema decides) is empty on success.
@@ -50,6 +55,24 @@ export async function processCommand(body: string, ctx: CommandContext, log: Log
       : writeErrorEnvelope(resultCode, message);
     return { resultCode, xml, notXml: error instanceof NotXml };
   }
+}
+
+/**
+ * Throws PermissionDenied (35) unless the caller holds the permission the command declares
+ * (spec §5); the handler never runs then. Returns the handler's context, caller resolved.
+ */
+async function authorize(command: RegisteredCommand, input: unknown, pipeline: PipelineContext): Promise<CommandContext> {
+  const rule = command.definition.permission;
+  const given = pipeline.caller;
+  // Commands that need no permission (meta commands) look nobody up: they answer without the database.
+  if (rule === 'NONE') return { ...pipeline, caller: typeof given === 'function' ? ANONYMOUS : given };
+  const caller: Caller = typeof given === 'function' ? await given() : given;
+  const ctx = { ...pipeline, caller };
+  const needed = typeof rule === 'function' ? await rule(input, ctx) : rule;
+  if (!caller.permissions.has(needed)) {
+    throw new PermissionDenied(`${command.key} needs the permission ${needed}, which user ${caller.name} does not have; nothing was changed`);
+  }
+  return ctx;
 }
 
 /** Runs beyond the first when PostgreSQL rolls a command back for a deadlock or serialization failure. */

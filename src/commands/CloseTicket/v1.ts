@@ -13,7 +13,8 @@ interface Input {
 export default {
   name: 'CloseTicket',
   version: 1,
-  async handle(input: Input, { db }) {
+  permission: 'SET_STATUS',
+  async handle(input: Input, { db, caller }) {
     const w = input.WorkingTime;
     await closeTicket(db, {
       ticketId: input.TicketId,
@@ -21,7 +22,7 @@ export default {
       resolutionId: input.ResolutionId,
       comment: input.Comment && { id: input.Comment.Id, text: input.Comment.Text },
       workingTime: w && { id: w.Id, ticketId: w.TicketId, executorId: w.Executor, startDate: w.StartDate, endDate: w.EndDate, description: w.Description },
-    });
+    }, caller);
     return {};
   },
 } satisfies CommandDefinition;

@@ -4,6 +4,7 @@ import { deleteEmailMonitors } from '../../domain/reference-lists';
 export default {
   name: 'DeleteEmailMonitorList',
   version: 1,
+  permission: 'ADMIN',
   async handle(input: { EmailMonitorIds: string[] }, { db }) {
     await deleteEmailMonitors(db, input.EmailMonitorIds);
     return {};

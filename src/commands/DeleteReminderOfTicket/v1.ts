@@ -4,8 +4,9 @@ import { deleteReminder } from '../../domain/reminders';
 export default {
   name: 'DeleteReminderOfTicket',
   version: 1,
-  async handle(input: { TicketId: string; UserId?: string | null }, { db }) {
-    await deleteReminder(db, input.TicketId, input.UserId);
+  permission: 'TICKET_UPDATE',
+  async handle(input: { TicketId: string; UserId?: string | null }, { db, caller }) {
+    await deleteReminder(db, input.TicketId, input.UserId, caller);
     return {};
   },
 } satisfies CommandDefinition;

@@ -4,6 +4,7 @@ import { deleteCosts } from '../../domain/costs';
 export default {
   name: 'DeleteTicketCosts',
   version: 1,
+  permission: 'TICKET_UPDATE',
   async handle(input: { CostIds: string[] }, { db }) {
     await deleteCosts(db, input.CostIds);
     return {};

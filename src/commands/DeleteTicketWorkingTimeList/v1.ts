@@ -4,6 +4,7 @@ import { deleteWorkingTimes } from '../../domain/working-times';
 export default {
   name: 'DeleteTicketWorkingTimeList',
   version: 1,
+  permission: 'TICKET_UPDATE',
   async handle(input: { WorkingTimeIds: string[] }, { db }) {
     await deleteWorkingTimes(db, input.WorkingTimeIds);
     return {};

@@ -5,6 +5,7 @@ import { selfContainedXsd } from '../wire/xsd-text';
 export default {
   name: 'GetCommandSchemas',
   version: 1,
+  permission: 'NONE',
   // A name this gateway does not serve gets its item with an empty Schema, not an error (spec §4).
   async handle(input: { Commands?: string[] }, { registry }) {
     const versions = registry.versions();

@@ -5,6 +5,7 @@ import { selfContainedXsd } from '../wire/xsd-text';
 export default {
   name: 'GetCommandSchemas',
   version: 2,
+  permission: 'NONE',
   // A name or version this gateway does not serve gets its item with an empty Schema and the
   // version asked, not an error (spec §4).
   async handle(input: { Commands?: { CommandName: string; Version?: number }[] }, { registry }) {

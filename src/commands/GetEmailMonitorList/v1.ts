@@ -4,6 +4,7 @@ import { listEmailMonitors } from '../../domain/reference-lists';
 export default {
   name: 'GetEmailMonitorList',
   version: 1,
+  permission: 'TICKET_READ',
   async handle(_input: object, { db }) {
     const monitors = await listEmailMonitors(db);
     return {

@@ -4,6 +4,7 @@ import { getSettings } from '../../domain/references';
 export default {
   name: 'GetHelpdeskSettings',
   version: 1,
+  permission: 'TICKET_READ',
   async handle(_input: object, { db }) {
     const s = await getSettings(db);
     return {

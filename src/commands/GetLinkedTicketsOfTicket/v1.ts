@@ -5,6 +5,7 @@ import { ticketListToWire } from '../wire/ticket-list';
 export default {
   name: 'GetLinkedTicketsOfTicket',
   version: 1,
+  permission: 'TICKET_READ',
   async handle(input: { TicketId: string }, { db }) {
     return { Tickets: ticketListToWire(await listLinkedTickets(db, input.TicketId)) };
   },

@@ -6,6 +6,7 @@ import { ticketToWire } from '../wire/ticket';
 export default {
   name: 'GetTicket',
   version: 3,
+  permission: 'TICKET_READ',
   async handle(input: { TicketId: string }, { db }) {
     return { Ticket: ticketToWire(await getTicket(db, input.TicketId)) };
   },

@@ -6,6 +6,7 @@ import { attachmentToWire } from '../wire/attachment';
 export default {
   name: 'GetTicketAttachments',
   version: 1,
+  permission: 'TICKET_READ',
   async handle(input: { TicketId: string }, { db }) {
     return { Attachments: (await listAttachments(db, input.TicketId)).map(attachmentToWire) };
   },

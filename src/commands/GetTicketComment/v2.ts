@@ -6,6 +6,7 @@ import { commentToWire } from '../wire/comment';
 export default {
   name: 'GetTicketComment',
   version: 2,
+  permission: 'TICKET_READ',
   async handle(input: { CommentId: string }, { db }) {
     return { Comment: commentToWire(await getComment(db, input.CommentId)) };
   },

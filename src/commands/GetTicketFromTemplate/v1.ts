@@ -5,6 +5,7 @@ import { ticketToWire } from '../wire/ticket';
 export default {
   name: 'GetTicketFromTemplate',
   version: 1,
+  permission: 'TICKET_READ',
   async handle(input: { TemplateId: string }, { db }) {
     const ticket = await ticketFromTemplate(db, input.TemplateId);
     // Not saved yet: TicketNumber 0 and no creation or modification date (null = the zero date).

@@ -6,8 +6,9 @@ import { ticketListToWire } from '../wire/ticket-list';
 export default {
   name: 'GetTicketListByQuery',
   version: 1,
-  async handle(input: { QueryId: string }, { db }) {
-    const { tickets, totalCount } = await listTickets(db, { queryId: input.QueryId }, { ...NEWEST_FIRST, limit: MAX_LIST_SIZE });
+  permission: 'TICKET_READ',
+  async handle(input: { QueryId: string }, { db, caller }) {
+    const { tickets, totalCount } = await listTickets(db, { queryId: input.QueryId }, { ...NEWEST_FIRST, limit: MAX_LIST_SIZE }, caller);
     return { Tickets: ticketListToWire(tickets), TotalCount: totalCount };
   },
 } satisfies CommandDefinition;

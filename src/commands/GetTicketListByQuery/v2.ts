@@ -22,7 +22,8 @@ interface Input {
 export default {
   name: 'GetTicketListByQuery',
   version: 2,
-  async handle(input: Input, { db }) {
+  permission: 'TICKET_READ',
+  async handle(input: Input, { db, caller }) {
     const { tickets, totalCount } = await listTickets(
       db,
       {
@@ -34,6 +35,7 @@ export default {
         modifiedSince: input.ModifiedSince,
       },
       { offset: input.Offset ?? 0, limit: input.Limit ?? 100, orderBy: input.OrderBy ?? 'CreationDate', descending: input.Descending ?? true },
+      caller,
     );
     return { Tickets: ticketListToWire(tickets), TotalCount: totalCount };
   },

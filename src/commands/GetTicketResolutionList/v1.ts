@@ -4,6 +4,7 @@ import { listResolutions } from '../../domain/reference-lists';
 export default {
   name: 'GetTicketResolutionList',
   version: 1,
+  permission: 'TICKET_READ',
   async handle(_input: object, { db }) {
     const resolutions = await listResolutions(db);
     return { Resolutions: resolutions.map((r) => ({ Id: r.id, Name: r.name, Description: r.description })) };

@@ -4,6 +4,7 @@ import { listTemplates } from '../../domain/templates';
 export default {
   name: 'GetTicketTemplateList',
   version: 1,
+  permission: 'TICKET_READ',
   async handle(_input: object, { db }) {
     const templates = await listTemplates(db);
     return {

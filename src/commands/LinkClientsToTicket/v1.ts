@@ -4,6 +4,7 @@ import { linkClients } from '../../domain/links';
 export default {
   name: 'LinkClientsToTicket',
   version: 1,
+  permission: 'TICKET_UPDATE',
   async handle(input: { TicketId: string; ClientIds: string[] }, { db }) {
     await linkClients(db, input.TicketId, input.ClientIds);
     return {};

@@ -4,6 +4,7 @@ import { linkTickets } from '../../domain/links';
 export default {
   name: 'LinkTicketsToTicket',
   version: 1,
+  permission: 'TICKET_UPDATE',
   async handle(input: { TicketId: string; TicketIds: string[] }, { db }) {
     await linkTickets(db, input.TicketId, input.TicketIds);
     return {};

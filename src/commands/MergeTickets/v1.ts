@@ -5,6 +5,7 @@ import { mergeTickets } from '../../domain/merge';
 export default {
   name: 'MergeTickets',
   version: 1,
+  permission: 'SET_STATUS',
   async handle(input: { TicketId: string; TicketIds: string[] }, { db }) {
     await mergeTickets(db, input.TicketId, input.TicketIds);
     return {};

@@ -4,8 +4,9 @@ import { reopenTicket } from '../../domain/lifecycle';
 export default {
   name: 'ReopenTicket',
   version: 1,
-  async handle(input: { TicketId: string; Comment?: { Id: string; Text?: string } }, { db }) {
-    await reopenTicket(db, { ticketId: input.TicketId, comment: input.Comment && { id: input.Comment.Id, text: input.Comment.Text } });
+  permission: 'SET_STATUS',
+  async handle(input: { TicketId: string; Comment?: { Id: string; Text?: string } }, { db, caller }) {
+    await reopenTicket(db, { ticketId: input.TicketId, comment: input.Comment && { id: input.Comment.Id, text: input.Comment.Text } }, caller);
     return {};
   },
 } satisfies CommandDefinition;

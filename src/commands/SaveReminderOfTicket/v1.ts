@@ -8,8 +8,9 @@ interface Input {
 export default {
   name: 'SaveReminderOfTicket',
   version: 1,
-  async handle({ Reminder: r }: Input, { db }) {
-    await saveReminder(db, { ticketId: r.TicketId, userId: r.UserId, reminderDate: r.ReminderDate, text: r.Text });
+  permission: 'TICKET_UPDATE',
+  async handle({ Reminder: r }: Input, { db, caller }) {
+    await saveReminder(db, { ticketId: r.TicketId, userId: r.UserId, reminderDate: r.ReminderDate, text: r.Text }, caller);
     return {};
   },
 } satisfies CommandDefinition;

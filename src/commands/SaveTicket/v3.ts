@@ -1,12 +1,14 @@
 import type { CommandDefinition } from '../types';
 import { saveTicket } from '../../domain/tickets';
+import { createOrUpdate } from './permission';
 import { ticketInput, WireTicket } from '../wire/ticket';
 
 export default {
   name: 'SaveTicket',
   version: 3,
-  async handle(input: { Ticket: WireTicket }, { db }) {
-    const { id, number } = await saveTicket(db, ticketInput(input.Ticket));
+  permission: createOrUpdate,
+  async handle(input: { Ticket: WireTicket }, { db, caller }) {
+    const { id, number } = await saveTicket(db, ticketInput(input.Ticket), caller);
     return { TicketId: id, TicketNumber: number };
   },
 } satisfies CommandDefinition;

@@ -6,8 +6,9 @@ import { attachmentSave, WireAttachment } from '../wire/attachment';
 export default {
   name: 'SaveTicketAttachments',
   version: 1,
-  async handle(input: { TicketId: string; Attachments: WireAttachment[] }, { db }) {
-    await saveAttachments(db, input.TicketId, input.Attachments.map(attachmentSave));
+  permission: 'TICKET_UPDATE',
+  async handle(input: { TicketId: string; Attachments: WireAttachment[] }, { db, caller }) {
+    await saveAttachments(db, input.TicketId, input.Attachments.map(attachmentSave), caller);
     return {};
   },
 } satisfies CommandDefinition;

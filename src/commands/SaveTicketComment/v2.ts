@@ -5,7 +5,8 @@ import { commentSave, WireComment } from '../wire/comment';
 export default {
   name: 'SaveTicketComment',
   version: 2,
-  async handle(input: { Comment: WireComment }, { db }) {
-    return { CommentId: await saveComment(db, commentSave(input.Comment)) };
+  permission: 'TICKET_UPDATE',
+  async handle(input: { Comment: WireComment }, { db, caller }) {
+    return { CommentId: await saveComment(db, commentSave(input.Comment), caller) };
   },
 } satisfies CommandDefinition;

@@ -6,8 +6,9 @@ import { costSave, WireCost } from '../wire/cost';
 export default {
   name: 'SaveTicketCosts',
   version: 1,
-  async handle(input: { Costs: WireCost[] }, { db }) {
-    await saveCosts(db, input.Costs.map(costSave));
+  permission: 'TICKET_UPDATE',
+  async handle(input: { Costs: WireCost[] }, { db, caller }) {
+    await saveCosts(db, input.Costs.map(costSave), caller);
     return {};
   },
 } satisfies CommandDefinition;

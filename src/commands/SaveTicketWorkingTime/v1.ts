@@ -5,6 +5,7 @@ import { workingTimeSave, WireWorkingTime } from '../wire/working-time';
 export default {
   name: 'SaveTicketWorkingTime',
   version: 1,
+  permission: 'TICKET_UPDATE',
   async handle(input: { WorkingTime: WireWorkingTime }, { db }) {
     return { WorkingTimeId: await saveWorkingTime(db, workingTimeSave(input.WorkingTime)) };
   },

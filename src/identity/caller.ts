@@ -1,0 +1,41 @@
+// Who a command runs for (spec §5): the session's user once login exists; today, in open mode,
+// the seed's Settings.ApiUserId with every permission. Version-free and free of the wire, so the
+// domain and the pipeline can both use it (architecture guide, src/identity/).
+import type { Knex } from 'knex';
+import { preparedQuery } from '../db/connection';
+
+/** The per-operation permissions of spec §5. */
+export const PERMISSIONS = ['TICKET_READ', 'TICKET_CREATE', 'TICKET_UPDATE', 'TICKET_DELETE', 'SET_STATUS', 'TICKET_BATCH', 'ADMIN'] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+export function isPermission(value: unknown): value is Permission {
+  return (PERMISSIONS as readonly unknown[]).includes(value);
+}
+
+export interface Caller {
+  id: string;
+  name: string;
+  permissions: ReadonlySet<Permission>;
+}
+
+/** The caller of commands that need no permission when nobody was looked up (spec §5: meta commands, login). */
+export const ANONYMOUS: Caller = Object.freeze({ id: '', name: 'anonymous', permissions: new Set<Permission>() });
+
+/** A caller, or how to find it: looked up only for commands that need a permission. */
+export type CallerSource = Caller | (() => Promise<Caller>);
+
+/**
+ * Open mode (spec §5, authentication mode): the seed's Settings.ApiUserId, holding every
+ * permission. One small prepared query per request, so it follows a reseeded database at once.
+ */
+export async function openModeCaller(db: Knex): Promise<Caller> {
+  const [row] = await preparedQuery<{ id: string; name: string }>(
+    db,
+    'open_mode_caller',
+    'select a.id, a.name from settings s join assignees a on a.id = s.api_user_id',
+    [],
+  );
+  if (!row) throw new Error('No calling user: the seed file must set Settings.ApiUserId to a user');
+  return { id: row.id, name: row.name, permissions: new Set(PERMISSIONS) };
+}
