@@ -3,7 +3,7 @@
 import { connect } from '../../src/db/connection';
 import { loadSeed } from '../../src/db/seed';
 import { hashPassword, hashPasswordHash, passwordHashOf, verifyPasswordHash } from '../../src/identity/passwords';
-import { authenticatePassword, callerOf, setDisabled } from '../../src/identity/users';
+import { authenticatePassword, callerOf, setDisabled, setPassword } from '../../src/identity/users';
 import { bindSession, endSession, sessionUser, isValidSessionId } from '../../src/identity/sessions';
 import { createToken, listTokens, revokeTokens, verifyToken } from '../../src/identity/tokens';
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../src/identity/throttle';
@@ -65,12 +65,20 @@ describe('users', () => {
       id: ANNA, name: 'Anna Admin', permissions: ['ADMIN', 'SET_STATUS', 'TICKET_BATCH', 'TICKET_CREATE', 'TICKET_DELETE', 'TICKET_READ', 'TICKET_UPDATE'],
     });
     expect(await callerOf(database.db, BEN)).toEqual({ id: BEN, name: 'Ben Support', permissions: ['SET_STATUS', 'TICKET_CREATE', 'TICKET_READ', 'TICKET_UPDATE'] });
-    await database.db('assignees').where({ id: CARLA }).update({ roles: ['ReadOnly', 'NoSuchRole'] });
-    expect((await callerOf(database.db, CARLA))?.permissions).toEqual(['TICKET_READ']);
+    await database.db('assignees').where({ id: CARLA }).update({ roles: ['ReadOnly', 'NoSuchRole', 'Technician'] });
+    expect((await callerOf(database.db, CARLA))?.permissions).toEqual(['SET_STATUS', 'TICKET_READ', 'TICKET_UPDATE']);
     expect(await callerOf(database.db, GROUP)).toBeUndefined();
     expect(await callerOf(database.db, '10000000-0000-4000-8000-0000000000ff')).toBeUndefined();
     await setDisabled(database.db, BEN, true);
     expect(await callerOf(database.db, BEN)).toBeUndefined();
+  });
+
+  test("a new password takes effect at once and ends the user's sessions", async () => {
+    await bindSession(database.db, SESSION, BEN);
+    await setPassword(database.db, BEN, 'new secret');
+    expect(await sessionUser(database.db, SESSION)).toBeUndefined();
+    expect(await authenticatePassword(database.db, 'Ben Support', passwordHashOf('ben-demo-password'))).toBeUndefined();
+    expect(await authenticatePassword(database.db, 'Ben Support', passwordHashOf('new secret'))).toBe(BEN);
   });
 
   test('a role can only grant the permissions of the spec', async () => {
@@ -131,9 +139,14 @@ describe('sessions', () => {
     expect(await sessionUser(database.db, SESSION, { idleMs: 3_600_000, absoluteMs: 60_000 })).toBeUndefined();
   });
 
-  test("a disabled user's sessions end", async () => {
+  test("a disabled user's sessions end, and stay ended when it is enabled again", async () => {
     await bindSession(database.db, SESSION, BEN);
+    await database.db('assignees').where({ id: BEN }).update({ disabled: true }); // by SQL or a tool: no session survives it
+    expect(await sessionUser(database.db, SESSION)).toBeUndefined();
+    await database.db('assignees').where({ id: BEN }).update({ disabled: false });
+    expect(await sessionUser(database.db, SESSION)).toBe(BEN);
     await setDisabled(database.db, BEN, true);
+    await setDisabled(database.db, BEN, false);
     expect(await sessionUser(database.db, SESSION)).toBeUndefined();
   });
 
