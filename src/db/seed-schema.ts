@@ -1,5 +1,6 @@
 // The seed file format (README "Seed files"): reference data, settings and optional tickets.
 // Checked with Ajv so a typo in a seed file is named instead of silently ignored.
+import { PERMISSIONS } from '../identity/users';
 const guid = { type: 'string', pattern: '^\\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\\}?$' };
 const nullableGuid = { anyOf: [guid, { type: 'null' }] };
 const text = { type: 'string' };
@@ -27,7 +28,9 @@ export const seedSchema = record([], {
     DefaultPriority: priority,
     ApiUserId: guid,
   }),
-  Users: list(record(['Id', 'Name'], { Id: guid, Name: text, Description: text, Email: text, UserType: { enum: ['AcmpUser', 'ActiveDirectoryUser'] }, Roles: list(text) })),
+  Roles: list(record(['Name', 'Permissions'], { Name: text, Permissions: list({ enum: [...PERMISSIONS] }) })),
+  // Password: demo and test seeds only; hashed when loaded, never stored as given.
+  Users: list(record(['Id', 'Name'], { Id: guid, Name: text, Description: text, Email: text, UserType: { enum: ['AcmpUser', 'ActiveDirectoryUser'] }, Roles: list(text), Password: { type: 'string', minLength: 1 } })),
   Groups: list(record(['Id', 'Name'], { Id: guid, Name: text, Description: text, Email: text })),
   Categories: list(record(['Id', 'Name'], { Id: guid, Name: text, ParentId: nullableGuid })),
   Resolutions: list(record(['Id', 'Name'], { Id: guid, Name: text, Description: text })),

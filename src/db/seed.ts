@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { readFileSync } from 'fs';
 import { seedSchema } from './seed-schema';
 import { bareGuid } from '../protocol/values';
+import { hashPassword } from '../identity/passwords';
 
 type Row = Record<string, any>;
 export type Seed = Record<string, any>;
@@ -38,6 +39,10 @@ export async function loadSeed(db: Knex, seed: Seed): Promise<void> {
     }));
     const groups = (seed.Groups ?? []).map((g: Row) => ({ id: g.Id, is_group: true, name: g.Name, description: g.Description ?? '', email: g.Email ?? '' }));
     await upsert(trx, 'assignees', [...users, ...groups]);
+    await upsert(trx, 'roles', (seed.Roles ?? []).map((r: Row) => ({ name: r.Name, permissions: r.Permissions })), ['name']);
+    for (const u of seed.Users ?? []) {
+      if (u.Password !== undefined) await trx('assignees').where({ id: u.Id }).update({ password_hash: await seedPasswordHash(u.Id, u.Password) });
+    }
 
     // Categories may name a parent that comes later in the file: insert, then link.
     const categories = seed.Categories ?? [];
@@ -80,6 +85,14 @@ export async function loadSeed(db: Knex, seed: Seed): Promise<void> {
 
     await loadTickets(trx, seed.Tickets ?? [], (await trx('settings').first('default_priority'))?.default_priority ?? 3);
   });
+}
+
+// Tests reload the demo seed very often: hash each seed password once per process (scrypt is slow on purpose).
+const seedPasswordHashes = new Map<string, Promise<string>>();
+function seedPasswordHash(userId: string, password: string): Promise<string> {
+  const key = JSON.stringify([bareGuid(userId), password]);
+  if (!seedPasswordHashes.has(key)) seedPasswordHashes.set(key, hashPassword(password));
+  return seedPasswordHashes.get(key)!;
 }
 
 async function loadTickets(trx: Knex.Transaction, tickets: Row[], defaultPriority: number): Promise<void> {
