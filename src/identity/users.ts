@@ -4,11 +4,8 @@
 // them; the database keeps them unique that way among the users that have a password.
 import type { Knex } from 'knex';
 import { randomUUID } from 'crypto';
+import type { Permission } from './caller';
 import { hashPassword, verifyAgainstNothing, verifyPasswordHash } from './passwords';
-
-/** The permissions of protocol.md §5, the only values a role may grant. */
-export const PERMISSIONS = ['TICKET_READ', 'TICKET_CREATE', 'TICKET_UPDATE', 'TICKET_DELETE', 'SET_STATUS', 'TICKET_BATCH', 'ADMIN'] as const;
-export type Permission = (typeof PERMISSIONS)[number];
 
 /** Who is acting: the session's user and what its roles allow. */
 export interface UserCaller {
