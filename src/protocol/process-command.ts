@@ -49,8 +49,10 @@ export async function processCommand(body: string, pipeline: PipelineContext, lo
           : `Unknown command ${envelope.command}; GetCommandVersions_V1 lists the commands this gateway serves`,
       );
     }
+    // Who asks is settled before the payload is read: without a live session only 7 comes back.
+    const caller = await resolveCaller(command, pipeline);
     const input = readPayload(command, envelope.payload);
-    const ctx = await authorize(command, input, pipeline);
+    const ctx = await authorize(command, input, { ...pipeline, caller });
     const handle = command.definition.handle;
     const output = await retryConflicts(() => handle(input, ctx), log);
     // FirstErrorMsg (list-saving commands only; the schema decides) is empty on success.
@@ -70,35 +72,33 @@ export async function processCommand(body: string, pipeline: PipelineContext, lo
 
 /**
  * Throws PermissionDenied (35) unless the caller holds the permission the command declares
- * (spec §5); the handler never runs then. Returns the handler's context, caller resolved.
+ * (spec §5); the handler never runs then. Returns the handler's context.
  */
-async function authorize(command: RegisteredCommand, input: unknown, pipeline: PipelineContext): Promise<CommandContext> {
+async function authorize(command: RegisteredCommand, input: unknown, ctx: CommandContext): Promise<CommandContext> {
   const rule = command.definition.permission;
-  const given = pipeline.caller;
-  // Commands that need no permission (meta commands, login) look nobody up and need no session.
-  if (rule === 'NONE') return { ...pipeline, caller: given === undefined || typeof given === 'function' ? ANONYMOUS : given };
-  const caller = await resolveCaller(command.key, pipeline);
-  const ctx = { ...pipeline, caller };
+  if (rule === 'NONE') return ctx;
   const needed = typeof rule === 'function' ? await rule(input, ctx) : rule;
-  if (!caller.permissions.has(needed)) {
-    throw new PermissionDenied(`${command.key} needs the permission ${needed}, which user ${caller.name} does not have; nothing was changed`);
+  if (!ctx.caller.permissions.has(needed)) {
+    throw new PermissionDenied(`${command.key} needs the permission ${needed}, which user ${ctx.caller.name} does not have; nothing was changed`);
   }
   return ctx;
 }
 
 /**
- * The one place the caller is decided (spec §5): a sent session acts as its user, also in open
- * mode (a stale session is refused, not silently widened to the ApiUser); without a session the
- * transport's open-mode caller, if any; otherwise 7.
+ * The one place the caller is decided (spec §5). Commands that need no permission (meta commands,
+ * login) look nobody up and need no session. Otherwise a sent session acts as its user, also in
+ * open mode (a stale session is refused, not silently widened to the ApiUser); without a session
+ * the transport's open-mode caller, if any; else 7.
  */
-async function resolveCaller(key: string, { db, session, caller }: PipelineContext): Promise<Caller> {
+async function resolveCaller(command: RegisteredCommand, { db, session, caller }: PipelineContext): Promise<Caller> {
+  if (command.definition.permission === 'NONE') return caller === undefined || typeof caller === 'function' ? ANONYMOUS : caller;
   if (session) {
     const userId = await sessionUser(db, session);
     const user = userId === undefined ? undefined : await callerOf(db, userId);
-    if (!user) throw new SessionRequired(`${key}: the session in X-SICS-SESSION is unknown or has expired; ${LOG_IN_FIRST}`);
+    if (!user) throw new SessionRequired(`${command.key}: the session in X-SICS-SESSION is unknown or has expired; ${LOG_IN_FIRST}`);
     return { id: user.id, name: user.name, permissions: new Set(user.permissions) };
   }
-  if (caller === undefined) throw new SessionRequired(`${key} needs a session: ${LOG_IN_FIRST}`);
+  if (caller === undefined) throw new SessionRequired(`${command.key} needs a session: ${LOG_IN_FIRST}`);
   return typeof caller === 'function' ? caller() : caller;
 }
 
