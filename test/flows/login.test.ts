@@ -179,3 +179,8 @@ test('two gateway instances on one database accept each other\'s sessions; a ses
     await db2.destroy();
   }
 });
+
+test('without a session the answer is 7 before the payload is read: a broken SaveTicket still gets 7, not a schema error', async () => {
+  const res = await gw.post(request('SaveTicket', 4, '<Ticket xsi:type="TTicket_V4"><Id>not-a-guid</Id></Ticket>'));
+  expect(res.resultCode).toBe(7);
+});
