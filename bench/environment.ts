@@ -55,7 +55,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     const log = (message: string, error?: unknown) => {
       if (++errors <= 3) console.error(`gateway logged: ${message} ${error instanceof Error ? error.message : (error ?? '')}`);
     };
-    const app = buildApp({ db, registry, bodyLimit: '8mb', log });
+    const app = buildApp({ db, registry, bodyLimit: '8mb', authMode: 'open', log });
     const acmpUrl = `http://127.0.0.1:${await listen(app, servers)}/acmp`;
     return {
       db,

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { Registry } from './commands/registry';
 import { ping } from './db/connection';
 import { acmpRouter } from './http/acmp-route';
+import type { AuthMode } from './config';
 import { openModeCaller } from './identity/caller';
 import { consoleLogger, Logger } from './protocol/process-command';
 
@@ -14,16 +15,18 @@ export interface AppDeps {
   db: Knex;
   registry: Registry;
   bodyLimit: string;
+  /** Spec §5: `required` answers 7 without a session; `open` acts as Settings.ApiUserId without one. */
+  authMode: AuthMode;
   log?: Logger;
   /** The embedded database's supervisor: 'recovering' while it restarts a server that died. */
   databaseState?: () => 'up' | 'recovering';
 }
 
-export function buildApp({ db, registry, bodyLimit, log = consoleLogger, databaseState }: AppDeps): express.Express {
+export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  // Open mode (spec §5) until login and sessions exist: every command runs as Settings.ApiUserId.
-  app.use(acmpRouter({ db, registry, caller: () => openModeCaller(db) }, bodyLimit, log));
+  // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
+  app.use(acmpRouter({ db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined }, bodyLimit, log));
   // /health answers within a second whatever the database does: a hung PostgreSQL counts as down.
   // One ping at a time: monitors polling a hung database do not fill the pool with waiting pings.
   let pinging: Promise<boolean> | undefined;

@@ -16,6 +16,18 @@ export interface Config {
   dbPoolMax: number;
   /** ACMP_DB_QUERY_TIMEOUT_MS: a query PostgreSQL does not answer within this time answers 19. */
   dbQueryTimeoutMs: number;
+  /** ACMP_AUTH (spec §5): `required` (a session for every command but meta and login) or `open` (no session: Settings.ApiUserId). */
+  authMode: AuthMode;
+  /** Set when open mode runs beyond loopback (explicit ACMP_AUTH=open): printed at start. */
+  authWarning?: string;
+}
+
+export type AuthMode = 'required' | 'open';
+
+/** Loopback only: 127.0.0.0/8, ::1, localhost. Anything else (0.0.0.0 too) reaches other machines. */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 export const PROJECT_ROOT = findRoot();
@@ -46,7 +58,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedFile: path.resolve(PROJECT_ROOT, env.ACMP_SEED_FILE || 'fixtures/seed/demo.json'),
     dbPoolMax: int('ACMP_DB_POOL_MAX', 10, 1, 1000),
     dbQueryTimeoutMs: int('ACMP_DB_QUERY_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    authMode: 'required',
   };
+  // Spec §5: open by default only on loopback; beyond it only when asked for, and said loudly.
+  const auth = (env.ACMP_AUTH ?? '').trim().toLowerCase();
+  if (auth !== '' && auth !== 'open' && auth !== 'required') problems.push(`ACMP_AUTH must be required or open, not "${env.ACMP_AUTH}"`);
+  config.authMode = auth === 'open' || auth === 'required' ? auth : isLoopback(config.host) ? 'open' : 'required';
+  if (config.authMode === 'open' && !isLoopback(config.host)) {
+    config.authWarning = `WARNING: ACMP_AUTH=open on ${config.host}, beyond loopback: anyone who reaches this port acts as Settings.ApiUserId with every permission, without logging in`;
+  }
   if (!/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(config.bodyLimit)) problems.push(`ACMP_BODY_LIMIT must look like 8mb or 500kb, not "${config.bodyLimit}"`);
   if (problems.length) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   return config;

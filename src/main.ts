@@ -12,6 +12,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.authWarning) console.warn(config.authWarning);
   const registry = buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
 
   // Take the port first: a busy port is reported before the database is started for nothing.
@@ -66,9 +67,13 @@ async function main(): Promise<void> {
     return stop('', 1);
   }
 
-  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, databaseState: embedded?.state });
+  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state });
   console.log(`acmp-gateway: ${registry.commands.size} commands on http://${config.host}:${config.port}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
-  console.log('acmp-gateway: open mode, no login yet: every command runs as the seed\'s Settings.ApiUserId with every permission (spec §5)');
+  console.log(
+    config.authMode === 'open'
+      ? 'acmp-gateway: authentication open (ACMP_AUTH=open): a request without X-SICS-SESSION runs as the seed\'s Settings.ApiUserId with every permission (spec §5)'
+      : 'acmp-gateway: authentication required (ACMP_AUTH=required): log in with LoginAcmpUser_V1 and send X-SICS-SESSION (spec §5)',
+  );
 }
 
 main().catch((e: Error) => {

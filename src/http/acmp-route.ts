@@ -6,6 +6,9 @@ import { Logger, PipelineContext, processCommand } from '../protocol/process-com
 import { ResultCode } from '../protocol/result-codes';
 import { invalidUtf8Offset } from './utf8';
 
+/** The header real SICS clients send their session in (spec §5). */
+export const SESSION_HEADER = 'X-SICS-SESSION';
+
 const XML_TYPES = new Set(['text/xml', 'application/xml']);
 
 export function acmpRouter(ctx: PipelineContext, bodyLimit: string, log: Logger): Router {
@@ -19,7 +22,9 @@ export function acmpRouter(ctx: PipelineContext, bodyLimit: string, log: Logger)
       // Decoding would turn bad bytes into U+FFFD and store them: a body that is not UTF-8 is
       // malformed XML (200 with 35, like any other), refused before anything reads it.
       if (!isUtf8(raw)) return send(res, 200, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, notUtf8(raw)));
-      const result = await processCommand(raw.toString('utf8'), ctx, log);
+      // The session travels outside the payload (spec §5); the core decides what it means.
+      const session = req.get(SESSION_HEADER)?.trim() || undefined;
+      const result = await processCommand(raw.toString('utf8'), { ...ctx, session }, log);
       send(res, result.notXml ? 400 : 200, result.resultCode, result.xml);
     },
   );

@@ -79,3 +79,21 @@ export class DatabaseUnavailable extends GatewayError {
     super(ResultCode.DatabaseError, message);
   }
 }
+
+/** 7 (spec §5): a command that needs a permission came without a live session while authentication is on. */
+export class SessionRequired extends GatewayError {
+  constructor(message: string) {
+    super(ResultCode.InvalidSession, message);
+  }
+}
+
+/**
+ * 15 (spec §5): wrong user name, password or token, or a throttled name; one message for all, so
+ * the answer does not tell which. The response still carries LoginResult.
+ */
+export class LoginRefused extends GatewayError {
+  readonly responseFields = { LoginResult: 'IncorrectCredentials' };
+  constructor() {
+    super(ResultCode.UserNamePasswordWrong, 'Incorrect user name or credentials; nothing was logged in');
+  }
+}

@@ -8,7 +8,9 @@ import { isDatabaseUnavailable, isRetryableConflict } from '../db/failures';
 import { decode, normalize, render } from './codec';
 import { readEnvelope, writeEnvelope, writeErrorEnvelope } from './envelope';
 import { ANONYMOUS, Caller, CallerSource } from '../identity/caller';
-import { FieldError, GatewayError, NotXml, PermissionDenied, UnknownCommand, ValidationFailed } from './errors';
+import { sessionUser } from '../identity/sessions';
+import { callerOf } from '../identity/users';
+import { FieldError, GatewayError, NotXml, PermissionDenied, SessionRequired, UnknownCommand, ValidationFailed } from './errors';
 import { ResultCode } from './result-codes';
 import { readXml } from './xml-reader';
 import { XmlLines } from './xml-writer';
@@ -24,8 +26,15 @@ export type Logger = (message: string, error?: unknown) => void;
 
 export const consoleLogger: Logger = (message, error) => console.error(message, error ?? '');
 
-/** What a transport hands the core: the caller itself, or how to look it up (open mode). */
-export type PipelineContext = Omit<CommandContext, 'caller'> & { caller: CallerSource };
+/**
+ * What a transport hands the core. `session`: the session id sent outside the payload
+ * (X-SICS-SESSION); a sent session always decides the caller. `caller`: who acts when no session
+ * is sent (open mode: Settings.ApiUserId); absent when authentication is required.
+ */
+export type PipelineContext = Omit<CommandContext, 'caller'> & { caller?: CallerSource; session?: string };
+
+/** The 7 answer names what to do (spec §5). */
+export const LOG_IN_FIRST = 'log in with LoginAcmpUser_V1 (or TokenLoginAcmpUser_V1) and send its SessionId in the X-SICS-SESSION header';
 
 export async function processCommand(body: string, pipeline: PipelineContext, log: Logger = consoleLogger): Promise<CommandResult> {
   let command: RegisteredCommand | undefined;
@@ -40,8 +49,10 @@ export async function processCommand(body: string, pipeline: PipelineContext, lo
           : `Unknown command ${envelope.command}; GetCommandVersions_V1 lists the commands this gateway serves`,
       );
     }
+    // Who asks is settled before the payload is read: without a live session only 7 comes back.
+    const caller = await resolveCaller(command, pipeline);
     const input = readPayload(command, envelope.payload);
-    const ctx = await authorize(command, input, pipeline);
+    const ctx = await authorize(command, input, { ...pipeline, caller });
     const handle = command.definition.handle;
     const output = await retryConflicts(() => handle(input, ctx), log);
     // FirstErrorMsg (list-saving commands only; the schema decides) is empty on success.
@@ -50,8 +61,10 @@ export async function processCommand(body: string, pipeline: PipelineContext, lo
   } catch (error) {
     const { resultCode, message } = toWire(error, log);
     const extra = (error as { firstErrorMsg?: string }).firstErrorMsg;
+    // Fields a refusal still answers with (LoginResult of a failed login).
+    const fields = (error as { responseFields?: Record<string, unknown> }).responseFields;
     const xml = command
-      ? renderResponse(command, { ...(extra !== undefined ? { FirstErrorMsg: extra } : {}), ResultCode: resultCode, ResultMessage: message })
+      ? renderResponse(command, { ...fields, ...(extra !== undefined ? { FirstErrorMsg: extra } : {}), ResultCode: resultCode, ResultMessage: message })
       : writeErrorEnvelope(resultCode, message);
     return { resultCode, xml, notXml: error instanceof NotXml };
   }
@@ -59,20 +72,34 @@ export async function processCommand(body: string, pipeline: PipelineContext, lo
 
 /**
  * Throws PermissionDenied (35) unless the caller holds the permission the command declares
- * (spec §5); the handler never runs then. Returns the handler's context, caller resolved.
+ * (spec §5); the handler never runs then. Returns the handler's context.
  */
-async function authorize(command: RegisteredCommand, input: unknown, pipeline: PipelineContext): Promise<CommandContext> {
+async function authorize(command: RegisteredCommand, input: unknown, ctx: CommandContext): Promise<CommandContext> {
   const rule = command.definition.permission;
-  const given = pipeline.caller;
-  // Commands that need no permission (meta commands) look nobody up: they answer without the database.
-  if (rule === 'NONE') return { ...pipeline, caller: typeof given === 'function' ? ANONYMOUS : given };
-  const caller: Caller = typeof given === 'function' ? await given() : given;
-  const ctx = { ...pipeline, caller };
+  if (rule === 'NONE') return ctx;
   const needed = typeof rule === 'function' ? await rule(input, ctx) : rule;
-  if (!caller.permissions.has(needed)) {
-    throw new PermissionDenied(`${command.key} needs the permission ${needed}, which user ${caller.name} does not have; nothing was changed`);
+  if (!ctx.caller.permissions.has(needed)) {
+    throw new PermissionDenied(`${command.key} needs the permission ${needed}, which user ${ctx.caller.name} does not have; nothing was changed`);
   }
   return ctx;
+}
+
+/**
+ * The one place the caller is decided (spec §5). Commands that need no permission (meta commands,
+ * login) look nobody up and need no session. Otherwise a sent session acts as its user, also in
+ * open mode (a stale session is refused, not silently widened to the ApiUser); without a session
+ * the transport's open-mode caller, if any; else 7.
+ */
+async function resolveCaller(command: RegisteredCommand, { db, session, caller }: PipelineContext): Promise<Caller> {
+  if (command.definition.permission === 'NONE') return caller === undefined || typeof caller === 'function' ? ANONYMOUS : caller;
+  if (session) {
+    const userId = await sessionUser(db, session);
+    const user = userId === undefined ? undefined : await callerOf(db, userId);
+    if (!user) throw new SessionRequired(`${command.key}: the session in X-SICS-SESSION is unknown or has expired; ${LOG_IN_FIRST}`);
+    return { id: user.id, name: user.name, permissions: new Set(user.permissions) };
+  }
+  if (caller === undefined) throw new SessionRequired(`${command.key} needs a session: ${LOG_IN_FIRST}`);
+  return typeof caller === 'function' ? caller() : caller;
 }
 
 /** Runs beyond the first when PostgreSQL rolls a command back for a deadlock or serialization failure. */

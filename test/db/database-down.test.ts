@@ -71,7 +71,7 @@ beforeAll(async () => {
   await relay.open();
   target.host = `127.0.0.1:${relay.port}`;
   gatewayDb = connect(target.toString(), { searchPath: database.schema, queryTimeoutMs: QUERY_TIMEOUT_MS });
-  server = buildApp({ db: gatewayDb, registry: testRegistry(), bodyLimit: '1mb', log: () => {} }).listen(0, '127.0.0.1');
+  server = buildApp({ db: gatewayDb, registry: testRegistry(), bodyLimit: '1mb', authMode: 'open', log: () => {} }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

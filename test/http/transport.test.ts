@@ -53,7 +53,7 @@ test('GET on /acmp is 405 with Allow: POST', async () => {
 });
 
 test('the body limit is configurable and a larger body is 413 with an ICQL error body', async () => {
-  const app = buildApp({ db: gw.db, registry: testRegistry(), bodyLimit: '1kb', log: () => {} });
+  const app = buildApp({ db: gw.db, registry: testRegistry(), bodyLimit: '1kb', authMode: 'open', log: () => {} });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   try {

@@ -24,11 +24,15 @@ test('every command XSD has a handler and every handler an XSD and a derived JSO
 
 const resultCode = (xml: string | undefined) => Number(/<ResultCode>(-?\d+)<\/ResultCode>/.exec(xml ?? '')?.[1]);
 
+// A token is random and a fixture cannot carry it from one step to the next: the successful token
+// login is a flow test (test/flows/login.test.ts).
+const NO_SUCCESS_FIXTURE = new Set(['TokenLoginAcmpUser_V1']);
+
 test('every command version has fixture cases that succeed and that fail, and no fixture targets an unknown command', () => {
   const missing = keys.flatMap((key) => {
     const own = cases.filter((c) => c.command === key);
     const problems: string[] = [];
-    if (!own.some((c) => resultCode(stepUnderTest(c).response) === 0)) problems.push(`${key}: no success case`);
+    if (!NO_SUCCESS_FIXTURE.has(key) && !own.some((c) => resultCode(stepUnderTest(c).response) === 0)) problems.push(`${key}: no success case`);
     if (!own.some((c) => resultCode(stepUnderTest(c).response) > 0)) problems.push(`${key}: no error case`);
     return problems;
   });
@@ -56,7 +60,8 @@ test('each numbered fixture step sends the command its file name announces', () 
 // case of a command that changes data ends with a Get step after the write. Reminders and client
 // links have no command that reads them; test/flows/times-costs-reminders.test.ts and
 // test/flows/links-merge.test.ts read those back from the database.
-const NO_READ_COMMAND = new Set(['SaveReminderOfTicket_V1', 'DeleteReminderOfTicket_V1', 'LinkClientsToTicket_V1']);
+// A login's effect (the session) is read back by test/flows/login.test.ts, which uses it.
+const NO_READ_COMMAND = new Set(['SaveReminderOfTicket_V1', 'DeleteReminderOfTicket_V1', 'LinkClientsToTicket_V1', 'LoginAcmpUser_V1', 'TokenLoginAcmpUser_V1']);
 const READS = /^(Get\w+)_V\d+$/;
 
 test('every success case of a write command reads back its effect with a later Get step', () => {

@@ -55,7 +55,8 @@ async function needed(body: string, caller: Caller): Promise<Permission | 'NONE'
 }
 
 const cases = listFixtureCases();
-const firstSuccess = [...registry.commands.keys()].sort().map((key) => {
+// TokenLoginAcmpUser_V1 (permission NONE) has no success fixture: a token is random (catalog.test.ts).
+const firstSuccess = [...registry.commands.keys()].filter((key) => key !== 'TokenLoginAcmpUser_V1').sort().map((key) => {
   const c = cases.find((f) => f.command === key && resultCode(stepUnderTest(f).response) === 0);
   return [key, c] as const;
 });
@@ -117,6 +118,8 @@ describe('SaveTicket: create needs TICKET_CREATE, an edit TICKET_UPDATE', () => 
 const SPEC_TABLE: Record<string, Permission | 'NONE' | 'TICKET_CREATE or TICKET_UPDATE'> = {
   GetCommandVersions: 'NONE',
   GetCommandSchemas: 'NONE',
+  LoginAcmpUser: 'NONE',
+  TokenLoginAcmpUser: 'NONE',
   SaveTicket: 'TICKET_CREATE or TICKET_UPDATE',
   SaveTicketComment: 'TICKET_UPDATE',
   DeleteTicketComment: 'TICKET_UPDATE',

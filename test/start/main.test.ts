@@ -111,6 +111,8 @@ test('start, serve, stop cleanly, start again with the tickets kept; a busy port
 
   const first = start(env);
   await until(first, 'acmp-gateway:');
+  // Spec §5: the start line says which authentication mode runs (loopback, nothing set: open).
+  await until(first, 'acmp-gateway: authentication open (ACMP_AUTH=open)');
   expect(first.output()).toContain('loaded the seed fixtures/seed/demo.json');
   expect(await post(request('SaveTicket', 4, `<Ticket><Id>${ID}</Id><Title>Survives a restart</Title></Ticket>`))).toContain('<ResultCode>0</ResultCode>');
   first.child.kill('SIGTERM');

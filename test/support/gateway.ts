@@ -4,7 +4,7 @@ import type { AddressInfo } from 'net';
 import path from 'path';
 import { buildApp } from '../../src/app';
 import { buildRegistry, Registry } from '../../src/commands/registry';
-import { PROJECT_ROOT } from '../../src/config';
+import { AuthMode, PROJECT_ROOT } from '../../src/config';
 import { createTestDatabase, TestDatabase } from './db';
 
 let registry: Registry | undefined;
@@ -19,10 +19,11 @@ export interface TestGateway extends TestDatabase {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(): Promise<TestGateway> {
+/** Fixtures run in open mode (the default on loopback); authentication tests ask for `required`. */
+export async function startTestGateway(authMode: AuthMode = 'open'): Promise<TestGateway> {
   const database = await createTestDatabase();
   const logged: unknown[] = [];
-  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', log: (m, e) => logged.push([m, e]) });
+  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log: (m, e) => logged.push([m, e]) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,5 +1,5 @@
 // ACMP_DB_QUERY_TIMEOUT_MS: how long a query may wait for PostgreSQL before the command answers 19.
-import { loadConfig } from '../../src/config';
+import { Config, loadConfig } from '../../src/config';
 
 test('the query timeout is 10 s unless ACMP_DB_QUERY_TIMEOUT_MS says otherwise', () => {
   expect(loadConfig({}).dbQueryTimeoutMs).toBe(10000);
@@ -8,4 +8,29 @@ test('the query timeout is 10 s unless ACMP_DB_QUERY_TIMEOUT_MS says otherwise',
 
 test.each(['0', '99', '1.5', 'ten', '3600001'])('ACMP_DB_QUERY_TIMEOUT_MS=%s is refused at start, with the allowed range', (raw) => {
   expect(() => loadConfig({ ACMP_DB_QUERY_TIMEOUT_MS: raw })).toThrow(`ACMP_DB_QUERY_TIMEOUT_MS must be a whole number from 100 to 3600000, not "${raw}"`);
+});
+
+// Spec §5, authentication mode: open by default only on loopback.
+const mode = ({ authMode, authWarning }: Config) => ({ authMode, authWarning });
+test.each(['127.0.0.1', '127.8.9.10', '::1', '[::1]', 'localhost', 'LOCALHOST'])('HOST=%s runs open by default, without a warning', (HOST) => {
+  expect(mode(loadConfig({ HOST }))).toEqual({ authMode: 'open', authWarning: undefined });
+});
+
+test.each(['0.0.0.0', '192.168.1.20', '::', 'gateway.example.com', '128.0.0.1'])('HOST=%s requires authentication by default', (HOST) => {
+  expect(mode(loadConfig({ HOST }))).toEqual({ authMode: 'required', authWarning: undefined });
+});
+
+test('no HOST: 127.0.0.1, open', () => {
+  expect(loadConfig({}).authMode).toBe('open');
+});
+
+test('ACMP_AUTH=open beyond loopback is accepted, with a warning naming the host; ACMP_AUTH=required on loopback is accepted', () => {
+  const config = loadConfig({ HOST: '0.0.0.0', ACMP_AUTH: 'open' });
+  expect(config.authMode).toBe('open');
+  expect(config.authWarning).toMatch(/^WARNING: ACMP_AUTH=open on 0\.0\.0\.0, beyond loopback/);
+  expect(mode(loadConfig({ HOST: '127.0.0.1', ACMP_AUTH: 'required' }))).toEqual({ authMode: 'required', authWarning: undefined });
+});
+
+test('an unknown ACMP_AUTH is refused at start', () => {
+  expect(() => loadConfig({ ACMP_AUTH: 'off' })).toThrow('ACMP_AUTH must be required or open, not "off"');
 });

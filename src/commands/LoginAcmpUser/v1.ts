@@ -1,0 +1,20 @@
+import { dummyPasswordCheck, login } from '../../domain/login';
+import { authenticatePassword } from '../../identity/users';
+import type { CommandDefinition } from '../types';
+
+interface Input {
+  Username: string;
+  PasswordHash: string;
+  SessionId: string;
+  CreateToken?: boolean;
+}
+
+export default {
+  name: 'LoginAcmpUser',
+  version: 1,
+  permission: 'NONE',
+  // Wrong password and unknown user: 15, same message, about the same time (authenticatePassword).
+  async handle(input: Input, { db }) {
+    return login(db, input.Username, input.SessionId, input.CreateToken === true, () => authenticatePassword(db, input.Username, input.PasswordHash), dummyPasswordCheck(input.PasswordHash));
+  },
+} satisfies CommandDefinition;

@@ -1,0 +1,48 @@
+// LoginAcmpUser_V1 and TokenLoginAcmpUser_V1 (spec §5), in the order the identity store asks for:
+// session id -> throttle -> credentials -> failure recorded, or session bound (+ token).
+import type { Knex } from 'knex';
+import { verifyAgainstNothing } from '../identity/passwords';
+import { bindSession, isValidSessionId } from '../identity/sessions';
+import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../identity/throttle';
+import { createToken } from '../identity/tokens';
+import { InvalidRequest, LoginRefused } from '../protocol/errors';
+
+export type LoginAnswer = {
+  LoginResult: 'Successful';
+  Token?: string;
+};
+
+/**
+ * Logs `userName` in when `check` finds its user id. A locked name is answered like wrong
+ * credentials without checking (and after a dummy password check, so it takes as long).
+ * Nothing of the request (password hash, token) ever goes into a message or the log.
+ */
+export async function login(
+  db: Knex,
+  userName: string,
+  sessionId: string,
+  createTokenToo: boolean,
+  check: () => Promise<string | undefined>,
+  equalTime: () => Promise<unknown> = async () => undefined,
+): Promise<LoginAnswer> {
+  if (!isValidSessionId(sessionId)) {
+    throw new InvalidRequest('SessionId must be 32 to 200 characters from A-Z, a-z, 0-9, -, _, { and } (for example a GUID in braces)');
+  }
+  if (await loginLockedUntil(db, userName)) {
+    await equalTime();
+    throw new LoginRefused();
+  }
+  const userId = await check();
+  if (userId === undefined) {
+    await recordLoginFailure(db, userName);
+    throw new LoginRefused();
+  }
+  await clearLoginFailures(db, userName);
+  if (!(await bindSession(db, sessionId, userId))) {
+    throw new InvalidRequest('SessionId is in use by another user\'s session; start a new session (a new SessionId) and log in again');
+  }
+  if (!createTokenToo) return { LoginResult: 'Successful' };
+  return { LoginResult: 'Successful', Token: (await createToken(db, userId)).token };
+}
+
+export const dummyPasswordCheck = (passwordHash: string) => () => verifyAgainstNothing(passwordHash);
