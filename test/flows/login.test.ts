@@ -108,6 +108,15 @@ test('Carla (Technician) gets 35 over HTTP for a command needing a permission sh
   await ok(gw.post, request('GetTicketList', 1, ''), withSession(CARLA_SESSION));
 });
 
+test('the demo read-only user (Dora Reader) reads but creates nothing: SaveTicket answers 35', async () => {
+  const DORA_SESSION = '{5E550000-0000-4000-8000-00000000000D}';
+  await login('Dora Reader', 'dora-demo-password', DORA_SESSION);
+  await ok(gw.post, request('GetTicketList', 1, ''), withSession(DORA_SESSION));
+  const create = await gw.post(saveTicket, withSession(DORA_SESSION));
+  expect({ code: create.resultCode, message: message(create.body) }).toEqual({ code: 35, message: 'SaveTicket_V4 needs the permission TICKET_CREATE, which user Dora Reader does not have; nothing was changed' });
+  expect(Number((await gw.db('tickets').count('* as n').first())!.n)).toBe(0);
+});
+
 test('a token from CreateToken logs in again on a new session; a revoked token answers 15', async () => {
   const token = field(await login('Ben Support', 'ben-demo-password', BEN_SESSION, true), 'Token')!;
   expect(token).toMatch(/^[0-9a-f]{32}$/);
