@@ -1,0 +1,54 @@
+// The README's shell walk-throughs, run exactly as written (only the address is the test
+// gateway's): the automation flow with curl, and logging in. A README that drifts from the
+// gateway fails here.
+import { execFile } from 'child_process';
+import { readFileSync } from 'fs';
+import path from 'path';
+import { PROJECT_ROOT } from '../../src/config';
+import { startTestGateway, TestGateway } from '../support/gateway';
+
+const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+
+/** The first ```sh block after the heading. */
+function shellBlock(heading: string): string {
+  const at = readme.indexOf(`\n### ${heading}`);
+  if (at < 0) throw new Error(`README has no section "${heading}"`);
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
+  if (!block) throw new Error(`README section "${heading}" has no sh block`);
+  return block[1];
+}
+
+let gw: TestGateway;
+beforeAll(async () => {
+  // Authentication required: the login walk-through must work where it matters.
+  gw = await startTestGateway('required');
+});
+afterAll(() => gw.stop());
+beforeEach(() => gw.reset());
+
+// Asynchronously: the gateway answers from this process's event loop.
+function run(script: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('bash', ['-euo', 'pipefail', '-c', script.replaceAll('http://127.0.0.1:3900', gw.url)], { encoding: 'utf8', timeout: 30000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+}
+
+const codes = (out: string) => [...out.matchAll(/<ResultCode>(-?\d+)<\/ResultCode>/g)].map((m) => Number(m[1]));
+
+test('"Logging in": the login answers Successful and the next command with X-SICS-SESSION answers 0', async () => {
+  const out = await run(shellBlock('Logging in (spec §5)'));
+  expect(out).toContain('<LoginResult>Successful</LoginResult>');
+  expect(codes(out)).toEqual([0, 0]);
+});
+
+test('"The automation flow with curl", after logging in as the README shows: create, close, read back', async () => {
+  // The flow runs with the session of the login block (required mode), as a client would.
+  const flow = shellBlock('The automation flow with curl').replace(/curl -s (http:\/\/127\.0\.0\.1:3900\/acmp)/g, 'curl -s -H "X-SICS-SESSION: $SESSION" $1');
+  const out = await run(`${shellBlock('Logging in (spec §5)')}\n${flow}`);
+  expect(codes(out)).toEqual([0, 0, 0, 0, 0]);
+  expect(out).toContain('<State>Closed</State>');
+  expect(out).toContain('<TotalWorkingTime>20</TotalWorkingTime>');
+  expect(out).toMatch(/<ClosedDate>\d{4}-\d\d-\d\dT[\d:.]+Z<\/ClosedDate>/);
+});
