@@ -2,6 +2,7 @@
 import express, { NextFunction, Request, Response } from 'express';
 import type { Knex } from 'knex';
 import type { Registry } from './commands/registry';
+import type { IdentityLimits } from './identity/limits';
 import { ping } from './db/connection';
 import { acmpRouter } from './http/acmp-route';
 import type { AuthMode } from './config';
@@ -20,13 +21,15 @@ export interface AppDeps {
   log?: Logger;
   /** The embedded database's supervisor: 'recovering' while it restarts a server that died. */
   databaseState?: () => 'up' | 'recovering';
+  /** Session and token lifetimes (ACMP_SESSION_IDLE_MINUTES …); the spec's defaults when absent. */
+  limits?: IdentityLimits;
 }
 
-export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState }: AppDeps): express.Express {
+export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
-  app.use(acmpRouter({ db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined }, bodyLimit, log));
+  app.use(acmpRouter({ db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined, limits }, bodyLimit, log));
   // /health answers within a second whatever the database does: a hung PostgreSQL counts as down.
   // One ping at a time: monitors polling a hung database do not fill the pool with waiting pings.
   let pinging: Promise<boolean> | undefined;

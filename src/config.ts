@@ -1,5 +1,6 @@
 // Typed configuration from the environment, checked at start.
 import path from 'path';
+import type { IdentityLimits } from './identity/limits';
 
 export interface Config {
   host: string;
@@ -18,6 +19,8 @@ export interface Config {
   dbQueryTimeoutMs: number;
   /** ACMP_AUTH (spec §5): `required` (a session for every command but meta and login) or `open` (no session: Settings.ApiUserId). */
   authMode: AuthMode;
+  /** Session idle and absolute lifetimes and token lifetime (spec §5: configurable). */
+  limits: IdentityLimits;
   /** Set when open mode runs beyond loopback (explicit ACMP_AUTH=open): printed at start. */
   authWarning?: string;
 }
@@ -59,6 +62,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolMax: int('ACMP_DB_POOL_MAX', 10, 1, 1000),
     dbQueryTimeoutMs: int('ACMP_DB_QUERY_TIMEOUT_MS', 10_000, 100, 3_600_000),
     authMode: 'required',
+    limits: {
+      session: { idleMs: int('ACMP_SESSION_IDLE_MINUTES', 30, 1, 10_080) * 60_000, absoluteMs: int('ACMP_SESSION_MAX_HOURS', 12, 1, 720) * 3_600_000 },
+      tokenLifetimeMs: int('ACMP_TOKEN_DAYS', 30, 1, 3650) * 86_400_000,
+    },
   };
   // Spec §5: open by default only on loopback; beyond it only when asked for, and said loudly.
   const auth = (env.ACMP_AUTH ?? '').trim().toLowerCase();

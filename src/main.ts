@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     return stop('', 1);
   }
 
-  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state });
+  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state, limits: config.limits });
   console.log(`acmp-gateway: ${registry.commands.size} commands on http://${config.host}:${config.port}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
   console.log(
     config.authMode === 'open'

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { IdentityLimits } from '../identity/limits';
 import type { Caller, Permission } from '../identity/caller';
 import type { Registry } from './registry';
 
@@ -8,6 +9,8 @@ export interface CommandContext {
   registry: Registry;
   /** Who the command runs for (spec §5): creator of comments and costs, default reminder user, "My tickets". */
   caller: Caller;
+  /** Session and token lifetimes (spec §5, configurable); the defaults when absent. */
+  limits?: IdentityLimits;
 }
 
 /**

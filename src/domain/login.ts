@@ -5,6 +5,7 @@ import { verifyAgainstNothing } from '../identity/passwords';
 import { bindSession, isValidSessionId } from '../identity/sessions';
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../identity/throttle';
 import { createToken } from '../identity/tokens';
+import { DEFAULT_IDENTITY_LIMITS, IdentityLimits } from '../identity/limits';
 import { InvalidRequest, LoginRefused } from '../protocol/errors';
 
 export type LoginAnswer = {
@@ -24,6 +25,7 @@ export async function login(
   createTokenToo: boolean,
   check: () => Promise<string | undefined>,
   equalTime: () => Promise<unknown> = async () => undefined,
+  limits: IdentityLimits = DEFAULT_IDENTITY_LIMITS,
 ): Promise<LoginAnswer> {
   if (!isValidSessionId(sessionId)) {
     throw new InvalidRequest('SessionId must be 32 to 200 characters from A-Z, a-z, 0-9, -, _, { and } (for example a GUID in braces)');
@@ -38,11 +40,11 @@ export async function login(
     throw new LoginRefused();
   }
   await clearLoginFailures(db, userName);
-  if (!(await bindSession(db, sessionId, userId))) {
+  if (!(await bindSession(db, sessionId, userId, limits.session))) {
     throw new InvalidRequest('SessionId is in use by another user\'s session; start a new session (a new SessionId) and log in again');
   }
   if (!createTokenToo) return { LoginResult: 'Successful' };
-  return { LoginResult: 'Successful', Token: (await createToken(db, userId)).token };
+  return { LoginResult: 'Successful', Token: (await createToken(db, userId, limits.tokenLifetimeMs)).token };
 }
 
 export const dummyPasswordCheck = (passwordHash: string) => () => verifyAgainstNothing(passwordHash);

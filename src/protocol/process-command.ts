@@ -90,10 +90,10 @@ async function authorize(command: RegisteredCommand, input: unknown, ctx: Comman
  * open mode (a stale session is refused, not silently widened to the ApiUser); without a session
  * the transport's open-mode caller, if any; else 7.
  */
-async function resolveCaller(command: RegisteredCommand, { db, session, caller }: PipelineContext): Promise<Caller> {
+async function resolveCaller(command: RegisteredCommand, { db, session, caller, limits }: PipelineContext): Promise<Caller> {
   if (command.definition.permission === 'NONE') return caller === undefined || typeof caller === 'function' ? ANONYMOUS : caller;
   if (session) {
-    const userId = await sessionUser(db, session);
+    const userId = await sessionUser(db, session, limits?.session);
     const user = userId === undefined ? undefined : await callerOf(db, userId);
     if (!user) throw new SessionRequired(`${command.key}: the session in X-SICS-SESSION is unknown or has expired; ${LOG_IN_FIRST}`);
     return { id: user.id, name: user.name, permissions: new Set(user.permissions) };

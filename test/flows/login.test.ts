@@ -162,6 +162,27 @@ test('an expired session (absolute end or idle limit passed) answers 7', async (
   });
 });
 
+test('configured lifetimes (ACMP_SESSION_IDLE_MINUTES, ACMP_TOKEN_DAYS) decide when a session ends and a token expires', async () => {
+  const limits = { session: { idleMs: 60_000, absoluteMs: 3_600_000 }, tokenLifetimeMs: 86_400_000 };
+  const short = await listen(buildApp({ db: gw.db, registry: testRegistry(), bodyLimit: '8mb', authMode: 'required', log: () => {}, limits }));
+  try {
+    const answer = await ok(short.post, loginBody('Ben Support', 'ben-demo-password', BEN_SESSION, true));
+    const token = field(answer, 'Token')!;
+    const [stored] = await gw.db('sessions').where({ id: BEN_SESSION }).select(gw.db.raw("extract(epoch from ends_at - created_at) as seconds"));
+    expect(Number(stored.seconds)).toBe(3600);
+    const [{ days }] = await gw.db('tokens').select(gw.db.raw("round(extract(epoch from expires_at - created_at) / 86400) as days"));
+    expect(Number(days)).toBe(1);
+    expect(token).toMatch(/^[0-9a-f]{32}$/);
+    // Idle for two minutes: too long for this gateway (1 minute), fine for one with the default 30.
+    await gw.db('sessions').where({ id: BEN_SESSION }).update({ last_seen: gw.db.raw("now() - interval '2 minutes'") });
+    expect((await gw.post(saveTicket, withSession(BEN_SESSION))).resultCode).toBe(0);
+    await gw.db('sessions').where({ id: BEN_SESSION }).update({ last_seen: gw.db.raw("now() - interval '2 minutes'") });
+    expect((await short.post(saveComment, withSession(BEN_SESSION))).resultCode).toBe(7);
+  } finally {
+    await short.close();
+  }
+});
+
 test('open mode: with a session the request acts as its user, without one as Settings.ApiUserId, with a dead one 7', async () => {
   await login('Ben Support', 'ben-demo-password', BEN_SESSION);
   await ok(open.post, saveTicket);

@@ -34,3 +34,12 @@ test('ACMP_AUTH=open beyond loopback is accepted, with a warning naming the host
 test('an unknown ACMP_AUTH is refused at start', () => {
   expect(() => loadConfig({ ACMP_AUTH: 'off' })).toThrow('ACMP_AUTH must be required or open, not "off"');
 });
+
+test('sessions last 30 minutes idle and 12 hours in all, tokens 30 days, unless configured (spec §5)', () => {
+  expect(loadConfig({}).limits).toEqual({ session: { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 }, tokenLifetimeMs: 30 * 86_400_000 });
+  expect(loadConfig({ ACMP_SESSION_IDLE_MINUTES: '5', ACMP_SESSION_MAX_HOURS: '1', ACMP_TOKEN_DAYS: '7' }).limits).toEqual({
+    session: { idleMs: 5 * 60_000, absoluteMs: 3_600_000 },
+    tokenLifetimeMs: 7 * 86_400_000,
+  });
+  expect(() => loadConfig({ ACMP_SESSION_IDLE_MINUTES: '0' })).toThrow('ACMP_SESSION_IDLE_MINUTES must be a whole number from 1 to 10080, not "0"');
+});

@@ -14,7 +14,8 @@ export default {
   version: 1,
   permission: 'NONE',
   // Wrong password and unknown user: 15, same message, about the same time (authenticatePassword).
-  async handle(input: Input, { db }) {
-    return login(db, input.Username, input.SessionId, input.CreateToken === true, () => authenticatePassword(db, input.Username, input.PasswordHash), dummyPasswordCheck(input.PasswordHash));
+  async handle(input: Input, { db, limits }) {
+    const check = () => authenticatePassword(db, input.Username, input.PasswordHash);
+    return login(db, input.Username, input.SessionId, input.CreateToken === true, check, dummyPasswordCheck(input.PasswordHash), limits);
   },
 } satisfies CommandDefinition;
