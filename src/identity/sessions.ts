@@ -55,7 +55,3 @@ export async function endSession(db: Knex, id: string): Promise<void> {
   await db('sessions').where({ id }).delete();
 }
 
-/** Deletes sessions that have ended; returns how many. For a periodic clean-up. */
-export async function deleteEndedSessions(db: Knex, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<number> {
-  return db('sessions').where('ends_at', '<=', db.fn.now()).orWhereRaw('last_seen <= now() - ?::interval', [interval(limits.idleMs)]).delete();
-}

@@ -73,13 +73,6 @@ export class ClientNotFound extends GatewayError {
   }
 }
 
-/** 19: the database is unreachable or failed; the transaction was rolled back. */
-export class DatabaseUnavailable extends GatewayError {
-  constructor(message: string) {
-    super(ResultCode.DatabaseError, message);
-  }
-}
-
 /** 7 (spec §5): a command that needs a permission came without a live session while authentication is on. */
 export class SessionRequired extends GatewayError {
   constructor(message: string) {
