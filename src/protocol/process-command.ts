@@ -5,17 +5,46 @@ import type { CommandContext } from '../commands/types';
 import type { RegisteredCommand } from '../commands/registry';
 import { describeErrors } from '../validation/validator';
 import { isDatabaseUnavailable, isRetryableConflict } from '../db/failures';
+import type { Registry } from '../commands/registry';
 import { decode, normalize, render } from './codec';
-import { readEnvelope, writeEnvelope, writeErrorEnvelope } from './envelope';
-import { ANONYMOUS, Caller, CallerSource } from '../identity/caller';
+import { MAX_COMMANDS, readEnvelopes, writeEnvelopes, writeErrorEnvelope } from './envelope';
+import { decodeJson, toJson } from './json-codec';
+import { ANONYMOUS, Caller, CallerSource, Permission } from '../identity/caller';
 import { sessionUser } from '../identity/sessions';
 import { callerOf } from '../identity/users';
-import { FieldError, GatewayError, NotXml, PermissionDenied, SessionRequired, UnknownCommand, ValidationFailed } from './errors';
+import { FieldError, GatewayError, InvalidRequest, NotXml, PermissionDenied, SessionRequired, UnknownCommand, ValidationFailed } from './errors';
 import { ResultCode } from './result-codes';
-import { readXml } from './xml-reader';
+import { readXml, XmlElement } from './xml-reader';
 import { XmlLines } from './xml-writer';
 
+/** One command as a transport hands it in: its name, version and payload, as XML or as JSON. */
+export interface CommandCall {
+  command: string;
+  version: number;
+  payload: { xml: XmlElement | undefined } | { json: unknown };
+}
+
+/**
+ * What a command answered, before any framing: the transports render it as ICQL, as a SOAP body
+ * or as JSON. `command` is absent when the command could not be recognised (the Error envelope).
+ */
+export interface CommandOutcome {
+  command?: RegisteredCommand;
+  resultCode: number;
+  message: string;
+  /** The response payload in domain values, ResultCode and ResultMessage included. */
+  fields: Record<string, unknown>;
+}
+
+/** What an ICQL document answered: one outcome per command, or one Error outcome. */
+export interface DocumentOutcome {
+  outcomes: CommandOutcome[];
+  /** True when the body was not XML at all: HTTP transports answer 400. */
+  notXml?: boolean;
+}
+
 export interface CommandResult {
+  /** The failing command's ResultCode, else 0 (X-ACMP-Result-Code). */
   resultCode: number;
   xml: string;
   /** True when the body was not XML at all: HTTP transports answer 400. */
@@ -36,38 +65,176 @@ export type PipelineContext = Omit<CommandContext, 'caller'> & { caller?: Caller
 /** The 7 answer names what to do (spec §5). */
 export const LOG_IN_FIRST = 'log in with LoginAcmpUser_V1 (or TokenLoginAcmpUser_V1) and send its SessionId in the X-SICS-SESSION header';
 
+/** An ICQL document in, an ICQL document out: the plain XML transport and the SICS bus. */
 export async function processCommand(body: string, pipeline: PipelineContext, log: Logger = consoleLogger): Promise<CommandResult> {
+  const document = await runDocument(body, pipeline, log);
+  return { resultCode: documentResultCode(document.outcomes), xml: renderIcql(document.outcomes), notXml: document.notXml };
+}
+
+/** Parses an ICQL document and runs its command, or its several commands in one transaction (spec §8.5). */
+export async function runDocument(body: string, pipeline: PipelineContext, log: Logger = consoleLogger): Promise<DocumentOutcome> {
+  let calls: CommandCall[];
+  try {
+    calls = readEnvelopes(readXml(body)).map(({ command, version, payload }) => ({ command, version, payload: { xml: payload } }));
+  } catch (error) {
+    return { outcomes: [failed(undefined, error, log)], notXml: error instanceof NotXml };
+  }
+  return { outcomes: calls.length === 1 ? [await runCommand(calls[0], pipeline, log)] : await runCommands(calls, pipeline, log) };
+}
+
+/** Runs one command: resolve -> caller -> decode + validate -> authorize -> handle (its own transaction). */
+export async function runCommand(call: CommandCall, pipeline: PipelineContext, log: Logger = consoleLogger): Promise<CommandOutcome> {
   let command: RegisteredCommand | undefined;
   try {
-    const envelope = readEnvelope(readXml(body));
-    command = pipeline.registry.get(envelope.command, envelope.version);
-    if (!command) {
-      const known = pipeline.registry.versions().get(envelope.command);
-      throw new UnknownCommand(
-        known
-          ? `${envelope.command} has no version ${envelope.version}; this gateway serves version ${known.join(', ')}`
-          : `Unknown command ${envelope.command}; GetCommandVersions_V1 lists the commands this gateway serves`,
-      );
-    }
+    command = resolve(call, pipeline.registry);
     // Who asks is settled before the payload is read: without a live session only 7 comes back.
-    const caller = await resolveCaller(command, pipeline);
-    const input = readPayload(command, envelope.payload);
+    const caller = await resolveCaller(command.key, command.definition.permission !== 'NONE', pipeline);
+    const input = readPayload(command, call.payload);
     const ctx = await authorize(command, input, { ...pipeline, caller });
     const handle = command.definition.handle;
-    const output = await retryConflicts(() => handle(input, ctx), log);
-    // FirstErrorMsg (list-saving commands only; the schema decides) is empty on success.
-    const fields = { FirstErrorMsg: '', ...output, ResultCode: ResultCode.OK, ResultMessage: 'OK' };
-    return { resultCode: ResultCode.OK, xml: renderResponse(command, fields) };
+    return succeeded(command, await retryConflicts(() => handle(input, ctx), log));
   } catch (error) {
-    const { resultCode, message } = toWire(error, log);
-    const extra = (error as { firstErrorMsg?: string }).firstErrorMsg;
-    // Fields a refusal still answers with (LoginResult of a failed login).
-    const fields = (error as { responseFields?: Record<string, unknown> }).responseFields;
-    const xml = command
-      ? renderResponse(command, { ...fields, ...(extra !== undefined ? { FirstErrorMsg: extra } : {}), ResultCode: resultCode, ResultMessage: message })
-      : writeErrorEnvelope(resultCode, message);
-    return { resultCode, xml, notXml: error instanceof NotXml };
+    return failed(command, error, log);
   }
+}
+
+/** The permission a document of several commands needs, besides each command's own (spec §5). */
+export const BATCH_PERMISSION: Permission = 'TICKET_BATCH';
+
+/**
+ * Several commands in one transaction, in order: all or none (spec §8.5). When command #k fails,
+ * everything is rolled back; #k answers its own error, the ones before it 35 "rolled back", the
+ * ones after it 35 "not run". The commands' own transactions become savepoints of this one.
+ */
+export async function runCommands(calls: CommandCall[], pipeline: PipelineContext, log: Logger = consoleLogger): Promise<CommandOutcome[]> {
+  const commands: (RegisteredCommand | undefined)[] = calls.map((call) => pipeline.registry.get(call.command, call.version));
+  const refuseAll = (error: unknown) => calls.map((_, i) => failed(commands[i], error, log));
+  if (calls.length > MAX_COMMANDS) {
+    return refuseAll(new InvalidRequest(`${calls.length} commands in one batch; at most ${MAX_COMMANDS} run together. Nothing was run`));
+  }
+  let caller: Caller;
+  try {
+    caller = await resolveCaller(`A batch of ${calls.length} commands`, true, pipeline);
+    if (!caller.permissions.has(BATCH_PERMISSION)) {
+      throw new PermissionDenied(`A batch of ${calls.length} commands needs the permission ${BATCH_PERMISSION}, which user ${caller.name} does not have; nothing was run`);
+    }
+  } catch (error) {
+    return refuseAll(error);
+  }
+  // Reading every payload first costs no database work when one of them is wrong.
+  const inputs: unknown[] = [];
+  for (let i = 0; i < calls.length; i++) {
+    try {
+      const command = resolve(calls[i], pipeline.registry);
+      inputs.push(readPayload(command, calls[i].payload));
+    } catch (error) {
+      return afterFailure(calls, commands, i, failed(commands[i], error, log));
+    }
+  }
+  const ran = await retryConflicts(
+    () =>
+      pipeline.db.transaction(async (trx) => {
+        const outputs: CommandOutcome[] = [];
+        for (let i = 0; i < calls.length; i++) {
+          const command = commands[i]!;
+          try {
+            // Inside the transaction, so that a permission decided from the data (SaveTicket:
+            // create or update) sees what the commands before it did.
+            const ctx = await authorize(command, inputs[i], { ...pipeline, db: trx, caller });
+            outputs.push(succeeded(command, await command.definition.handle(inputs[i], ctx)));
+          } catch (error) {
+            // A conflict reruns the whole batch; any other failure ends it here.
+            if (isRetryableConflict(error)) throw error;
+            throw new BatchFailed(i, error);
+          }
+        }
+        return outputs;
+      }),
+    log,
+  ).catch((error: unknown) => error);
+  if (Array.isArray(ran)) return ran;
+  if (ran instanceof BatchFailed) return afterFailure(calls, commands, ran.index, failed(commands[ran.index], ran.error, log));
+  return refuseAll(ran); // the commit itself failed: nothing happened
+}
+
+/** Carries the failing command's index out of the transaction, which rolls back on any throw. */
+class BatchFailed {
+  constructor(readonly index: number, readonly error: unknown) {}
+}
+
+function afterFailure(calls: CommandCall[], commands: (RegisteredCommand | undefined)[], k: number, failure: CommandOutcome): CommandOutcome[] {
+  const key = commands[k]?.key ?? `${calls[k].command}_V${calls[k].version}`;
+  return calls.map((_, i) => {
+    if (i === k) return failure;
+    const message = i < k ? `rolled back: ${key} #${k + 1} failed` : 'not run';
+    return failed(commands[i], new InvalidRequest(message), () => {});
+  });
+}
+
+function resolve(call: CommandCall, registry: Registry): RegisteredCommand {
+  const command = registry.get(call.command, call.version);
+  if (command) return command;
+  const known = registry.versions().get(call.command);
+  throw new UnknownCommand(
+    known
+      ? `${call.command} has no version ${call.version}; this gateway serves version ${known.join(', ')}`
+      : `Unknown command ${call.command}; GetCommandVersions_V1 lists the commands this gateway serves`,
+  );
+}
+
+function succeeded(command: RegisteredCommand, output: Record<string, unknown>): CommandOutcome {
+  // FirstErrorMsg (list-saving commands only; the schema decides) is empty on success.
+  return { command, resultCode: ResultCode.OK, message: 'OK', fields: { FirstErrorMsg: '', ...output, ResultCode: ResultCode.OK, ResultMessage: 'OK' } };
+}
+
+function failed(command: RegisteredCommand | undefined, error: unknown, log: Logger): CommandOutcome {
+  const { resultCode, message } = toWire(error, log);
+  const extra = (error as { firstErrorMsg?: string } | undefined)?.firstErrorMsg;
+  // Fields a refusal still answers with (LoginResult of a failed login).
+  const own = (error as { responseFields?: Record<string, unknown> } | undefined)?.responseFields;
+  const fields = command ? { ...own, ...(extra !== undefined ? { FirstErrorMsg: extra } : {}), ResultCode: resultCode, ResultMessage: message } : { ResultCode: resultCode, ResultMessage: message };
+  return { command, resultCode, message, fields };
+}
+
+/** The ResultCode a transport reports for a whole document: the first failure's, else 0. */
+export function documentResultCode(outcomes: CommandOutcome[]): number {
+  const failure = outcomes.find((o) => o.resultCode !== ResultCode.OK && o.message !== 'not run' && !o.message.startsWith('rolled back: '));
+  return (failure ?? outcomes.find((o) => o.resultCode !== ResultCode.OK) ?? outcomes[0]).resultCode;
+}
+
+/** The ICQL answer to a document: the outcomes' response elements, or the Error envelope. */
+export function renderIcql(outcomes: CommandOutcome[]): string {
+  if (outcomes.length === 1 && !outcomes[0].command) return writeErrorEnvelope(outcomes[0].resultCode, outcomes[0].message);
+  return writeEnvelopes(
+    outcomes.map((o) =>
+      o.command
+        ? { command: o.command.definition.name, version: o.command.definition.version, body: responseLines(o, 4) }
+        : { command: 'Error', version: 1, body: errorLines(o, 4) },
+    ),
+  );
+}
+
+/** The response payload's field lines (payload fields, FirstErrorMsg, ResultCode, ResultMessage) at `depth`. */
+export function responseLines(outcome: CommandOutcome, depth: number): string[] {
+  if (!outcome.command) return errorLines(outcome, depth);
+  const out = new XmlLines();
+  const shape = outcome.command.response;
+  if (shape.kind !== 'object') throw new Error(`${outcome.command.key}: response must be an object`);
+  for (const [name, sub] of shape.fields) render(out, depth, name, outcome.fields[name], sub);
+  return out.lines;
+}
+
+function errorLines(outcome: CommandOutcome, depth: number): string[] {
+  const out = new XmlLines();
+  out.leaf(depth, 'ResultCode', String(outcome.resultCode));
+  out.leaf(depth, 'ResultMessage', outcome.message);
+  return out.lines;
+}
+
+/** The response payload as JSON (spec §8.4): the same fields, typed by the schema. */
+export function outcomeJson(outcome: CommandOutcome): Record<string, unknown> {
+  if (!outcome.command) return { ResultCode: outcome.resultCode, ResultMessage: outcome.message };
+  return toJson(outcome.fields, outcome.command.response) as Record<string, unknown>;
 }
 
 /**
@@ -88,17 +255,17 @@ async function authorize(command: RegisteredCommand, input: unknown, ctx: Comman
  * The one place the caller is decided (spec §5). Commands that need no permission (meta commands,
  * login) look nobody up and need no session. Otherwise a sent session acts as its user, also in
  * open mode (a stale session is refused, not silently widened to the ApiUser); without a session
- * the transport's open-mode caller, if any; else 7.
+ * the transport's open-mode caller, if any; else 7. `what` names the command (or batch) in the 7.
  */
-async function resolveCaller(command: RegisteredCommand, { db, session, caller, limits }: PipelineContext): Promise<Caller> {
-  if (command.definition.permission === 'NONE') return caller === undefined || typeof caller === 'function' ? ANONYMOUS : caller;
+async function resolveCaller(what: string, needsPermission: boolean, { db, session, caller, limits }: PipelineContext): Promise<Caller> {
+  if (!needsPermission) return caller === undefined || typeof caller === 'function' ? ANONYMOUS : caller;
   if (session) {
     const userId = await sessionUser(db, session, limits?.session);
     const user = userId === undefined ? undefined : await callerOf(db, userId);
-    if (!user) throw new SessionRequired(`${command.key}: the session in X-SICS-SESSION is unknown or has expired; ${LOG_IN_FIRST}`);
+    if (!user) throw new SessionRequired(`${what}: the session in X-SICS-SESSION is unknown or has expired; ${LOG_IN_FIRST}`);
     return { id: user.id, name: user.name, permissions: new Set(user.permissions) };
   }
-  if (caller === undefined) throw new SessionRequired(`${command.key} needs a session: ${LOG_IN_FIRST}`);
+  if (caller === undefined) throw new SessionRequired(`${what} needs a session: ${LOG_IN_FIRST}`);
   return typeof caller === 'function' ? caller() : caller;
 }
 
@@ -122,23 +289,17 @@ export async function retryConflicts<T>(run: () => Promise<T>, log: Logger, retr
   }
 }
 
-function readPayload(command: RegisteredCommand, payload: import('./xml-reader').XmlElement | undefined): unknown {
+function readPayload(command: RegisteredCommand, payload: CommandCall['payload']): unknown {
   const errors: FieldError[] = [];
-  const empty = { name: '', attrs: {}, children: [], text: '' };
-  const raw = decode(payload ?? empty, command.request, '', errors);
-  if (!command.validate(raw)) errors.push(...describeErrors(command.request, command.validate.errors ?? []));
+  const raw =
+    'json' in payload
+      ? decodeJson(payload.json ?? {}, command.request, '', errors)
+      : decode(payload.xml ?? { name: '', attrs: {}, children: [], text: '' }, command.request, '', errors);
+  if (raw !== undefined && !command.validate(raw)) errors.push(...describeErrors(command.request, command.validate.errors ?? []));
   if (errors.length) throw new ValidationFailed(errors);
   const value = normalize(raw, command.request, '', errors);
   if (errors.length) throw new ValidationFailed(errors);
   return value;
-}
-
-function renderResponse(command: RegisteredCommand, fields: Record<string, unknown>): string {
-  const out = new XmlLines();
-  const shape = command.response;
-  if (shape.kind !== 'object') throw new Error(`${command.key}: response must be an object`);
-  for (const [name, sub] of shape.fields) render(out, 4, name, fields[name], sub);
-  return writeEnvelope(command.definition.name, command.definition.version, out.lines);
 }
 
 /** Maps any throwable to ResultCode and message, once (architecture guide, convention 7). */
