@@ -13,10 +13,10 @@ async function run(job: LoadJob): Promise<LoadReport> {
   const pending = new Set<string>();
   let next = 0;
   const setupRequest = (req: autocannon.Request, context: { id?: string }) => {
-    if (job.bodies !== 'new-ticket') return { ...req, body: job.bodies[next++ % job.bodies.length] };
+    if (Array.isArray(job.bodies)) return { ...req, body: job.bodies[next++ % job.bodies.length] };
     context.id = newGuid();
     pending.add(context.id);
-    return { ...req, body: saveTicketRequest(context.id) };
+    return { ...req, body: job.bodies === 'new-ticket' ? saveTicketRequest(context.id) : job.bodies.newTicket.replaceAll('{{id}}', context.id) };
   };
   const onResponse = (status: number, text: string, context: { id?: string }, headers?: Record<string, string | string[] | undefined>) => {
     const header = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'x-acmp-result-code')?.[1];
@@ -25,14 +25,14 @@ async function run(job: LoadJob): Promise<LoadReport> {
     if (context.id === undefined) return;
     pending.delete(context.id);
     // Counted as created only when the answer names the ticket that was sent.
-    if (status === 200 && code === '0' && text.includes(`<TicketId>${context.id}</TicketId>`)) createdIds.push(context.id);
+    if (status === 200 && code === '0' && (text.includes(`<TicketId>${context.id}</TicketId>`) || text.includes(`"TicketId":"${context.id}"`))) createdIds.push(context.id);
   };
   const options = { url: job.url, connections: job.connections, duration: job.durationSeconds };
   const raw = await autocannon({
     ...options,
     timeout: 30,
     method: 'POST',
-    headers: { 'content-type': 'text/xml; charset=utf-8' },
+    headers: job.headers ?? { 'content-type': 'text/xml; charset=utf-8' },
     requests: [{ setupRequest: setupRequest as autocannon.Request['setupRequest'], onResponse: onResponse as autocannon.Request['onResponse'] }],
   });
   // Inside a worker thread autocannon returns its histograms encoded (it expects to be one of

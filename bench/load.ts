@@ -7,8 +7,13 @@ export interface LoadJob {
   url: string;
   connections: number;
   durationSeconds: number;
-  /** Bodies posted round-robin, or 'new-ticket': a SaveTicket_V4 create with a fresh Id each time. */
-  bodies: string[] | 'new-ticket';
+  /**
+   * Bodies posted round-robin, or 'new-ticket': a SaveTicket_V4 create with a fresh Id each time,
+   * or `{ newTicket }`: the same in another framing, `{{id}}` in the text replaced by the fresh Id.
+   */
+  bodies: string[] | 'new-ticket' | { newTicket: string };
+  /** Request headers; default Content-Type text/xml. */
+  headers?: Record<string, string>;
 }
 
 export interface LoadReport {
