@@ -2,7 +2,7 @@
 import { isUtf8 } from 'buffer';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import { writeErrorEnvelope } from '../protocol/envelope';
-import { Logger, PipelineContext, processCommand } from '../protocol/process-command';
+import { CommandOutcome, documentResultCode, Logger, outcomeJson, PipelineContext, processCommand, runDocument } from '../protocol/process-command';
 import { ResultCode } from '../protocol/result-codes';
 import { invalidUtf8Offset } from './utf8';
 
@@ -24,6 +24,11 @@ export function acmpRouter(ctx: PipelineContext, bodyLimit: string, log: Logger)
       if (!isUtf8(raw)) return send(res, 200, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, notUtf8(raw)));
       // The session travels outside the payload (spec §5); the core decides what it means.
       const session = req.get(SESSION_HEADER)?.trim() || undefined;
+      // SuperOffice-style negotiation (spec §8.4): Accept application/json answers the same outcome in JSON.
+      if (req.accepts(['text/xml', 'application/xml', 'application/json']) === 'application/json') {
+        const document = await runDocument(raw.toString('utf8'), { ...ctx, session }, log);
+        return sendJson(res, document.notXml ? 400 : 200, documentResultCode(document.outcomes), documentJson(document.outcomes));
+      }
       const result = await processCommand(raw.toString('utf8'), { ...ctx, session }, log);
       send(res, result.notXml ? 400 : 200, result.resultCode, result.xml);
     },
@@ -67,4 +72,16 @@ function send(res: Response, status: number, resultCode: number, xml: string): v
   res.status(status).setHeader('Content-Type', 'text/xml; charset=utf-8');
   res.setHeader('X-ACMP-Result-Code', String(resultCode));
   res.end(xml);
+}
+
+/** One command's answer as its JSON payload; several as [{"<Command>_V<N>": payload}], as POST /api/v1/batch answers. */
+function documentJson(outcomes: CommandOutcome[]): unknown {
+  if (outcomes.length === 1) return outcomeJson(outcomes[0]);
+  return outcomes.map((o) => ({ [o.command?.key ?? 'Error_V1']: outcomeJson(o) }));
+}
+
+function sendJson(res: Response, status: number, resultCode: number, body: unknown): void {
+  res.status(status).setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('X-ACMP-Result-Code', String(resultCode));
+  res.end(JSON.stringify(body));
 }

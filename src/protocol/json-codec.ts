@@ -5,7 +5,8 @@
 //               booleans as booleans, GUIDs and dates in their wire form, lists as arrays)
 import type { FieldError } from './errors';
 import type { Shape } from '../validation/shapes';
-import { formatScalar } from './codec';
+import { decode, formatScalar, normalize } from './codec';
+import type { XmlElement } from './xml-reader';
 import { isCalendarDate } from './values';
 
 /** JSON → the value Ajv checks. Structural problems Ajv cannot see (unknown fields, wrong JSON kinds) go to `errors`. */
@@ -87,4 +88,13 @@ function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** An XML request payload as the JSON a client would send for it (OpenAPI examples, tests). */
+export function xmlPayloadToJson(payload: XmlElement | undefined, shape: Shape): unknown {
+  const errors: FieldError[] = [];
+  const raw = decode(payload ?? { name: '', attrs: {}, children: [], text: '' }, shape, '', errors);
+  const value = normalize(raw, shape, '', errors);
+  if (errors.length) throw new Error(`not a valid payload: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  return toJson(value, shape);
 }
