@@ -5,6 +5,7 @@ import type { Registry } from './commands/registry';
 import type { IdentityLimits } from './identity/limits';
 import { ping } from './db/connection';
 import { acmpRouter } from './http/acmp-route';
+import { soapRouter } from './transports/soap/route';
 import type { AuthMode } from './config';
 import { openModeCaller } from './identity/caller';
 import { consoleLogger, Logger } from './protocol/process-command';
@@ -30,6 +31,7 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
   app.disable('x-powered-by');
   // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
   app.use(acmpRouter({ db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined, limits }, bodyLimit, log));
+  app.use(soapRouter({ db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined, limits }, bodyLimit, log));
   // /health answers within a second whatever the database does: a hung PostgreSQL counts as down.
   // One ping at a time: monitors polling a hung database do not fill the pool with waiting pings.
   let pinging: Promise<boolean> | undefined;
@@ -42,7 +44,7 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
     clearTimeout(timer);
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down', commands: registry.commands.size });
   });
-  app.use((_req, res) => res.status(404).json({ error: 'Not found: commands go to POST /acmp, health to GET /health' }));
+  app.use((_req, res) => res.status(404).json({ error: 'Not found: commands go to POST /acmp (or SOAP: POST /soap, WSDL at GET /soap?wsdl), health to GET /health' }));
   // Never a stack trace on the wire.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     log('unhandled HTTP error', err);
