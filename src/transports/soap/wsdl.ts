@@ -24,9 +24,13 @@ const HTTP_TRANSPORT = 'http://schemas.xmlsoap.org/soap/http';
 // once and the address put in per request.
 const ADDRESS = 'urn:acmp-gateway:address';
 
+// Built once per registry (a few hundred ms of xmlbuilder2): apps sharing one registry share it.
+const built = new WeakMap<Registry, string>();
+
 /** Returns the WSDL for a service address; the document itself is built once, here. */
 export function wsdlWriter(registry: Registry): (address: string) => string {
-  const text = buildWsdl(registry);
+  let text = built.get(registry);
+  if (text === undefined) built.set(registry, (text = buildWsdl(registry)));
   const parts = text.split(ADDRESS);
   return (address) => parts.join(escapeAttr(address));
 }
