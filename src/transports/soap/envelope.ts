@@ -55,7 +55,8 @@ export function readEnvelope(root: XmlElement): SoapRequest {
   }
   const operation = body.children.length === 1 ? OPERATION.exec(body.children[0].name) : null;
   if (!operation) {
-    const found = body.children.map((c) => `<${c.name}>`).join(', ') || 'nothing';
+    const names = body.children.slice(0, 5).map((c) => `<${c.name}>`);
+    const found = body.children.length > 5 ? `${body.children.length} elements: ${names.join(', ')} …` : names.join(', ') || 'nothing';
     throw new MalformedXml(`The SOAP Body must hold one T<Command>Request_V<N> element (the operations are in GET /soap?wsdl); found ${found}`);
   }
   return { command: operation[1], version: Number(operation[2]), payload: body.children[0], session };
