@@ -6,6 +6,7 @@ import type { IdentityLimits } from './identity/limits';
 import { ping } from './db/connection';
 import { acmpRouter } from './http/acmp-route';
 import { jsonRouter } from './transports/json/route';
+import { soapRouter } from './transports/soap/route';
 import type { AuthMode } from './config';
 import { openModeCaller } from './identity/caller';
 import { consoleLogger, Logger } from './protocol/process-command';
@@ -33,6 +34,7 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
   const pipeline = { db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined, limits };
   app.use(acmpRouter(pipeline, bodyLimit, log));
   app.use(jsonRouter(pipeline, bodyLimit, log));
+  app.use(soapRouter(pipeline, bodyLimit, log));
   // /health answers within a second whatever the database does: a hung PostgreSQL counts as down.
   // One ping at a time: monitors polling a hung database do not fill the pool with waiting pings.
   let pinging: Promise<boolean> | undefined;
@@ -45,7 +47,11 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
     clearTimeout(timer);
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down', commands: registry.commands.size });
   });
-  app.use((_req, res) => res.status(404).json({ error: 'Not found: commands go to POST /acmp (ICQL) or POST /api/v1/commands/<Command>_V<N> (JSON, described at GET /openapi.json), health to GET /health' }));
+  app.use((_req, res) =>
+    res.status(404).json({
+      error: 'Not found: commands go to POST /acmp (ICQL), POST /soap (SOAP 1.1/1.2, WSDL at GET /soap?wsdl) or POST /api/v1/commands/<Command>_V<N> (JSON, described at GET /openapi.json); health at GET /health',
+    }),
+  );
   // Never a stack trace on the wire.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     log('unhandled HTTP error', err);

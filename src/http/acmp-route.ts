@@ -48,21 +48,37 @@ export function acmpRouter(ctx: PipelineContext, bodyLimit: string, log: Logger)
   return router;
 }
 
-function notUtf8(raw: Buffer): string {
+/** What /acmp answers for a body that is not UTF-8 (the SOAP transport says the same in its fault). */
+export function notUtf8(raw: Buffer): string {
   const at = invalidUtf8Offset(raw);
   const bytes = [...raw.subarray(at, at + 4)].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
   return `The request body is not valid UTF-8 at byte offset ${at} (bytes ${bytes}); send it in UTF-8. Nothing was stored`;
 }
 
+/** A Content-Type header: its media type and charset in lower case, its parameters as sent. */
+export function contentType(header: string): { type: string; charset?: string; params: Record<string, string> } {
+  const [type, ...rest] = header.split(';').map((p) => p.trim());
+  const params: Record<string, string> = {};
+  for (const p of rest) {
+    const at = p.indexOf('=');
+    if (at > 0) params[p.slice(0, at).trim().toLowerCase()] = p.slice(at + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  return { type: type.toLowerCase(), charset: params.charset?.toLowerCase(), params };
+}
+
+/** Whether a charset parameter (when sent) names UTF-8, the only encoding read. */
+export function isUtf8Charset(charset: string | undefined): boolean {
+  return !charset || charset === 'utf-8' || charset === 'utf8';
+}
+
 function checkMediaType(req: Request, res: Response, next: NextFunction): void {
   const header = req.headers['content-type'];
   if (header === undefined) return next(); // legacy clients that send none are read as XML
-  const [type, ...params] = header.split(';').map((p) => p.trim().toLowerCase());
-  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  const { type, charset } = contentType(header);
   if (!XML_TYPES.has(type)) {
     return send(res, 415, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, `Content-Type must be text/xml or application/xml, not ${type}`));
   }
-  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+  if (!isUtf8Charset(charset)) {
     return send(res, 415, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, `The request must be UTF-8, not ${charset}`));
   }
   next();

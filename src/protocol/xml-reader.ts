@@ -159,3 +159,19 @@ export function decodeEntities(text: string): string {
     return String.fromCodePoint(code);
   });
 }
+
+/**
+ * The namespace URI of the root element of a well-formed document (readXml drops prefixes and
+ * xmlns attributes; SOAP needs the envelope's namespace to tell 1.1 from 1.2). A root's prefix
+ * can only be declared on the root itself. Undefined when the root has no namespace.
+ */
+export function rootNamespace(body: string): string | undefined {
+  const root = /<([^\s/>!?]+)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*\/?>/.exec(body.replace(/<!--[\s\S]*?-->/g, ''));
+  if (!root) return undefined;
+  const prefix = root[1].includes(':') ? root[1].slice(0, root[1].indexOf(':')) : '';
+  const wanted = prefix ? `xmlns:${prefix}` : 'xmlns';
+  for (const [, name, double, single] of root[2].matchAll(/([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+    if (name === wanted) return decodeEntities(double ?? single);
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 // XML safety limits of the reader (architecture guide, convention 8).
-import { MAX_DEPTH, readXml } from '../../src/protocol/xml-reader';
+import { MAX_DEPTH, readXml, rootNamespace } from '../../src/protocol/xml-reader';
 
 const nested = (levels: number) => '<a>'.repeat(levels) + '</a>'.repeat(levels);
 
@@ -75,4 +75,13 @@ describe('characters XML 1.0 forbids, written raw', () => {
     expect(() => readXml('<T a="\u0002"/>')).toThrow('Malformed XML at line 1, column 7: the character U+0002 is not allowed in XML');
     expect(() => readXml('<T><!-- \u0000 --></T>')).toThrow('the character U+0000 is not allowed in XML (in T)');
   });
+});
+
+test('rootNamespace names the namespace of the root element, prefixed or default (SOAP 1.1 vs 1.2)', () => {
+  expect(rootNamespace('<?xml version="1.0"?><!-- <x:No xmlns:x="urn:comment"/> --><s:Envelope a="1" xmlns:t="urn:t" xmlns:s=\'http://www.w3.org/2003/05/soap-envelope\'><t:B/></s:Envelope>')).toBe(
+    'http://www.w3.org/2003/05/soap-envelope',
+  );
+  expect(rootNamespace('<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/" xmlns:s="urn:other"/>')).toBe('http://schemas.xmlsoap.org/soap/envelope/');
+  expect(rootNamespace('<s:Envelope xmlns="urn:default"/>')).toBeUndefined();
+  expect(rootNamespace('<ICQL/>')).toBeUndefined();
 });

@@ -26,3 +26,12 @@ function inlined(file: string, seen: Set<string>): string {
   const comment = `  <!-- from ${path.basename(path.dirname(file))}/${path.basename(file)} -->\n`;
   return comment + body.replace(/^\r?\n/, '').replace(INCLUDE, (_m, loc: string) => inlined(path.resolve(path.dirname(file), loc), seen));
 }
+
+/**
+ * The definitions of several command versions and of every file they include, each file once,
+ * as the body of one schema: the types section of the SOAP WSDL.
+ */
+export function mergedXsdDefinitions(xsdDir: string, keys: string[]): string {
+  const seen = new Set<string>();
+  return keys.map((key) => inlined(path.join(xsdDir, `${key}.xsd`), seen)).join('');
+}

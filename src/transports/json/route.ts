@@ -7,7 +7,7 @@ import express, { NextFunction, Request, Response, Router } from 'express';
 import { MAX_COMMANDS } from '../../protocol/envelope';
 import { CommandCall, CommandOutcome, documentResultCode, Logger, outcomeJson, PipelineContext, runCommand, runCommands } from '../../protocol/process-command';
 import { ResultCode } from '../../protocol/result-codes';
-import { SESSION_HEADER } from '../../http/acmp-route';
+import { contentType, isUtf8Charset, SESSION_HEADER } from '../../http/acmp-route';
 import { openApiDocument } from './openapi';
 
 const COMMAND_KEY = /^([A-Za-z]\w*)_V(\d+)$/;
@@ -104,10 +104,9 @@ function parseJson(body: unknown): unknown {
 function checkMediaType(req: Request, res: Response, next: NextFunction): void {
   const header = req.headers['content-type'];
   if (header === undefined) return next(); // read as JSON
-  const [type, ...params] = header.split(';').map((p) => p.trim().toLowerCase());
-  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  const { type, charset } = contentType(header);
   if (type !== 'application/json') return send(res, 415, ResultCode.InvalidRequest, problem(`Content-Type must be application/json, not ${type}`));
-  if (charset && charset !== 'utf-8' && charset !== 'utf8') return send(res, 415, ResultCode.InvalidRequest, problem(`The request must be UTF-8, not ${charset}`));
+  if (!isUtf8Charset(charset)) return send(res, 415, ResultCode.InvalidRequest, problem(`The request must be UTF-8, not ${charset}`));
   next();
 }
 
