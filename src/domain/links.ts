@@ -135,11 +135,11 @@ async function lockLinkedTickets(trx: Knex.Transaction, ticketId: string, list: 
   if (merged.length) throw new RuleViolation(merged.map((p) => `${p.path}: ${p.message}`).join('; '));
 }
 
-function refuseSelfLinks(ticketId: string, ids: string[], path: (i: number) => string, listName: string): void {
+function refuseSelfLinks(ticketId: string, ids: string[], path: (i: number) => string, listName: string, rule = 'a ticket cannot link to itself'): void {
   const self = bareGuid(ticketId);
   const selfLinks = ids.map((id, i) => (bareGuid(id) === self ? path(i) : '')).filter(Boolean);
   if (selfLinks.length) {
-    throw new RuleViolation(`${selfLinks.join(', ')}: a ticket cannot link to itself; leave TicketId ${ticketId} out of ${listName}`);
+    throw new RuleViolation(`${selfLinks.join(', ')}: ${rule}; leave TicketId ${ticketId} out of ${listName}`);
   }
 }
 
@@ -185,7 +185,7 @@ export async function linkTicketsTyped(db: Knex, ticketId: string, links: Ticket
 /** Removes links of any type, from whichever side they were made; a missing link is not an error. */
 export async function unlinkTickets(db: Knex, ticketId: string, ticketIds: string[]): Promise<void> {
   const path = (i: number) => itemPath('TicketIds', i);
-  refuseSelfLinks(ticketId, ticketIds, path, 'TicketIds');
+  refuseSelfLinks(ticketId, ticketIds, path, 'TicketIds', 'a ticket is never linked to itself');
   await db.transaction(async (trx) => {
     await lockLinkedTickets(trx, ticketId, { field: 'TicketIds', ids: ticketIds, path });
     const rows = byKey(distinctIds(ticketIds).map((id) => linkRow(ticketId, id)));
