@@ -120,8 +120,8 @@ function typedLinkRow(x: string, link: TicketLink): { ticket_a: string; ticket_b
 }
 
 /**
- * Checks and locks, in one transaction, every ticket a link change involves (the rules of
- * LinkTicketsToTicket_V1): no self link (35), every ticket exists (30), none is merged (35).
+ * Locks every ticket a link change involves and checks the rules of LinkTicketsToTicket_V1:
+ * every ticket exists (30), none is merged (35). Self links are refused before (refuseSelfLinks).
  * `path(i)` is the wire path of the i-th linked ticket id.
  */
 async function lockLinkedTickets(trx: Knex.Transaction, ticketId: string, list: IdList & { path: (i: number) => string }): Promise<void> {
@@ -145,7 +145,7 @@ function refuseSelfLinks(ticketId: string, ids: string[], path: (i: number) => s
 
 /** Rows in key order: two commands writing overlapping link rows then queue instead of deadlocking. */
 const byKey = <T extends { ticket_a: string; ticket_b: string }>(rows: T[]) =>
-  rows.sort((p, q) => p.ticket_a.localeCompare(q.ticket_a) || p.ticket_b.localeCompare(q.ticket_b));
+  rows.sort((p, q) => (p.ticket_a + p.ticket_b < q.ticket_a + q.ticket_b ? -1 : 1));
 
 /** Version 1: plain links. A new link is Normal; an existing link keeps its type (documented in the README). */
 export async function linkTickets(db: Knex, ticketId: string, ticketIds: string[]): Promise<void> {
