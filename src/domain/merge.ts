@@ -86,7 +86,7 @@ async function moveEntries(trx: Knex.Transaction, survivor: string, merged: stri
   await trx('ticket_reminders').whereIn('ticket_id', merged).update({ ticket_id: survivor });
 }
 
-/** Asset, client and ticket links move to the survivor; duplicates and self-links are dropped. */
+/** Asset, client and ticket links (with their types) move to the survivor; duplicates and self-links are dropped. */
 async function moveLinks(trx: Knex.Transaction, survivor: string, merged: string[]): Promise<void> {
   for (const [table, column] of [['ticket_assets', 'asset_id'], ['ticket_clients', 'client_id']]) {
     await trx.raw(
@@ -98,15 +98,23 @@ async function moveLinks(trx: Knex.Transaction, survivor: string, merged: string
     await trx(table).whereIn('ticket_id', merged).del();
   }
 
-  // The other end of each link of a merged ticket; ends inside the merge would become self-links.
+  // The other end of each link of a merged ticket, with its role seen from the merged ticket
+  // (stored from ticket_a's side, migration 013); ends inside the merge would become self-links.
+  // The role carries over to the survivor and is stored from the new ticket_a's side. A link the
+  // survivor already has to that ticket keeps its type; when several merged tickets link to it,
+  // the merged ticket with the smallest id decides.
   await trx.raw(
-    `insert into ticket_links (ticket_a, ticket_b)
-     select distinct least(?::uuid, other), greatest(?::uuid, other)
-       from (select case when ticket_a = any(?::uuid[]) then ticket_b else ticket_a end as other
+    `insert into ticket_links (ticket_a, ticket_b, link_type)
+     select distinct on (other) least(?::uuid, other), greatest(?::uuid, other),
+            case when ?::uuid < other then role else ticket_link_flip(role) end
+       from (select case when ticket_a = any(?::uuid[]) then ticket_b else ticket_a end as other,
+                    case when ticket_a = any(?::uuid[]) then link_type else ticket_link_flip(link_type) end as role,
+                    case when ticket_a = any(?::uuid[]) then ticket_a else ticket_b end as merged_end
                from ticket_links where ticket_a = any(?::uuid[]) or ticket_b = any(?::uuid[])) ends
       where other <> ?::uuid and not other = any(?::uuid[])
+      order by other, merged_end
      on conflict do nothing`,
-    [survivor, survivor, merged, merged, merged, survivor, merged],
+    [survivor, survivor, survivor, merged, merged, merged, merged, merged, survivor, merged],
   );
   await trx('ticket_links').whereIn('ticket_a', merged).orWhereIn('ticket_b', merged).del();
 }

@@ -1,5 +1,5 @@
 // Ticket lists, version-free (spec §7: GetTicketList_V1, GetTicketListByQuery_V1/_V2,
-// GetTicketListOfAsset_V1, GetLinkedTicketsOfTicket_V1). Every list is ordered with the unique
+// GetTicketListOfAsset_V1, GetLinkedTicketsOfTicket_V1/_V2). Every list is ordered with the unique
 // ticket number as the last key, so equal dates or priorities never make paging unstable, and
 // every ordering has a matching index (migration 009). Input text only ever travels as a
 // bound parameter.
@@ -10,6 +10,7 @@ import type { Caller } from '../identity/caller';
 
 import { findTicketQuery, TicketQueryContext } from './ticket-queries';
 import type { TicketState } from './tickets';
+import type { LinkType } from './links';
 
 /** A list answer holds at most this many tickets (ArrayOfTTicketListItem_V1 maxOccurs). */
 export const MAX_LIST_SIZE = 1000;
@@ -142,14 +143,20 @@ export async function listTicketsOfAsset(db: Knex, assetId: string): Promise<Tic
   return rows.map(toItem);
 }
 
-/** Tickets linked to a ticket, newest first (at most 1000). Unknown ticket: 30. */
-export async function listLinkedTickets(db: Knex, ticketId: string): Promise<TicketListItem[]> {
+/** A linked ticket with its role as seen from the ticket whose links were asked (spec §9). */
+export interface LinkedTicketItem extends TicketListItem {
+  linkType: LinkType;
+}
+
+/** Tickets linked to a ticket, newest first (at most 1000), with their link type. Unknown ticket: 30. */
+export async function listLinkedTickets(db: Knex, ticketId: string): Promise<LinkedTicketItem[]> {
   await requireExists(db, 'tickets', ticketId, 'TicketId');
-  // A link is stored once, smaller id first (migration 008): the ticket may be on either side.
-  const linked = db('ticket_links').select('ticket_b').where({ ticket_a: ticketId })
-    .unionAll((u) => u.select('ticket_a').from('ticket_links').where({ ticket_b: ticketId }));
-  const rows = await newestFirst(selectItems(db, db('tickets as t').whereIn('t.id', linked)));
-  return rows.map(toItem);
+  // A link is stored once, smaller id first, typed from ticket_a's side (migrations 008, 013):
+  // the ticket may be on either side, and from ticket_b's side the type is flipped.
+  const linked = db('ticket_links').select('ticket_b as id', 'link_type').where({ ticket_a: ticketId })
+    .unionAll((u) => u.select('ticket_a as id', db.raw('ticket_link_flip(link_type)')).from('ticket_links').where({ ticket_b: ticketId }));
+  const rows = await newestFirst(selectItems(db, db('tickets as t').join(linked.as('l'), 'l.id', 't.id')).select('l.link_type'));
+  return rows.map((r: Record<string, any>) => ({ ...toItem(r), linkType: r.link_type }));
 }
 
 function newestFirst(q: Knex.QueryBuilder): Knex.QueryBuilder {

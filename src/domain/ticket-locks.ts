@@ -3,7 +3,7 @@
 // LOCK ORDER (every transaction that writes more than one row keeps it, so two of them queue
 // instead of deadlocking):
 //   1. the tickets involved, in one statement, in id order, FOR NO KEY UPDATE (FOR SHARE when
-//      only links or reminders are added) — lockTickets() below;
+//      only links or reminders are added, typed or removed) — lockTickets() below;
 //   2. then the entries (comments, attachments, working times, costs), in id order.
 // An entry's ticket is locked before the entry even for a delete: the LastModified triggers of
 // migration 010 update the ticket row, which would otherwise be locked after the entry.

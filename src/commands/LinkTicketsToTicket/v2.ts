@@ -1,0 +1,12 @@
+import type { CommandDefinition } from '../types';
+import { LinkType, linkTicketsTyped } from '../../domain/links';
+
+export default {
+  name: 'LinkTicketsToTicket',
+  version: 2,
+  permission: 'TICKET_UPDATE',
+  async handle(input: { TicketId: string; Links: { TicketId: string; LinkType: LinkType }[] }, { db }) {
+    await linkTicketsTyped(db, input.TicketId, input.Links.map((l) => ({ ticketId: l.TicketId, linkType: l.LinkType })));
+    return {};
+  },
+} satisfies CommandDefinition;
