@@ -2,6 +2,9 @@
 // GetTickets_V1), every change read back from the database: deleted tickets are gone with their
 // comments, attachments, working times, costs, reminders and links, other tickets untouched;
 // all or none; LastModified; and concurrent bulk and single-ticket writes without a deadlock.
+import { readFileSync } from 'fs';
+import path from 'path';
+import { PROJECT_ROOT } from '../../src/config';
 import { request, startTestGateway, TestGateway } from '../support/gateway';
 
 let gw: TestGateway;
@@ -164,6 +167,26 @@ describe('SetTicketStates_V1 and SetTicketPriorities_V1', () => {
     const unknown = await setPriorities([T1, UNKNOWN, T6], 1);
     expect({ code: unknown.resultCode, first: field(unknown.body, 'FirstErrorMsg') }).toEqual({ code: 30, first: `TicketIds/string[2]: no ticket with Id ${UNKNOWN}` });
     expect(await stored()).toEqual(before);
+  });
+});
+
+describe('GetTickets_V1', () => {
+  beforeAll(() => gw.reset(seed));
+
+  test('Select takes every TTicket_V5 field of the XSD, and answers exactly the fields selected (and Id)', async () => {
+    const xsd = readFileSync(path.join(PROJECT_ROOT, 'schemas/xsd/types/ticket.xsd'), 'utf8');
+    const v5 = /<xs:complexType name="TTicket_V5">([\s\S]*?)<\/xs:complexType>/.exec(xsd)![1];
+    const fields = [...v5.matchAll(/<xs:element name="(\w+)"/g)].map((m) => m[1]);
+    expect(fields.length).toBeGreaterThan(20);
+    const all = await gw.post(request('GetTickets', 1, `${list('TicketIds', [T4])}${list('Select', [])}`));
+    for (const name of fields) {
+      const one = await gw.post(request('GetTickets', 1, `${list('TicketIds', [T4])}${list('Select', [name])}`));
+      expect({ name, code: one.resultCode }).toEqual({ name, code: 0 });
+      const item = /<TTicket_V5 [^>]*>([\s\S]*)<\/TTicket_V5>/.exec(one.body)![1];
+      const answered = [...item.matchAll(/^ {12}<(\w+)/gm)].map((m) => m[1]);
+      expect(answered).toEqual(name === 'Id' ? ['Id'] : ['Id', name]);
+      expect(all.body).toContain(item.split('\n').filter((l) => l.includes(`<${name}`))[0]);
+    }
   });
 });
 
