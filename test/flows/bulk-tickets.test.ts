@@ -228,4 +228,29 @@ describe('concurrency', () => {
     }
     expect(await deadlocks()).toBe(deadlocksBefore);
   }, 120000);
+
+  test('DeleteTickets_V1 racing comment and cost saves on the same tickets: each save 0 (then deleted with its ticket) or 30, nothing left behind', async () => {
+    await gw.reset(manySeed);
+    const doomed = many.slice(0, 100);
+    const comment = (t: string, n: number) =>
+      gw.post(request('SaveTicketComment', 1, `<Comment xsi:type="TTicketComment_V1"><Id>${entry(5000 + n)}</Id><TicketId>${t}</TicketId><Text>racing</Text></Comment>`));
+    const cost = (t: string, n: number) =>
+      gw.post(request('SaveTicketCosts', 1, `<Costs><TTicketCost_V1 xsi:type="TTicketCost_V1"><Id>${entry(6000 + n)}</Id><TicketId>${t}</TicketId><UnitPrice>1.00</UnitPrice><Amount>1</Amount></TTicketCost_V1></Costs>`));
+    const racers = doomed.filter((_, i) => i % 5 === 0);
+    const [deleted, ...saves] = await Promise.all([
+      deleteTickets([...doomed].reverse()),
+      ...racers.map((t, n) => comment(t, n)),
+      ...racers.map((t, n) => cost(t, n)),
+      setStates(many.slice(50, 150), 'Open'),
+    ]);
+    expect(deleted.resultCode).toBe(0);
+    const codes = saves.map((a) => a.resultCode);
+    expect(codes.filter((c) => c !== 0 && c !== 30)).toEqual([]);
+    expect(await rowsNaming(doomed)).toEqual([]);
+    // The overlapping SetTicketStates_V1 either ran first (then it set the doomed tickets too) or
+    // after (then it found them gone: 30 and nothing changed); never half.
+    const states = await gw.db('tickets').select('state').whereIn('id', many.slice(100, 150).map(bare));
+    const last = codes[codes.length - 1];
+    expect(new Set(states.map((r) => r.state))).toEqual(new Set([last === 0 ? 'Open' : 'New']));
+  }, 60000);
 });
