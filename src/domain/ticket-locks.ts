@@ -27,15 +27,19 @@ export interface LockedTicket {
   master_number: number | null;
 }
 
+// 'delete' (DeleteTickets_V1) takes FOR UPDATE at once: a row lock upgraded from NO KEY UPDATE
+// at the DELETE could wait for a key-share lock while holding the others.
+const LOCK_CLAUSE = { update: 'no key update', share: 'share', delete: 'update' } as const;
+
 /** Locks the existing tickets among `ids` (step 1 of the lock order); keyed by bare id. */
-export async function lockTickets(trx: Knex.Transaction, ids: (string | null | undefined)[], mode: 'update' | 'share' = 'update'): Promise<Map<string, LockedTicket>> {
+export async function lockTickets(trx: Knex.Transaction, ids: (string | null | undefined)[], mode: keyof typeof LOCK_CLAUSE = 'update'): Promise<Map<string, LockedTicket>> {
   const wanted = [...new Set(ids.filter((id): id is string => !!id).map(bareGuid))];
   if (!wanted.length) return new Map();
   const rows: LockedTicket[] = (
     await trx.raw(
       `select t.id, t.number, t.state, t.assignee_id, t.resolution_id, t.master_ticket_id, m.number as master_number
          from tickets t left join tickets m on m.id = t.master_ticket_id
-        where t.id = any(?::uuid[]) order by t.id for ${mode === 'update' ? 'no key update' : 'share'} of t`,
+        where t.id = any(?::uuid[]) order by t.id for ${LOCK_CLAUSE[mode]} of t`,
       [wanted],
     )
   ).rows;

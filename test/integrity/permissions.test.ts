@@ -140,6 +140,9 @@ const SPEC_TABLE: Record<string, Permission | 'NONE' | 'TICKET_CREATE or TICKET_
   CloseTicket: 'SET_STATUS',
   ReopenTicket: 'SET_STATUS',
   MergeTickets: 'SET_STATUS',
+  SetTicketStates: 'SET_STATUS',
+  SetTicketPriorities: 'TICKET_UPDATE',
+  DeleteTickets: 'TICKET_DELETE',
   DeleteEmailMonitorList: 'ADMIN',
 };
 const specPermission = (name: string) => SPEC_TABLE[name] ?? (name.startsWith('Get') ? 'TICKET_READ' : undefined);
