@@ -64,8 +64,8 @@ export function notOk(report: LoadReport, baseline = false): number {
 }
 
 /** Median latency in ms of `count` sequential requests (after two to warm up). */
-export async function sequentialMedian(url: string, bodies: string[], count = 20): Promise<number> {
-  const post = (body: string) => fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'text/xml; charset=utf-8' } }).then((r) => r.text());
+export async function sequentialMedian(url: string, bodies: string[], count = 20, headers: Record<string, string> = { 'Content-Type': 'text/xml; charset=utf-8' }): Promise<number> {
+  const post = (body: string) => fetch(url, { method: 'POST', body, headers }).then((r) => r.text());
   for (let i = 0; i < 2; i++) await post(bodies[i % bodies.length]);
   const times: number[] = [];
   for (let i = 0; i < count; i++) {

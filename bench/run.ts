@@ -11,8 +11,18 @@ import { runLoad, sequentialMedian } from './load';
 import { describeMemory, memoryMarkdown, memoryScenario } from './memory';
 import { BASELINE, describeSetup, markdownReport, printScenario } from './report';
 import { newGuid, saveTicketRequest } from './requests';
+import { bulkScenarios } from './bulk-scenario';
+import { jsonScenario } from './json-scenario';
+import { soapScenario } from './soap-scenario';
 import { createTickets, getTicketScenario, LoadSettings, saveTicketScenario, ScenarioResult } from './ticket-scenarios';
 
+
+/** Notes a transport's throughput as a share of plain XML's on the same run (issue: within 15 %). */
+function versusPlain(r: ScenarioResult, plain: ScenarioResult): ScenarioResult {
+  const share = r.report && plain.report ? r.report.requestsPerSecond / plain.report.requestsPerSecond : undefined;
+  if (share === undefined) return r;
+  return { ...r, notes: [...r.notes, `${(share * 100).toFixed(0)} % of plain XML SaveTicket_V4 throughput on this run (target: at least 85 %)`] };
+}
 
 async function main(): Promise<void> {
   const load: LoadSettings = { durationSeconds: setting('BENCH_DURATION', 10), connections: setting('BENCH_CONNECTIONS', 32) };
@@ -51,8 +61,12 @@ async function main(): Promise<void> {
       notes: [`answers ${Buffer.byteLength(await (await fetch(baselineUrl, { method: 'POST', body: baselineBodies[0] })).text())} bytes, like SaveTicket_V4`],
     });
 
-    report(await saveTicketScenario(env, load));
+    const plainSave = await saveTicketScenario(env, load);
+    report(plainSave);
+    // The transports (spec §8): the same create through SOAP and JSON, next to plain XML on the same run.
+    for (const scenario of [soapScenario, jsonScenario]) report(versusPlain(await scenario(env, load), plainSave));
     report(await getTicketScenario(env, load, readIds));
+    for (const r of await bulkScenarios(env, load)) report(r);
 
     console.log('\nmemory: a gateway in a process of its own stores and reads 3 MB attachments ...');
     const memory = await memoryScenario(env.databaseUrl);
