@@ -52,3 +52,21 @@ test('"The automation flow with curl", after logging in as the README shows: cre
   expect(out).toContain('<TotalWorkingTime>20</TotalWorkingTime>');
   expect(out).toMatch(/<ClosedDate>\d{4}-\d\d-\d\dT[\d:.]+Z<\/ClosedDate>/);
 });
+
+/** A walk-through run after the README's login, every curl to the gateway carrying the session, as a client would in required mode. */
+const afterLogin = (heading: string) =>
+  `${shellBlock('Logging in (spec §5)')}\n${shellBlock(heading).replaceAll('curl -s ', 'curl -s -H "X-SICS-SESSION: $SESSION" ')}`;
+
+test('"SOAP 1.1 and 1.2": the WSDL is fetched and SaveTicket_V4 over SOAP 1.1 answers 0', async () => {
+  const out = await run(`cd "$(mktemp -d)"\n${afterLogin('SOAP 1.1 and 1.2 (spec §8.3)')}\necho\ngrep -c 'name="SaveTicket_V4"' acmp.wsdl`);
+  expect(out).toMatch(/<TSaveTicketResponse_V4[\s\S]*<ResultCode>0<\/ResultCode>/);
+  expect(Number(out.trim().split('\n').pop())).toBeGreaterThan(0);
+});
+
+test('"JSON and OpenAPI": create, close and read back in one batch, Accept negotiation, openapi.json', async () => {
+  const out = await run(`cd "$(mktemp -d)"\n${afterLogin('JSON and OpenAPI (spec §8.4)')}\necho\nnode -p 'JSON.parse(require("fs").readFileSync("openapi.json","utf8")).openapi'`);
+  expect(out).toContain('"TicketNumber":1,"ResultCode":0,"ResultMessage":"OK"}');
+  expect(out).toContain('[{"CloseTicket_V1":{"ResultCode":0,"ResultMessage":"OK"}},{"GetTicket_V5":{"Ticket":{');
+  expect(out).toContain('"State":"Closed"');
+  expect(out.trim().split('\n').pop()).toBe('3.1.0');
+});
