@@ -77,6 +77,8 @@ test('validation names every problem with its path; wrong JSON types and unknown
   expect((await call('SaveTicket_V4', { Ticket: [] })).json.ResultMessage).toContain('Ticket: must be a JSON object, not an array');
   expect((await call('SaveTicketCosts_V1', { Costs: {} })).json.ResultMessage).toContain('Costs: must be a JSON array');
   expect((await call('SaveTicket_V4', { Ticket: { Id: TICKET, Title: 5 } })).json.ResultMessage).toContain('Ticket/Title: must be a string, not a number');
+  const tooMany = Array.from({ length: 1001 }, (_, i) => `{00000000-0000-4000-8000-${String(i).padStart(12, '0')}}`);
+  expect((await call('DeleteTickets_V1', { TicketIds: tooMany })).json).toMatchObject({ ResultCode: 35, ResultMessage: expect.stringContaining('TicketIds: more than 1000 items') });
   expect(await gw.db('tickets').count({ n: '*' }).first()).toEqual({ n: 0 });
 });
 
