@@ -12,6 +12,8 @@ import { decodeJson } from '../../src/protocol/json-codec';
 import { readXml } from '../../src/protocol/xml-reader';
 import { XmlLines } from '../../src/protocol/xml-writer';
 import { compareResponses } from '../../src/tools/fixtures/compare';
+import path from 'path';
+import { compileDefinition, createAjv, loadJsonSchemas } from '../../src/validation/validator';
 import { listFixtureCases } from '../support/fixtures';
 import { startTestGateway, TestGateway, testRegistry } from '../support/gateway';
 
@@ -29,6 +31,15 @@ function toJson(request: string): { key: string; json: unknown } | undefined {
   } catch {
     return undefined;
   }
+}
+
+const ajv = createAjv(loadJsonSchemas(path.join(testRegistry().schemaDir, 'json')));
+
+/** Problems of a JSON answer against its response schema: the JSON types themselves (decimals as strings …). */
+function schemaProblems(key: string, answer: unknown): string[] {
+  const command = testRegistry().commands.get(key)!;
+  const validate = compileDefinition(ajv, `/${key}.json`, `T${command.definition.name}Response_V${command.definition.version}`);
+  return validate(answer) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
 
 /** A JSON answer written as XML through the response schema, as the ICQL transport writes it. */
@@ -77,6 +88,7 @@ describe.each([...new Set(cases.map((c) => c.command))])('%s over JSON', (comman
         continue;
       }
       expect({ where, status: res.status }).toEqual({ where, status: 200 });
+      expect({ where, problems: schemaProblems(call.key, answer) }).toEqual({ where, problems: [] });
       const { expected, actual } = compareResponses(payloadOf(step.response), asXmlPayload(call.key, answer));
       expect(`${where}\n${actual}`).toBe(`${where}\n${expected}`);
     }
