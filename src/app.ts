@@ -8,6 +8,8 @@ import { acmpRouter } from './http/acmp-route';
 import type { AuthMode } from './config';
 import { openModeCaller } from './identity/caller';
 import { consoleLogger, Logger } from './protocol/process-command';
+import { Bus } from './bus/bus';
+import { sicsRouter } from './transports/sics/routes';
 
 /** How long /health waits for PostgreSQL before it answers 503. */
 export const HEALTH_PING_TIMEOUT_MS = 800;
@@ -23,13 +25,16 @@ export interface AppDeps {
   databaseState?: () => 'up' | 'recovering';
   /** Session and token lifetimes (ACMP_SESSION_IDLE_MINUTES …); the spec's defaults when absent. */
   limits?: IdentityLimits;
+  /** The SICS bus (spec §8.2); its owner closes it (bus.close()). Absent: one with the default limits, closed by nobody. */
+  bus?: Bus;
 }
 
-export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits }: AppDeps): express.Express {
+export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits, bus }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
   app.use(acmpRouter({ db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined, limits }, bodyLimit, log));
+  app.use(sicsRouter(bus ?? new Bus(db, undefined, log), { db, registry, limits }, bodyLimit, log));
   // /health answers within a second whatever the database does: a hung PostgreSQL counts as down.
   // One ping at a time: monitors polling a hung database do not fill the pool with waiting pings.
   let pinging: Promise<boolean> | undefined;
