@@ -40,13 +40,13 @@ export class Bus {
     const woken = new Promise<void>((resolve) => (wake = resolve));
     const set = this.waiters.get(targetId) ?? new Set();
     this.waiters.set(targetId, set);
-    const timer = setTimeout(() => wake(), ms);
     const done = () => {
       clearTimeout(timer);
       set.delete(done);
       if (!set.size && this.waiters.get(targetId) === set) this.waiters.delete(targetId);
       wake();
     };
+    const timer = setTimeout(done, ms);
     set.add(done);
     if (this.closed) done();
     else await this.listen().catch((e) => this.log('bus: LISTEN connection failed; consumers re-check every few seconds', e));

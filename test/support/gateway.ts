@@ -7,6 +7,7 @@ import { Bus } from '../../src/bus/bus';
 import type { BusLimits } from '../../src/bus/limits';
 import { buildRegistry, Registry } from '../../src/commands/registry';
 import { AuthMode, PROJECT_ROOT } from '../../src/config';
+import { connect } from '../../src/db/connection';
 import { createTestDatabase, TestDatabase } from './db';
 
 let registry: Registry | undefined;
@@ -25,14 +26,15 @@ export interface TestGateway extends TestDatabase {
 }
 
 export interface TestGatewayOptions {
-  /** Another gateway instance over this database (the same schema): a second process, as in production. */
+  /** Another gateway instance over this database (the same schema, a pool of its own): as a second process would. */
   database?: TestDatabase;
   busLimits?: BusLimits;
 }
 
 /** Fixtures run in open mode (the default on loopback); authentication tests ask for `required`. */
 export async function startTestGateway(authMode: AuthMode = 'open', options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const database = options.database ?? (await createTestDatabase());
+  const own = options.database && connect(process.env.TEST_DATABASE_URL!, { searchPath: options.database.schema, poolMax: 20 });
+  const database = options.database ? { ...options.database, db: own! } : await createTestDatabase();
   const logged: unknown[] = [];
   const log = (m: string, e?: unknown) => logged.push([m, e]);
   const bus = new Bus(database.db, options.busLimits, log);
@@ -53,7 +55,7 @@ export async function startTestGateway(authMode: AuthMode = 'open', options: Tes
     async stop() {
       await bus.close();
       await new Promise((resolve) => server.close(resolve));
-      if (!options.database) await database.close();
+      await (own ? own.destroy() : database.close());
     },
   };
 }
