@@ -129,6 +129,26 @@ test('a Body that is not Base64, or not UTF-8, still gets an ICQL answer (Error 
   expect(field(await client.answer(), 'ResultCode')).toBe('35');
 });
 
+test('the command and the queueing of its answer are one transaction: when the answer cannot be queued, the command did not happen', async () => {
+  const client = await new SicsClient(gw.url).login();
+  await client.answerQueue();
+  // A real failure inside PostgreSQL, after the command ran: the insert of the answer raises.
+  await database.db.raw(`create function refuse_answer() returns trigger language plpgsql as $$ begin raise exception 'answer refused (test)'; end $$;
+    create trigger refuse_answer before insert on bus_messages for each row execute function refuse_answer()`);
+  try {
+    const res = await client.publishIcql(save(guid(), 'Half-written?'));
+    expect(res.status).toBe(500);
+    expect(res.json).toMatchObject({ ErrorCode: 18, Error: expect.stringContaining('reference') });
+    expect(await database.db('tickets').count({ n: '*' })).toEqual([{ n: 0 }]);
+  } finally {
+    await database.db.raw('drop trigger refuse_answer on bus_messages; drop function refuse_answer()');
+  }
+  // Published again, it runs once and is answered once.
+  expect((await client.publishIcql(save(guid(), 'Second try'))).status).toBe(202);
+  expect(field(await client.answer(), 'ResultCode')).toBe('0');
+  expect(await database.db('tickets').count({ n: '*' })).toEqual([{ n: 1 }]);
+});
+
 test('plain routing: a publish to another router goes to every target bound to its routing key, once each', async () => {
   const client = await new SicsClient(gw.url).login();
   expect((await client.call('POST', '/VirtualRouter', { VirtualRouterName: 'Work' })).json).toMatchObject({ VirtualRouterName: 'Work' });
