@@ -3,7 +3,7 @@ import { isUtf8 } from 'buffer';
 import { randomUUID } from 'crypto';
 import { decodeBase64 } from '../domain/base64';
 import { writeErrorEnvelope } from '../protocol/envelope';
-import { Logger, PipelineContext, renderIcql, runDocument } from '../protocol/process-command';
+import { Logger, PipelineContext, renderIcql, retryConflicts, runDocument } from '../protocol/process-command';
 import { ResultCode } from '../protocol/result-codes';
 import { type Bus, SAFETY_RECHECK_MS } from './bus';
 import { MAX_WAIT_TIMEOUT_MS } from './limits';
@@ -42,13 +42,14 @@ export async function publish(bus: Bus, userId: string, session: string, req: Pu
     : !isUtf8(decoded.bytes)
       ? 'Body is Base64, but what it holds is not UTF-8 text; send the ICQL document in UTF-8. Nothing was run'
       : undefined;
-  await db.transaction(async (trx) => {
+  // A deadlock or serialization failure rolls all of it back: run it again, as the core does.
+  await retryConflicts(() => db.transaction(async (trx) => {
     // The command's own transactions become savepoints of this one.
     const icql = decoded.ok && !refusal
       ? renderIcql((await runDocument(decoded.bytes.toString('utf8'), { ...pipeline, db: trx, session }, log)).outcomes)
       : writeErrorEnvelope(ResultCode.InvalidRequest, refusal!);
     await enqueue(trx, targets, randomUUID(), req.Callback_Routing_Key!, Buffer.from(icql, 'utf8').toString('base64'), limits, bus.channel);
-  });
+  }), log);
   return messageId;
 }
 
