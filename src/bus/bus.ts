@@ -33,9 +33,9 @@ export class Bus {
   /**
    * Registers interest in `targetId` before the caller looks at the queue (so a message
    * published in between is not missed) and returns a promise that resolves on a notification
-   * for it, after `ms`, or on close, whichever comes first.
+   * for it, after `ms`, or on close, whichever comes first. `cancel` when done waiting.
    */
-  async subscribe(targetId: string, ms: number): Promise<{ woken: Promise<void> }> {
+  async subscribe(targetId: string, ms: number): Promise<{ woken: Promise<void>; cancel: () => void }> {
     let wake!: () => void;
     const woken = new Promise<void>((resolve) => (wake = resolve));
     const set = this.waiters.get(targetId) ?? new Set();
@@ -50,7 +50,7 @@ export class Bus {
     set.add(done);
     if (this.closed) done();
     else await this.listen().catch((e) => this.log('bus: LISTEN connection failed; consumers re-check every few seconds', e));
-    return { woken };
+    return { woken, cancel: done };
   }
 
   private listen(): Promise<void> {

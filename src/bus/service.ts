@@ -77,10 +77,14 @@ export async function consume(bus: Bus, userId: string, req: ConsumeRequest, gon
   for (;;) {
     const left = deadline - Date.now();
     const waiting = req.WaitForMessage && left > 0 && !bus.isClosed ? await bus.subscribe(target.id, Math.min(left, SAFETY_RECHECK_MS)) : undefined;
-    if (gone()) return [];
-    const messages = await take(bus.db, target.id, req.MaxMessages);
-    if (messages.length || !waiting) return messages;
-    await waiting.woken;
-    if (bus.isClosed || gone()) return [];
+    try {
+      if (gone()) return [];
+      const messages = await take(bus.db, target.id, req.MaxMessages);
+      if (messages.length || !waiting) return messages;
+      await waiting.woken;
+      if (bus.isClosed || gone()) return [];
+    } finally {
+      waiting?.cancel();
+    }
   }
 }
