@@ -10,6 +10,8 @@ import { soapRouter } from './transports/soap/route';
 import type { AuthMode } from './config';
 import { openModeCaller } from './identity/caller';
 import { consoleLogger, Logger } from './protocol/process-command';
+import { Bus } from './bus/bus';
+import { sicsRouter } from './transports/sics/routes';
 
 /** How long /health waits for PostgreSQL before it answers 503. */
 export const HEALTH_PING_TIMEOUT_MS = 800;
@@ -25,9 +27,11 @@ export interface AppDeps {
   databaseState?: () => 'up' | 'recovering';
   /** Session and token lifetimes (ACMP_SESSION_IDLE_MINUTES …); the spec's defaults when absent. */
   limits?: IdentityLimits;
+  /** The SICS bus (spec §8.2); its owner closes it (bus.close()). Absent: one with the default limits, closed by nobody. */
+  bus?: Bus;
 }
 
-export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits }: AppDeps): express.Express {
+export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits, bus }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
@@ -35,6 +39,8 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
   app.use(acmpRouter(pipeline, bodyLimit, log));
   app.use(jsonRouter(pipeline, bodyLimit, log));
   app.use(soapRouter(pipeline, bodyLimit, log));
+  // The bus always runs published commands as the SICS session's user: no open-mode caller.
+  app.use(sicsRouter(bus ?? new Bus(db, undefined, log), { db, registry, limits }, bodyLimit, log));
   // /health answers within a second whatever the database does: a hung PostgreSQL counts as down.
   // One ping at a time: monitors polling a hung database do not fill the pool with waiting pings.
   let pinging: Promise<boolean> | undefined;
@@ -49,7 +55,7 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
   });
   app.use((_req, res) =>
     res.status(404).json({
-      error: 'Not found: commands go to POST /acmp (ICQL), POST /soap (SOAP 1.1/1.2, WSDL at GET /soap?wsdl) or POST /api/v1/commands/<Command>_V<N> (JSON, described at GET /openapi.json); health at GET /health',
+      error: 'Not found: commands go to POST /acmp (ICQL), POST /soap (SOAP 1.1/1.2, WSDL at GET /soap?wsdl) or POST /api/v1/commands/<Command>_V<N> (JSON, described at GET /openapi.json), or through the SICS bus (POST /Session, /Publish, /Consume); health at GET /health',
     }),
   );
   // Never a stack trace on the wire.

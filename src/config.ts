@@ -1,5 +1,6 @@
 // Typed configuration from the environment, checked at start.
 import path from 'path';
+import type { BusLimits } from './bus/limits';
 import type { IdentityLimits } from './identity/limits';
 
 export interface Config {
@@ -21,6 +22,8 @@ export interface Config {
   authMode: AuthMode;
   /** Session idle and absolute lifetimes and token lifetime (spec §5: configurable). */
   limits: IdentityLimits;
+  /** SICS bus limits (spec §8.2): ACMP_SICS_MAX_MESSAGES_PER_TARGET, ACMP_SICS_MESSAGE_TTL_SECONDS, ACMP_SICS_MAX_ROUTERS, ACMP_SICS_MAX_TARGETS. */
+  busLimits: BusLimits;
   /** Set when open mode runs beyond loopback (explicit ACMP_AUTH=open): printed at start. */
   authWarning?: string;
 }
@@ -65,6 +68,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: {
       session: { idleMs: int('ACMP_SESSION_IDLE_MINUTES', 30, 1, 10_080) * 60_000, absoluteMs: int('ACMP_SESSION_MAX_HOURS', 12, 1, 720) * 3_600_000 },
       tokenLifetimeMs: int('ACMP_TOKEN_DAYS', 30, 1, 3650) * 86_400_000,
+    },
+    busLimits: {
+      maxMessagesPerTarget: int('ACMP_SICS_MAX_MESSAGES_PER_TARGET', 10_000, 1, 10_000_000),
+      messageTtlSeconds: int('ACMP_SICS_MESSAGE_TTL_SECONDS', 86_400, 1, 31_536_000),
+      maxRouters: int('ACMP_SICS_MAX_ROUTERS', 100, 1, 100_000),
+      maxTargets: int('ACMP_SICS_MAX_TARGETS', 100, 1, 100_000),
     },
   };
   // Spec §5: open by default only on loopback; beyond it only when asked for, and said loudly.

@@ -2,6 +2,7 @@
 import { createServer, IncomingMessage, ServerResponse } from 'http';
 import path from 'path';
 import { buildApp } from './app';
+import { Bus } from './bus/bus';
 import { buildRegistry } from './commands/registry';
 import { loadConfig, PROJECT_ROOT } from './config';
 import { connect, migrate } from './db/connection';
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
 
   let embedded: EmbeddedServer | undefined;
   let db: ReturnType<typeof connect> | undefined;
+  let bus: Bus | undefined;
   let stopping = false;
   // Within 10 s (what process managers wait before SIGKILL), also when a request or query hangs.
   const stop = async (reason: string, code: number) => {
@@ -36,6 +38,8 @@ async function main(): Promise<void> {
     stopping = true;
     if (reason) console.log(`${reason}: stopping`);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Answers the long polls still waiting (so server.close need not wait for them) and ends the LISTEN connection.
+    await Promise.race([bus?.close(), delay(1000)]);
     await Promise.race([closed, delay(2000)]);
     server.closeAllConnections();
     await Promise.race([db?.destroy().catch(() => {}), delay(1000)]);
@@ -67,7 +71,8 @@ async function main(): Promise<void> {
     return stop('', 1);
   }
 
-  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state, limits: config.limits });
+  bus = new Bus(db, config.busLimits);
+  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state, limits: config.limits, bus });
   console.log(`acmp-gateway: ${registry.commands.size} commands on http://${config.host}:${config.port}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
   console.log(
     config.authMode === 'open'

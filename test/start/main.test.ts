@@ -212,3 +212,21 @@ test('SIGTERM to `npm start` stops the gateway and its PostgreSQL within 10 s, n
     rmSync(locked, { recursive: true, force: true });
   }
 });
+
+test('SIGTERM answers a SICS long poll still waiting (empty Messages) and stops cleanly', async () => {
+  const env = await environment();
+  const base = `http://127.0.0.1:${env.PORT}`;
+  const gateway = start(env);
+  await until(gateway, 'acmp-gateway: authentication');
+  const json = (path: string, body: unknown, session = '') =>
+    fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json', 'X-SICS-SESSION': session } }).then(async (r) => ({ status: r.status, json: (await r.json()) as Record<string, unknown> }));
+  const session = String((await json('/Session', { UserName: 'Anna Admin', Password: 'anna-demo-password' })).json.Session);
+  expect((await json('/Target', { TargetName: 'answers' }, session)).status).toBe(201);
+  const waiting = json('/Consume', { TargetName: 'answers', WaitForMessage: true, WaitTimeout: 60000 }, session);
+  await new Promise((r) => setTimeout(r, 500));
+  const sentAt = Date.now();
+  gateway.child.kill('SIGTERM');
+  expect(await waiting).toEqual({ status: 200, json: { ErrorCode: 0, Messages: [] } });
+  expect(Date.now() - sentAt).toBeLessThan(1500);
+  expect(await gateway.exited).toBe(0);
+});

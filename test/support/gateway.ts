@@ -3,8 +3,11 @@ import type { Server } from 'http';
 import type { AddressInfo } from 'net';
 import path from 'path';
 import { buildApp } from '../../src/app';
+import { Bus } from '../../src/bus/bus';
+import type { BusLimits } from '../../src/bus/limits';
 import { buildRegistry, Registry } from '../../src/commands/registry';
 import { AuthMode, PROJECT_ROOT } from '../../src/config';
+import { connect } from '../../src/db/connection';
 import { createTestDatabase, TestDatabase } from './db';
 
 let registry: Registry | undefined;
@@ -16,14 +19,26 @@ export interface TestGateway extends TestDatabase {
   url: string;
   /** Posts an ICQL document to /acmp. */
   post(xml: string | Uint8Array, headers?: Record<string, string>): Promise<{ status: number; resultCode: number; body: string; headers: Headers }>;
+  /** The SICS bus of this gateway (spec §8.2); stop() closes it. */
+  bus: Bus;
+  /** Closes the bus and the server; the database too unless it was passed in (its owner closes it). */
   stop(): Promise<void>;
 }
 
+export interface TestGatewayOptions {
+  /** Another gateway instance over this database (the same schema, a pool of its own): as a second process would. */
+  database?: TestDatabase;
+  busLimits?: BusLimits;
+}
+
 /** Fixtures run in open mode (the default on loopback); authentication tests ask for `required`. */
-export async function startTestGateway(authMode: AuthMode = 'open'): Promise<TestGateway> {
-  const database = await createTestDatabase();
+export async function startTestGateway(authMode: AuthMode = 'open', options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const own = options.database && connect(process.env.TEST_DATABASE_URL!, { searchPath: options.database.schema, poolMax: 20 });
+  const database = options.database ? { ...options.database, db: own! } : await createTestDatabase();
   const logged: unknown[] = [];
-  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log: (m, e) => logged.push([m, e]) });
+  const log = (m: string, e?: unknown) => logged.push([m, e]);
+  const bus = new Bus(database.db, options.busLimits, log);
+  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log, bus });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -31,14 +46,16 @@ export async function startTestGateway(authMode: AuthMode = 'open'): Promise<Tes
   return {
     ...database,
     url,
+    bus,
     async post(xml, headers = { 'Content-Type': 'text/xml; charset=utf-8' }) {
       const res = await fetch(`${url}/acmp`, { method: 'POST', body: xml, headers });
       const body = await res.text();
       return { status: res.status, resultCode: Number(res.headers.get('x-acmp-result-code')), body, headers: res.headers };
     },
     async stop() {
+      await bus.close();
       await new Promise((resolve) => server.close(resolve));
-      await database.close();
+      await (own ? own.destroy() : database.close());
     },
   };
 }
