@@ -70,3 +70,10 @@ test('"JSON and OpenAPI": create, close and read back in one batch, Accept negot
   expect(out).toContain('"State":"Closed"');
   expect(out.trim().split('\n').pop()).toBe('3.1.0');
 });
+
+test('"SICS bus": session, router, target, a Base64 SaveTicket_V4 published and its answer consumed and decoded', async () => {
+  const out = await run(shellBlock('SICS bus (spec §8.2)'));
+  expect(out).toMatch(/\{"MessageId":"[^"]+"\}/);
+  expect(out).toMatch(/<TSaveTicketResponse_V4[\s\S]*<ResultCode>0<\/ResultCode>/);
+  expect(await gw.db('tickets').where({ id: '3F2504E0-4F89-41D3-9A0C-0305E82C3301' }).first('title')).toEqual({ title: 'Printer on floor 3 jams' });
+});
