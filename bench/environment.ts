@@ -8,6 +8,7 @@ import net, { AddressInfo } from 'net';
 import os from 'os';
 import path from 'path';
 import { buildApp } from '../src/app';
+import { Bus } from '../src/bus/bus';
 import { buildRegistry, Registry } from '../src/commands/registry';
 import { loadConfig, PROJECT_ROOT } from '../src/config';
 import { connect, migrate } from '../src/db/connection';
@@ -35,7 +36,9 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const servers: Server[] = [];
   let embedded: EmbeddedServer | undefined;
   let db: Knex | undefined;
+  let bus: Bus | undefined;
   const stop = async () => {
+    await bus?.close();
     // Also the connections of a load run cut short (Ctrl-C): close() alone would wait for them.
     for (const s of servers) await new Promise((resolve) => (s.close(resolve), s.closeAllConnections()));
     await db?.destroy().catch(() => {});
@@ -55,7 +58,8 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     const log = (message: string, error?: unknown) => {
       if (++errors <= 3) console.error(`gateway logged: ${message} ${error instanceof Error ? error.message : (error ?? '')}`);
     };
-    const app = buildApp({ db, registry, bodyLimit: '8mb', authMode: 'open', log });
+    bus = new Bus(db, undefined, log);
+    const app = buildApp({ db, registry, bodyLimit: '8mb', authMode: 'open', log, bus });
     const acmpUrl = `http://127.0.0.1:${await listen(app, servers)}/acmp`;
     return {
       db,

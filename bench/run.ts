@@ -13,6 +13,7 @@ import { BASELINE, describeSetup, markdownReport, printScenario } from './report
 import { newGuid, saveTicketRequest } from './requests';
 import { bulkScenarios } from './bulk-scenario';
 import { jsonScenario } from './json-scenario';
+import { sicsScenario } from './sics-scenario';
 import { soapScenario } from './soap-scenario';
 import { createTickets, getTicketScenario, LoadSettings, saveTicketScenario, ScenarioResult } from './ticket-scenarios';
 
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     const plainSave = await saveTicketScenario(env, load);
     report(plainSave);
     // The transports (spec §8): the same create through SOAP and JSON, next to plain XML on the same run.
-    for (const scenario of [soapScenario, jsonScenario]) report(versusPlain(await scenario(env, load), plainSave));
+    for (const scenario of [soapScenario, jsonScenario, sicsScenario]) report(versusPlain(await scenario(env, load), plainSave));
     report(await getTicketScenario(env, load, readIds));
     for (const r of await bulkScenarios(env, load)) report(r);
 
