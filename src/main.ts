@@ -73,7 +73,9 @@ async function main(): Promise<void> {
 
   bus = new Bus(db, config.busLimits);
   handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state, limits: config.limits, bus });
-  console.log(`acmp-gateway: ${registry.commands.size} commands on http://${config.host}:${config.port}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
+  const base = `http://${config.host}:${config.port}`;
+  console.log(`acmp-gateway: ${registry.commands.size} commands on ${base}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
+  console.log(`acmp-gateway: also SOAP at ${base}/soap (WSDL ${base}/soap?wsdl), JSON at ${base}/api/v1/commands (${base}/openapi.json), the SICS bus at ${base}/Session`);
   console.log(
     config.authMode === 'open'
       ? 'acmp-gateway: authentication open (ACMP_AUTH=open): a request without X-SICS-SESSION runs as the seed\'s Settings.ApiUserId with every permission (spec §5)'
