@@ -160,8 +160,8 @@ export function sicsRouter(bus: Bus, pipeline: PipelineContext, bodyLimit: strin
     res.status(200).json({ ErrorCode: 0, Messages: messages });
   }));
 
-  // Body parser failures: still a JSON answer naming the problem.
-  router.use((err: { type?: string }, _req: Request, res: Response, next: NextFunction) => {
+  // Body parser failures of the bus's own calls: still a JSON answer naming the problem.
+  router.use(['/Session', '/VirtualRouter', '/Target', '/Publish', '/Consume'], (err: { type?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     if (err.type === 'entity.too.large') return void res.status(413).json({ ErrorCode: ResultCode.InvalidRequest, Error: `The request is larger than the limit of ${bodyLimit}` });
     if (err.type === 'entity.parse.failed') return void res.status(400).json({ ErrorCode: ResultCode.InvalidRequest, Error: 'The body is not valid JSON' });
