@@ -1,7 +1,10 @@
 // `npm run replay` against a real gateway over HTTP: a temporary fixture folder with a passing
 // case, a failing one, a new one and one that needs a seed; then --record, and the CLI's exit codes.
 import { execFile } from 'child_process';
+import { XMLParser } from 'fast-xml-parser';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import http from 'http';
+import { AddressInfo } from 'net';
 import os from 'os';
 import path from 'path';
 import { PROJECT_ROOT } from '../../src/config';
@@ -87,6 +90,40 @@ test('reports PASS, FAIL with a readable diff, NEW and NEEDS SEED without writin
   expect(existsSync(path.join(root, 'GetTicket_V5/existing-ticket/response.xml'))).toBe(false);
 });
 
+/** A proxy in front of the gateway that holds each request a moment and counts how many overlap. */
+async function slowProxy(delayMs: number) {
+  let inFlight = 0;
+  const stats = { maxInFlight: 0 };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight);
+      await new Promise((r) => setTimeout(r, delayMs));
+      const answer = await fetch(`${gw.url}${req.url}`, { method: 'POST', body: Buffer.concat(chunks), headers: { 'Content-Type': req.headers['content-type'] ?? 'text/xml' } });
+      const body = await answer.text();
+      inFlight--;
+      res.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'text/xml', 'X-ACMP-Result-Code': answer.headers.get('x-acmp-result-code') ?? '' });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/acmp`, stats, close: () => new Promise((r) => (server.close(r), server.closeAllConnections())) };
+}
+
+test('--concurrency 4 runs cases at the same time and reports exactly what a serial run reports, in case order', async () => {
+  const serial = await run();
+  const proxy = await slowProxy(300);
+  try {
+    const parallel = await run({ concurrency: 4, url: proxy.url });
+    expect(proxy.stats.maxInFlight).toBe(3); // every case that sends anything (the seeded one is skipped)
+    expect(parallel.text).toBe(serial.text);
+    expect(parallel.summary.results.map((r) => [r.id, r.outcome])).toEqual(serial.summary.results.map((r) => [r.id, r.outcome]));
+  } finally {
+    await proxy.close();
+  }
+});
+
 test('--ignore-seed replays a seeded case anyway (here without its data: ResultCode 30)', async () => {
   const { summary, outcomes } = await run({ ignoreSeed: true, filter: 'ticket-from-seed' });
   expect(outcomes).toEqual({ 'GetTicket_V5/ticket-from-seed': 'NEW' });
@@ -131,11 +168,79 @@ test('the CLI exits 1 when a case fails and 0 when every case passes', async () 
   expect(passing.stdout).toMatch(/^1 passed, 0 failed, 0 new$/m);
 });
 
-test('the CLI refuses an unknown option with exit code 2', async () => {
+test('the CLI refuses an unknown option, a bad value and paths without cases with exit code 2', async () => {
   const res = await cli(['--recrod']);
   expect(res.code).toBe(2);
   expect(res.stderr).toContain('unknown option --recrod');
+  const concurrency = await cli(['--concurrency', '0', root]);
+  expect(concurrency.code).toBe(2);
+  expect(concurrency.stderr).toContain('--concurrency must be a whole number of at least 1');
+  const empty = mkdtempSync(path.join(os.tmpdir(), 'acmp-replay-empty-'));
+  const none = await cli(['--url', `${gw.url}/acmp`, empty]);
+  rmSync(empty, { recursive: true, force: true });
+  expect(none.code).toBe(2);
+  expect(none.stderr).toContain('no fixture cases found');
 });
+
+test('the CLI exits 3 when the gateway cannot be reached', async () => {
+  // A port that was free a moment ago: nothing listens there, the connection is refused at once.
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  const res = await cli(['--url', `http://127.0.0.1:${port}/acmp`, '--filter', 'demo-settings', root]);
+  expect(res.stdout).toContain(`FAIL       GetHelpdeskSettings_V1/demo-settings: cannot reach http://127.0.0.1:${port}/acmp: ECONNREFUSED\n`);
+  expect(res.code).toBe(3);
+});
+
+/** The rules of the common JUnit schema (Jenkins xunit junit-10.xsd) that a report can break. */
+function junitProblems(xml: string): string[] {
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase'].includes(name) }).parse(xml);
+  const problems: string[] = [];
+  const allowed = (where: string, node: Record<string, unknown>, attrs: string[], kids: string[]) => {
+    for (const key of Object.keys(node)) if (!attrs.includes(key) && !kids.includes(key) && key !== '#text') problems.push(`${where}: ${key} is not allowed`);
+  };
+  const time = /^(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?$/;
+  if (!doc.testsuites) return ['the root is not <testsuites>'];
+  allowed('testsuites', doc.testsuites, ['name', 'time', 'tests', 'failures', 'errors'], ['testsuite']);
+  if (!time.test(doc.testsuites.time)) problems.push(`testsuites: time ${doc.testsuites.time}`);
+  for (const suite of doc.testsuites.testsuite ?? []) {
+    allowed('testsuite', suite, ['name', 'tests', 'failures', 'errors', 'time', 'skipped', 'timestamp', 'hostname', 'id', 'package'], ['testcase', 'properties', 'system-out', 'system-err']);
+    for (const a of ['name', 'tests', 'failures', 'errors']) if (suite[a] === undefined) problems.push(`testsuite ${suite.name}: no ${a}`);
+    if (!time.test(suite.time)) problems.push(`testsuite ${suite.name}: time ${suite.time}`);
+    for (const c of suite.testcase ?? []) {
+      allowed(`testcase ${c.name}`, c, ['name', 'classname', 'time', 'group'], ['failure', 'error', 'skipped', 'system-out', 'system-err']);
+      if (c.name === undefined) problems.push('a testcase without name');
+    }
+  }
+  return problems;
+}
+
+test('--junit writes a JUnit report: a testsuite per command, every case, the failure with its diff, skipped cases', async () => {
+  const file = path.join(os.tmpdir(), `acmp-replay-junit-${process.pid}.xml`);
+  const res = await cli(['--url', `${gw.url}/acmp`, '--junit', file, root]);
+  expect(res.code).toBe(1);
+  const xml = readFileSync(file, 'utf8');
+  rmSync(file);
+  expect(junitProblems(xml)).toEqual([]);
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase'].includes(name) }).parse(xml);
+  const suites = doc.testsuites.testsuite as any[];
+  expect(suites.map((s) => [s.name, s.tests, s.failures, s.errors, s.skipped])).toEqual([
+    ['GetHelpdeskSettings_V1', '2', '1', '0', '0'],
+    ['GetTicket_V5', '2', '0', '0', expect.stringMatching(/^[12]$/)],
+  ]);
+  const cases = suites.flatMap((s) => s.testcase.map((c: any) => ({ ...c, suite: s.name })));
+  expect(cases.map((c) => `${c.classname}/${c.name}`)).toEqual(summaryIds());
+  const failing = cases.find((c) => c.name === 'wrong-default-priority');
+  expect(failing.failure.message).toBe('the answer differs from response.xml');
+  expect(failing.failure['#text']).toMatch(/^- {10}<DefaultPriority>4<\/DefaultPriority>\n\+ {10}<DefaultPriority>3<\/DefaultPriority>$/m);
+  expect(cases.find((c) => c.name === 'ticket-from-seed').skipped.message).toContain('seed.json');
+  expect(cases.find((c) => c.name === 'demo-settings')).toEqual({ classname: 'GetHelpdeskSettings_V1', name: 'demo-settings', time: expect.stringMatching(/^\d+\.\d{3}$/), suite: 'GetHelpdeskSettings_V1' });
+});
+
+function summaryIds(): string[] {
+  return ['GetHelpdeskSettings_V1/demo-settings', 'GetHelpdeskSettings_V1/wrong-default-priority', 'GetTicket_V5/existing-ticket', 'GetTicket_V5/ticket-from-seed'];
+}
 
 test('--record=all rewrites a response that changed and reports it as UPDATED with the diff', async () => {
   const { summary, outcomes, text } = await run({ record: 'all', filter: 'GetHelpdeskSettings_V1' });
