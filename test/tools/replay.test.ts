@@ -93,14 +93,19 @@ test('reports PASS, FAIL with a readable diff, NEW and NEEDS SEED without writin
 /** A proxy in front of the gateway that holds each request a moment and counts how many overlap. */
 async function slowProxy(delayMs: number) {
   let inFlight = 0;
-  const stats = { maxInFlight: 0 };
+  const stats = { maxInFlight: 0, requests: [] as string[] };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
       stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight);
+      stats.requests.push(`${req.url} ${req.headers['content-type']}${req.headers.soapaction ? ` SOAPAction: ${req.headers.soapaction}` : ''}`);
       await new Promise((r) => setTimeout(r, delayMs));
-      const answer = await fetch(`${gw.url}${req.url}`, { method: 'POST', body: Buffer.concat(chunks), headers: { 'Content-Type': req.headers['content-type'] ?? 'text/xml' } });
+      const answer = await fetch(`${gw.url}${req.url}`, {
+        method: 'POST',
+        body: Buffer.concat(chunks),
+        headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k))) as Record<string, string>,
+      });
       const body = await answer.text();
       inFlight--;
       res.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'text/xml', 'X-ACMP-Result-Code': answer.headers.get('x-acmp-result-code') ?? '' });
@@ -121,6 +126,32 @@ test('--concurrency 4 runs cases at the same time and reports exactly what a ser
     expect(parallel.summary.results.map((r) => [r.id, r.outcome])).toEqual(serial.summary.results.map((r) => [r.id, r.outcome]));
   } finally {
     await proxy.close();
+  }
+});
+
+test.each(['soap', 'json'] as const)('--transport %s sends each step in that form and compares it with the recorded ICQL answer', async (transport) => {
+  // An unknown version: the ICQL Error envelope, a SOAP fault or a JSON 404 with the same ResultCode and message.
+  const unknown = writeCase('GetHelpdeskSettings_V9/unknown-version', { 'request.xml': request('GetHelpdeskSettings', 9, '') });
+  await run({ record: 'missing', filter: 'unknown-version' });
+  expect(readFileSync(path.join(unknown, 'response.xml'), 'utf8')).toContain('<Error');
+  const proxy = await slowProxy(0);
+  try {
+    const { outcomes, text } = await run({ transport, url: proxy.url, filter: 'GetHelpdeskSettings_V' });
+    expect(outcomes).toEqual({
+      'GetHelpdeskSettings_V1/demo-settings': 'PASS',
+      'GetHelpdeskSettings_V1/wrong-default-priority': 'FAIL',
+      'GetHelpdeskSettings_V9/unknown-version': 'PASS',
+    });
+    expect(text).toMatch(/^FAIL +GetHelpdeskSettings_V1\/wrong-default-priority: the answer's payload differs from response\.xml$/m);
+    expect(text).toMatch(/^ {4}- +<DefaultPriority>4<\/DefaultPriority>\n {4}\+ +<DefaultPriority>3<\/DefaultPriority>$/m);
+    expect(proxy.stats.requests).toEqual(
+      transport === 'soap'
+        ? [...Array(2).fill('/soap text/xml; charset=utf-8 SOAPAction: "GetHelpdeskSettings_V1"'), '/soap text/xml; charset=utf-8 SOAPAction: "GetHelpdeskSettings_V9"']
+        : [...Array(2).fill('/api/v1/commands/GetHelpdeskSettings_V1 application/json'), '/api/v1/commands/GetHelpdeskSettings_V9 application/json'],
+    );
+  } finally {
+    await proxy.close();
+    rmSync(path.dirname(unknown), { recursive: true, force: true });
   }
 });
 
