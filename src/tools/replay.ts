@@ -2,7 +2,7 @@
 // running gateway or a real ACMP (the logic is in fixtures/replay-cases.ts; --help explains).
 import { writeFileSync } from 'fs';
 import { HELP, parseReplayArgs, UsageError } from './fixtures/replay-args';
-import { replay } from './fixtures/replay-cases';
+import { replay, Unreachable } from './fixtures/replay-cases';
 import { junitReport } from './fixtures/junit';
 
 /** The exit codes CI relies on (--help and the README list them). */
@@ -15,6 +15,7 @@ async function main(): Promise<number> {
     console.log(HELP);
     return EXIT.passed;
   }
+  if (options.user) options.login = { user: options.user, password: await password(options.user) };
   const summary = await replay(options);
   if (!summary.results.length) {
     console.error(`no fixture cases found in ${options.paths.join(', ')}${options.filter ? ` matching "${options.filter}"` : ''}`);
@@ -25,12 +26,40 @@ async function main(): Promise<number> {
   return summary.failed ? EXIT.failed : EXIT.passed;
 }
 
+/** The --user password: ACMP_PASSWORD, else asked for on a terminal without echo. */
+async function password(user: string): Promise<string> {
+  if (process.env.ACMP_PASSWORD !== undefined) return process.env.ACMP_PASSWORD;
+  if (!process.stdin.isTTY) throw new UsageError(`--user ${user} needs a password: set ACMP_PASSWORD (there is no terminal to ask on)`);
+  const stdin = process.stdin;
+  process.stderr.write(`password for ${user}: `);
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let typed = '';
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0003') {
+          stdin.off('data', onData);
+          stdin.setRawMode(false);
+          stdin.pause();
+          process.stderr.write('\n');
+          return ch === '\u0003' ? reject(new UsageError('no password given (Ctrl-C)')) : resolve(typed);
+        }
+        typed = ch === '\u007f' || ch === '\b' ? typed.slice(0, -1) : typed + ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
 main().then(
   (code) => (process.exitCode = code),
   (e: Error) => {
-    // A bad argument or a path without cases is a usage error; anything else (a broken fixture
-    // file) is reported too and also stops before a verdict, so it gets the same code.
+    // A bad argument, a path without cases, a refused login: a usage error; anything else (a
+    // broken fixture file) also stops before a verdict and gets the same code. An unreachable
+    // gateway during the login is 3, as during the cases.
     console.error(e instanceof UsageError ? `${e.message}\n\n${HELP}` : `replay failed: ${e.message}`);
-    process.exitCode = EXIT.usage;
+    process.exitCode = e instanceof Unreachable ? EXIT.unreachable : EXIT.usage;
   },
 );

@@ -178,9 +178,11 @@ test('--record writes response.xml with placeholders, and the next replay passes
   expect(readFileSync(path.join(root, 'GetHelpdeskSettings_V1/wrong-default-priority/response.xml'), 'utf8')).toBe(settingsResponse(4));
 });
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('npx', ['ts-node', '--transpile-only', 'src/tools/replay.ts', ...args], { cwd: PROJECT_ROOT, timeout: 60000 }, (error, stdout, stderr) =>
+    const childEnv = { ...process.env, ...env };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
+    execFile('npx', ['ts-node', '--transpile-only', 'src/tools/replay.ts', ...args], { cwd: PROJECT_ROOT, timeout: 60000, env: childEnv }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -302,4 +304,32 @@ test('a case of several steps runs them in order, records each, and names the st
   expect(text).toMatch(/^FAIL +SaveTicket_V4\/create-then-read: step 02-GetTicket_V5: the answer differs from 02-GetTicket_V5\.response\.xml$/m);
   expect(text).toMatch(/^ {4}- {10}<Title>Step two<\/Title>\n {4}\+ {10}<Title>Step one<\/Title>$/m);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('--user logs in with ACMP_PASSWORD and sends the session on every step; no password or a wrong one is refused with exit 2', async () => {
+  const secured = await startTestGateway('required');
+  try {
+    await secured.reset();
+    const args = ['--url', `${secured.url}/acmp`, '--filter', 'demo-settings', root];
+    const anonymous = await cli(args);
+    expect(anonymous.code).toBe(1); // the gateway wants a session
+    expect(anonymous.stdout).toMatch(/^FAIL +GetHelpdeskSettings_V1\/demo-settings/m);
+
+    const loggedIn = await cli([...args, '--user', 'Anna Admin', '--transport', 'json'], { ACMP_PASSWORD: 'anna-demo-password' });
+    expect(loggedIn.stdout).toMatch(/^PASS +GetHelpdeskSettings_V1\/demo-settings$/m);
+    expect(loggedIn.code).toBe(0);
+    const overXml = await cli([...args, '--user', 'Anna Admin'], { ACMP_PASSWORD: 'anna-demo-password' });
+    expect(overXml.code).toBe(0);
+
+    const wrong = await cli([...args, '--user', 'Anna Admin'], { ACMP_PASSWORD: 'not-her-password' });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('the gateway refused the login of "Anna Admin"');
+
+    // execFile gives the child no terminal: it cannot ask, so it says what to do.
+    const noPassword = await cli([...args, '--user', 'Anna Admin'], { ACMP_PASSWORD: undefined });
+    expect(noPassword.code).toBe(2);
+    expect(noPassword.stderr).toContain('--user Anna Admin needs a password: set ACMP_PASSWORD');
+  } finally {
+    await secured.stop();
+  }
 });
