@@ -4,6 +4,7 @@ import { writeFileSync } from 'fs';
 import { HELP, parseReplayArgs, UsageError } from './fixtures/replay-args';
 import { replay, Unreachable } from './fixtures/replay-cases';
 import { junitReport } from './fixtures/junit';
+import { progressLine } from './fixtures/progress';
 
 /** The exit codes CI relies on (--help and the README list them). */
 const EXIT = { passed: 0, failed: 1, usage: 2, unreachable: 3 };
@@ -16,7 +17,8 @@ async function main(): Promise<number> {
     return EXIT.passed;
   }
   if (options.user) options.login = { user: options.user, password: await password(options.user) };
-  const summary = await replay(options);
+  const progress = progressLine();
+  const summary = await replay({ ...options, progress: progress?.update, out: progress?.print }).finally(() => progress?.end());
   if (!summary.results.length) {
     console.error(`no fixture cases found in ${options.paths.join(', ')}${options.filter ? ` matching "${options.filter}"` : ''}`);
     return EXIT.usage;

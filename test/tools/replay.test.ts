@@ -194,6 +194,7 @@ test('the CLI exits 1 when a case fails and 0 when every case passes', async () 
   expect(failing.stdout).toMatch(/^FAIL +GetHelpdeskSettings_V1\/wrong-default-priority: the answer differs from response.xml$/m);
   expect(failing.stdout).toMatch(/^ {4}\+ {10}<DefaultPriority>3<\/DefaultPriority>$/m);
   expect(failing.stdout).toMatch(/^\d passed, 1 failed, \d new, 1 skipped \(needs seed\)$/m);
+  expect(failing.stderr).not.toMatch(/\r|\d\/\d cases/); // no terminal: no progress line, the result lines are the progress
 
   const passing = await cli(['--url', `${gw.url}/acmp`, '--filter', 'demo-settings', '--header', 'X-Trace: replay-test', path.join(root, 'GetHelpdeskSettings_V1')]);
   expect(passing.code).toBe(0);
@@ -332,4 +333,18 @@ test('--user logs in with ACMP_PASSWORD and sends the session on every step; no 
   } finally {
     await secured.stop();
   }
+});
+
+test('on a terminal a progress line on stderr is rewritten in place and cleared before each result line', async () => {
+  // script(1) runs the CLI on a pseudo-terminal (stdout and stderr both go to its output).
+  const command = ['npx', 'ts-node', '--transpile-only', 'src/tools/replay.ts', '--url', `${gw.url}/acmp`, '--filter', 'GetHelpdeskSettings_V1', root].map((a) => `'${a}'`).join(' ');
+  const output: string = await new Promise((resolve) =>
+    execFile('script', ['-qec', command, '/dev/null'], { cwd: PROJECT_ROOT, timeout: 60000 }, (_error, stdout) => resolve(stdout)),
+  );
+  const CLEAR = '\r\x1b[K';
+  expect(output).toContain(`${CLEAR}[${'#'.repeat(15)}${'.'.repeat(15)}] 1/2 cases`);
+  expect(output).toContain(`${CLEAR}[${'#'.repeat(30)}] 2/2 cases, 1 failed`);
+  // Each result line starts on a cleared line, and the line is gone before the summary.
+  expect(output).toContain(`${CLEAR}PASS       GetHelpdeskSettings_V1/demo-settings`);
+  expect(output).toMatch(/2\/2 cases, 1 failed\r\x1b\[K\r?\n?.*passed, 1 failed/);
 });
