@@ -91,7 +91,7 @@ test('reports PASS, FAIL with a readable diff, NEW and NEEDS SEED without writin
 });
 
 /** A proxy in front of the gateway that holds each request a moment and counts how many overlap. */
-async function slowProxy(delayMs: number) {
+async function slowProxy(delayMs: (body: string) => number) {
   let inFlight = 0;
   const stats = { maxInFlight: 0, requests: [] as string[] };
   const server = http.createServer((req, res) => {
@@ -100,7 +100,7 @@ async function slowProxy(delayMs: number) {
     req.on('end', async () => {
       stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight);
       stats.requests.push(`${req.url} ${req.headers['content-type']}${req.headers.soapaction ? ` SOAPAction: ${req.headers.soapaction}` : ''}`);
-      await new Promise((r) => setTimeout(r, delayMs));
+      await new Promise((r) => setTimeout(r, delayMs(Buffer.concat(chunks).toString())));
       const answer = await fetch(`${gw.url}${req.url}`, {
         method: 'POST',
         body: Buffer.concat(chunks),
@@ -118,7 +118,8 @@ async function slowProxy(delayMs: number) {
 
 test('--concurrency 4 runs cases at the same time and reports exactly what a serial run reports, in case order', async () => {
   const serial = await run();
-  const proxy = await slowProxy(300);
+  // The first cases' answers come last: the report must still list them first.
+  const proxy = await slowProxy((body) => (body.includes('GetHelpdeskSettings') ? 400 : 50));
   try {
     const parallel = await run({ concurrency: 4, url: proxy.url });
     expect(proxy.stats.maxInFlight).toBe(3); // every case that sends anything (the seeded one is skipped)
@@ -134,7 +135,7 @@ test.each(['soap', 'json'] as const)('--transport %s sends each step in that for
   const unknown = writeCase('GetHelpdeskSettings_V9/unknown-version', { 'request.xml': request('GetHelpdeskSettings', 9, '') });
   await run({ record: 'missing', filter: 'unknown-version' });
   expect(readFileSync(path.join(unknown, 'response.xml'), 'utf8')).toContain('<Error');
-  const proxy = await slowProxy(0);
+  const proxy = await slowProxy(() => 0);
   try {
     const { outcomes, text } = await run({ transport, url: proxy.url, filter: 'GetHelpdeskSettings_V' });
     expect(outcomes).toEqual({
@@ -276,6 +277,20 @@ function summaryIds(): string[] {
   return ['GetHelpdeskSettings_V1/demo-settings', 'GetHelpdeskSettings_V1/wrong-default-priority', 'GetTicket_V5/existing-ticket', 'GetTicket_V5/ticket-from-seed'];
 }
 
+test('on a terminal a progress line on stderr is rewritten in place and cleared before each result line', async () => {
+  // script(1) runs the CLI on a pseudo-terminal (stdout and stderr both go to its output).
+  const command = ['npx', 'ts-node', '--transpile-only', 'src/tools/replay.ts', '--url', `${gw.url}/acmp`, '--filter', 'GetHelpdeskSettings_V1', root].map((a) => `'${a}'`).join(' ');
+  const output: string = await new Promise((resolve) =>
+    execFile('script', ['-qec', command, '/dev/null'], { cwd: PROJECT_ROOT, timeout: 60000 }, (_error, stdout) => resolve(stdout)),
+  );
+  const CLEAR = '\r\x1b[K';
+  expect(output).toContain(`${CLEAR}[${'#'.repeat(15)}${'.'.repeat(15)}] 1/2 cases`);
+  expect(output).toContain(`${CLEAR}[${'#'.repeat(30)}] 2/2 cases, 1 failed`);
+  // Each result line starts on a cleared line, and the line is gone before the summary.
+  expect(output).toContain(`${CLEAR}PASS       GetHelpdeskSettings_V1/demo-settings`);
+  expect(output).toMatch(/2\/2 cases, 1 failed\r\x1b\[K\r?\n?.*passed, 1 failed/);
+});
+
 test('--record=all rewrites a response that changed and reports it as UPDATED with the diff', async () => {
   const { summary, outcomes, text } = await run({ record: 'all', filter: 'GetHelpdeskSettings_V1' });
   expect(outcomes).toEqual({ 'GetHelpdeskSettings_V1/demo-settings': 'PASS', 'GetHelpdeskSettings_V1/wrong-default-priority': 'UPDATED' });
@@ -333,18 +348,4 @@ test('--user logs in with ACMP_PASSWORD and sends the session on every step; no 
   } finally {
     await secured.stop();
   }
-});
-
-test('on a terminal a progress line on stderr is rewritten in place and cleared before each result line', async () => {
-  // script(1) runs the CLI on a pseudo-terminal (stdout and stderr both go to its output).
-  const command = ['npx', 'ts-node', '--transpile-only', 'src/tools/replay.ts', '--url', `${gw.url}/acmp`, '--filter', 'GetHelpdeskSettings_V1', root].map((a) => `'${a}'`).join(' ');
-  const output: string = await new Promise((resolve) =>
-    execFile('script', ['-qec', command, '/dev/null'], { cwd: PROJECT_ROOT, timeout: 60000 }, (_error, stdout) => resolve(stdout)),
-  );
-  const CLEAR = '\r\x1b[K';
-  expect(output).toContain(`${CLEAR}[${'#'.repeat(15)}${'.'.repeat(15)}] 1/2 cases`);
-  expect(output).toContain(`${CLEAR}[${'#'.repeat(30)}] 2/2 cases, 1 failed`);
-  // Each result line starts on a cleared line, and the line is gone before the summary.
-  expect(output).toContain(`${CLEAR}PASS       GetHelpdeskSettings_V1/demo-settings`);
-  expect(output).toMatch(/2\/2 cases, 1 failed\r\x1b\[K\r?\n?.*passed, 1 failed/);
 });
