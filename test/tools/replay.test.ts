@@ -91,7 +91,7 @@ test('reports PASS, FAIL with a readable diff, NEW and NEEDS SEED without writin
 });
 
 /** A proxy in front of the gateway that holds each request a moment and counts how many overlap. */
-async function slowProxy(delayMs: (body: string) => number) {
+async function slowProxy(delayMs: (body: string) => number, target = () => gw.url) {
   let inFlight = 0;
   const stats = { maxInFlight: 0, requests: [] as string[] };
   const server = http.createServer((req, res) => {
@@ -101,9 +101,9 @@ async function slowProxy(delayMs: (body: string) => number) {
       stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight);
       stats.requests.push(`${req.url} ${req.headers['content-type']}${req.headers.soapaction ? ` SOAPAction: ${req.headers.soapaction}` : ''}`);
       await new Promise((r) => setTimeout(r, delayMs(Buffer.concat(chunks).toString())));
-      const answer = await fetch(`${gw.url}${req.url}`, {
-        method: 'POST',
-        body: Buffer.concat(chunks),
+      const answer = await fetch(`${target()}${req.url}`, {
+        method: req.method,
+        body: chunks.length ? Buffer.concat(chunks) : undefined,
         headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k))) as Record<string, string>,
       });
       const body = await answer.text();
@@ -336,6 +336,26 @@ test('--user logs in with ACMP_PASSWORD and sends the session on every step; no 
     expect(loggedIn.code).toBe(0);
     const overXml = await cli([...args, '--user', 'Anna Admin'], { ACMP_PASSWORD: 'anna-demo-password' });
     expect(overXml.code).toBe(0);
+
+    // Over the SICS bus, two cases at a time (each worker consumes from a queue of its own); by now
+    // --record=all has brought wrong-default-priority in line, so both pass.
+    const bus = await cli(['--url', `${secured.url}/acmp`, '--filter', 'GetHelpdeskSettings_V1', '--transport', 'sics', '--concurrency', '2', '--user', 'Anna Admin', root], { ACMP_PASSWORD: 'anna-demo-password' });
+    expect(bus.stdout).toMatch(/^PASS +GetHelpdeskSettings_V1\/demo-settings$/m);
+    expect(bus.stdout).toMatch(/^PASS +GetHelpdeskSettings_V1\/wrong-default-priority$/m);
+    expect(bus.code).toBe(0);
+    const proxy = await slowProxy(() => 0, () => secured.url);
+    try {
+      const { summary } = await run({ url: proxy.url, transport: 'sics', concurrency: 2, login: { user: 'Anna Admin', password: 'anna-demo-password' }, filter: 'GetHelpdeskSettings_V1' });
+      expect(summary.passed).toBe(2);
+      expect(proxy.stats.requests.map((r) => r.split(' ')[0]).sort()).toEqual(
+        ['/Consume', '/Consume', '/Publish', '/Publish', '/Session', '/Session', '/Target', '/Target', '/VirtualRouter', expect.stringMatching(/^\/VirtualRouter\/replay-/)].sort(),
+      );
+    } finally {
+      await proxy.close();
+    }
+    const noUser = await cli([...args, '--transport', 'sics']);
+    expect(noUser.code).toBe(2);
+    expect(noUser.stderr).toContain('--transport sics needs --user');
 
     const wrong = await cli([...args, '--user', 'Anna Admin'], { ACMP_PASSWORD: 'not-her-password' });
     expect(wrong.code).toBe(2);
