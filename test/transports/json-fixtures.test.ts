@@ -5,33 +5,12 @@
 // tests' canonicalisation and placeholders. Steps that are not one recognisable command with a
 // payload JSON can express (not XML, several commands, unknown elements or text where fields
 // belong; a list past its bound, which the XML reader stops reading: json.test.ts covers it) go to /acmp unchanged, so that later steps see the same data.
-import { decode, normalize, render } from '../../src/protocol/codec';
-import { readEnvelopes } from '../../src/protocol/envelope';
-import type { FieldError } from '../../src/protocol/errors';
-import { decodeJson } from '../../src/protocol/json-codec';
-import { readXml } from '../../src/protocol/xml-reader';
-import { XmlLines } from '../../src/protocol/xml-writer';
-import { compareResponses } from '../../src/tools/fixtures/compare';
 import path from 'path';
+import { compareResponses } from '../../src/tools/fixtures/compare';
+import { jsonAsXmlPayload as asXmlPayload, payloadOf, toJson } from '../../src/tools/fixtures/transports';
 import { compileDefinition, createAjv, loadJsonSchemas } from '../../src/validation/validator';
 import { listFixtureCases } from '../support/fixtures';
 import { startTestGateway, TestGateway, testRegistry } from '../support/gateway';
-
-/** The JSON form of an ICQL request holding one command, or undefined when JSON cannot say the same. */
-function toJson(request: string): { key: string; json: unknown } | undefined {
-  try {
-    const envelopes = readEnvelopes(readXml(request));
-    if (envelopes.length !== 1) return undefined;
-    const { command, version, payload } = envelopes[0];
-    const registered = testRegistry().get(command, version);
-    if (!registered) return { key: `${command}_V${version}`, json: {} };
-    const errors: FieldError[] = [];
-    const json = decode(payload ?? { name: '', attrs: {}, children: [], text: '' }, registered.request, '', errors);
-    return errors.some((e) => /unknown element|more than once|not elements|unexpected text|items of this list|more than \d+ items/.test(e.message)) ? undefined : { key: registered.key, json };
-  } catch {
-    return undefined;
-  }
-}
 
 const ajv = createAjv(loadJsonSchemas(path.join(testRegistry().schemaDir, 'json')));
 
@@ -42,19 +21,6 @@ function schemaProblems(key: string, answer: unknown): string[] {
   return validate(answer) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
 
-/** A JSON answer written as XML through the response schema, as the ICQL transport writes it. */
-function asXmlPayload(key: string, answer: Record<string, unknown>): string {
-  const command = testRegistry().commands.get(key)!;
-  const errors: FieldError[] = [];
-  const value = normalize(decodeJson(answer, command.response, '', errors), command.response, '', errors) as Record<string, unknown>;
-  if (errors.length) throw new Error(`the JSON answer does not fit the response schema: ${JSON.stringify(errors)}`);
-  const out = new XmlLines();
-  if (command.response.kind === 'object') for (const [name, sub] of command.response.fields) render(out, 6, name, value[name], sub);
-  return `<Payload>\n${out.lines.join('\n')}\n</Payload>`;
-}
-
-const RESPONSE = /<(T\w+Response_V\d+)\b[^>]*>([\s\S]*)<\/\1>/;
-const payloadOf = (xml: string) => `<Payload>${RESPONSE.exec(xml)?.[2] ?? ''}</Payload>`;
 const field = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</`).exec(xml)?.[1];
 
 let gw: TestGateway;
