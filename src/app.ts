@@ -12,6 +12,7 @@ import { openModeCaller } from './identity/caller';
 import { consoleLogger, Logger } from './protocol/process-command';
 import { Bus } from './bus/bus';
 import { sicsRouter } from './transports/sics/routes';
+import { exchangeMiddleware, ExchangeListener } from './observability/exchange';
 
 /** How long /health waits for PostgreSQL before it answers 503. */
 export const HEALTH_PING_TIMEOUT_MS = 800;
@@ -29,11 +30,14 @@ export interface AppDeps {
   limits?: IdentityLimits;
   /** The SICS bus (spec §8.2); its owner closes it (bus.close()). Absent: one with the default limits, closed by nobody. */
   bus?: Bus;
+  /** Told of every finished exchange (communication log, metrics, JSON logs); X-Request-Id is always set. */
+  exchangeListeners?: ExchangeListener[];
 }
 
-export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits, bus }: AppDeps): express.Express {
+export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits, bus, exchangeListeners = [] }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(exchangeMiddleware(exchangeListeners));
   // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
   const pipeline = { db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined, limits };
   app.use(acmpRouter(pipeline, bodyLimit, log));

@@ -5,6 +5,7 @@ import { writeErrorEnvelope } from '../protocol/envelope';
 import { CommandOutcome, documentResultCode, Logger, outcomeJson, PipelineContext, processCommand, runDocument } from '../protocol/process-command';
 import { ResultCode } from '../protocol/result-codes';
 import { invalidUtf8Offset } from './utf8';
+import { exchangeOf } from '../observability/exchange';
 
 /** The header real SICS clients send their session in (spec §5). */
 export const SESSION_HEADER = 'X-SICS-SESSION';
@@ -24,12 +25,13 @@ export function acmpRouter(ctx: PipelineContext, bodyLimit: string, log: Logger)
       if (!isUtf8(raw)) return send(res, 200, ResultCode.InvalidRequest, writeErrorEnvelope(ResultCode.InvalidRequest, notUtf8(raw)));
       // The session travels outside the payload (spec §5); the core decides what it means.
       const session = req.get(SESSION_HEADER)?.trim() || undefined;
+      const pipeline = { ...ctx, session, trace: exchangeOf(res)?.trace };
       // SuperOffice-style negotiation (spec §8.4): Accept application/json answers the same outcome in JSON.
       if (req.accepts(['text/xml', 'application/xml', 'application/json']) === 'application/json') {
-        const document = await runDocument(raw.toString('utf8'), { ...ctx, session }, log);
+        const document = await runDocument(raw.toString('utf8'), pipeline, log);
         return sendJson(res, document.notXml ? 400 : 200, documentResultCode(document.outcomes), documentJson(document.outcomes));
       }
-      const result = await processCommand(raw.toString('utf8'), { ...ctx, session }, log);
+      const result = await processCommand(raw.toString('utf8'), pipeline, log);
       send(res, result.notXml ? 400 : 200, result.resultCode, result.xml);
     },
   );

@@ -16,6 +16,7 @@ import { FieldError, GatewayError, InvalidRequest, NotXml, PermissionDenied, Ses
 import { ResultCode } from './result-codes';
 import { readXml, XmlElement } from './xml-reader';
 import { XmlLines } from './xml-writer';
+import type { ExchangeTrace } from '../observability/exchange';
 
 /** One command as a transport hands it in: its name, version and payload, as XML or as JSON. */
 export interface CommandCall {
@@ -60,7 +61,7 @@ export const consoleLogger: Logger = (message, error) => console.error(message, 
  * (X-SICS-SESSION); a sent session always decides the caller. `caller`: who acts when no session
  * is sent (open mode: Settings.ApiUserId); absent when authentication is required.
  */
-export type PipelineContext = Omit<CommandContext, 'caller'> & { caller?: CallerSource; session?: string };
+export type PipelineContext = Omit<CommandContext, 'caller'> & { caller?: CallerSource; session?: string; trace?: ExchangeTrace };
 
 /** The 7 answer names what to do (spec §5). */
 export const LOG_IN_FIRST = 'log in with LoginAcmpUser_V1 (or TokenLoginAcmpUser_V1) and send its SessionId in the X-SICS-SESSION header';
@@ -77,13 +78,21 @@ export async function runDocument(body: string, pipeline: PipelineContext, log: 
   try {
     calls = readEnvelopes(readXml(body)).map(({ command, version, payload }) => ({ command, version, payload: { xml: payload } }));
   } catch (error) {
-    return { outcomes: [failed(undefined, error, log)], notXml: error instanceof NotXml };
+    const outcome = failed(undefined, error, log);
+    if (pipeline.trace) pipeline.trace.resultCode = outcome.resultCode;
+    return { outcomes: [outcome], notXml: error instanceof NotXml };
   }
   return { outcomes: calls.length === 1 ? [await runCommand(calls[0], pipeline, log)] : await runCommands(calls, pipeline, log) };
 }
 
 /** Runs one command: resolve -> caller -> decode + validate -> authorize -> handle (its own transaction). */
 export async function runCommand(call: CommandCall, pipeline: PipelineContext, log: Logger = consoleLogger): Promise<CommandOutcome> {
+  const outcome = await runOne(call, pipeline, log);
+  traceOutcomes(pipeline.trace, [call], [outcome]);
+  return outcome;
+}
+
+async function runOne(call: CommandCall, pipeline: PipelineContext, log: Logger): Promise<CommandOutcome> {
   let command: RegisteredCommand | undefined;
   try {
     command = resolve(call, pipeline.registry);
@@ -107,6 +116,20 @@ export const BATCH_PERMISSION: Permission = 'TICKET_BATCH';
  * ones after it 35 "not run". The commands' own transactions become savepoints of this one.
  */
 export async function runCommands(calls: CommandCall[], pipeline: PipelineContext, log: Logger = consoleLogger): Promise<CommandOutcome[]> {
+  const outcomes = await runAll(calls, pipeline, log);
+  traceOutcomes(pipeline.trace, calls, outcomes);
+  return outcomes;
+}
+
+/** Tells the exchange's observers which commands ran and what they answered. */
+function traceOutcomes(trace: ExchangeTrace | undefined, calls: CommandCall[], outcomes: CommandOutcome[]): void {
+  if (!trace) return;
+  // Assigned, not appended: a command rerun after a conflict is still one exchange.
+  trace.commands = calls.map((call) => `${call.command}_V${call.version}`);
+  trace.resultCode = documentResultCode(outcomes);
+}
+
+async function runAll(calls: CommandCall[], pipeline: PipelineContext, log: Logger): Promise<CommandOutcome[]> {
   const commands: (RegisteredCommand | undefined)[] = calls.map((call) => pipeline.registry.get(call.command, call.version));
   const refuseAll = (error: unknown) => calls.map((_, i) => failed(commands[i], error, log));
   if (calls.length > MAX_COMMANDS) {
@@ -257,16 +280,19 @@ async function authorize(command: RegisteredCommand, input: unknown, ctx: Comman
  * open mode (a stale session is refused, not silently widened to the ApiUser); without a session
  * the transport's open-mode caller, if any; else 7. `what` names the command (or batch) in the 7.
  */
-async function resolveCaller(what: string, needsPermission: boolean, { db, session, caller, limits }: PipelineContext): Promise<Caller> {
+async function resolveCaller(what: string, needsPermission: boolean, { db, session, caller, limits, trace }: PipelineContext): Promise<Caller> {
   if (!needsPermission) return caller === undefined || typeof caller === 'function' ? ANONYMOUS : caller;
   if (session) {
     const userId = await sessionUser(db, session, limits?.session);
     const user = userId === undefined ? undefined : await callerOf(db, userId);
     if (!user) throw new SessionRequired(`${what}: the session in X-SICS-SESSION is unknown or has expired; ${LOG_IN_FIRST}`);
+    if (trace) trace.user = { id: user.id, name: user.name };
     return { id: user.id, name: user.name, permissions: new Set(user.permissions) };
   }
   if (caller === undefined) throw new SessionRequired(`${what} needs a session: ${LOG_IN_FIRST}`);
-  return typeof caller === 'function' ? caller() : caller;
+  const resolved = typeof caller === 'function' ? await caller() : caller;
+  if (trace && resolved.id !== ANONYMOUS.id) trace.user = { id: resolved.id, name: resolved.name };
+  return resolved;
 }
 
 /** Runs beyond the first when PostgreSQL rolls a command back for a deadlock or serialization failure. */

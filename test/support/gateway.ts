@@ -3,6 +3,7 @@ import type { Server } from 'http';
 import type { AddressInfo } from 'net';
 import path from 'path';
 import { buildApp } from '../../src/app';
+import type { ExchangeListener } from '../../src/observability/exchange';
 import { Bus } from '../../src/bus/bus';
 import type { BusLimits } from '../../src/bus/limits';
 import { buildRegistry, Registry } from '../../src/commands/registry';
@@ -29,6 +30,8 @@ export interface TestGatewayOptions {
   /** Another gateway instance over this database (the same schema, a pool of its own): as a second process would. */
   database?: TestDatabase;
   busLimits?: BusLimits;
+  /** Told of every finished exchange, as the communication log and the metrics are. */
+  exchangeListeners?: ExchangeListener[];
 }
 
 /** Fixtures run in open mode (the default on loopback); authentication tests ask for `required`. */
@@ -38,7 +41,7 @@ export async function startTestGateway(authMode: AuthMode = 'open', options: Tes
   const logged: unknown[] = [];
   const log = (m: string, e?: unknown) => logged.push([m, e]);
   const bus = new Bus(database.db, options.busLimits, log);
-  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log, bus });
+  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log, bus, exchangeListeners: options.exchangeListeners });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

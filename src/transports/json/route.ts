@@ -9,6 +9,7 @@ import { CommandCall, CommandOutcome, documentResultCode, Logger, outcomeJson, P
 import { ResultCode } from '../../protocol/result-codes';
 import { contentType, isUtf8Charset, SESSION_HEADER } from '../../http/acmp-route';
 import { openApiDocument } from './openapi';
+import { exchangeOf } from '../../observability/exchange';
 
 const COMMAND_KEY = /^([A-Za-z]\w*)_V(\d+)$/;
 
@@ -33,7 +34,7 @@ export function jsonRouter(ctx: PipelineContext, bodyLimit: string, log: Logger)
   router.post('/api/v1/commands/:key', ...readBody, async (req: Request, res: Response) => {
     try {
       const call = commandCall(req.params.key, parseJson(req.body));
-      const outcome = await runCommand(call, { ...ctx, session: sessionOf(req) }, log);
+      const outcome = await runCommand(call, { ...ctx, session: sessionOf(req), trace: exchangeOf(res)?.trace }, log);
       // A command the gateway does not serve is a missing resource; any command answer is 200 (as ICQL).
       send(res, outcome.command ? 200 : 404, outcome.resultCode, outcomeJson(outcome));
     } catch (error) {
@@ -44,7 +45,7 @@ export function jsonRouter(ctx: PipelineContext, bodyLimit: string, log: Logger)
   router.post('/api/v1/batch', ...readBody, async (req: Request, res: Response) => {
     try {
       const calls = batchCalls(parseJson(req.body));
-      const pipeline = { ...ctx, session: sessionOf(req) };
+      const pipeline = { ...ctx, session: sessionOf(req), trace: exchangeOf(res)?.trace };
       // One command is a plain call, as an ICQL document with one command: TICKET_BATCH is for several.
       const outcomes = calls.length === 1 ? [await runCommand(calls[0], pipeline, log)] : await runCommands(calls, pipeline, log);
       send(res, 200, documentResultCode(outcomes), batchJson(calls, outcomes));

@@ -13,6 +13,7 @@ import { authenticatePassword } from '../../identity/users';
 import { GatewayError } from '../../protocol/errors';
 import { Logger, PipelineContext, toWire } from '../../protocol/process-command';
 import { ResultCode } from '../../protocol/result-codes';
+import { exchangeOf } from '../../observability/exchange';
 
 /** Consume without WaitTimeout waits this long (when WaitForMessage is true). */
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
@@ -139,7 +140,7 @@ export function sicsRouter(bus: Bus, pipeline: PipelineContext, bodyLimit: strin
       Callback_VirtualRouter: str(b, 'Callback_VirtualRouter', true),
       Callback_Routing_Key: str(b, 'Callback_Routing_Key', true),
     };
-    res.status(202).json({ MessageId: await publish(bus, userId, session, request, pipeline, log) });
+    res.status(202).json({ MessageId: await publish(bus, userId, session, request, { ...pipeline, trace: exchangeOf(res)?.trace }, log) });
   }));
 
   router.post('/Consume', json, route(async (req, res) => {

@@ -11,6 +11,7 @@ import { readXml, rootNamespace } from '../../protocol/xml-reader';
 import { envelopeVersion, readEnvelope, SoapRequest, writeResponse } from './envelope';
 import { ENVELOPE_NS, Fault, faultOf, faultOfAnswer, MEDIA_TYPE, SoapVersion, VersionMismatch, writeFault } from './faults';
 import { wsdlWriter } from './wsdl';
+import { exchangeOf } from '../../observability/exchange';
 
 export function soapRouter(ctx: PipelineContext, bodyLimit: string, log: Logger): Router {
   const wsdl = wsdlWriter(ctx.registry); // once, at start
@@ -39,7 +40,7 @@ export function soapRouter(ctx: PipelineContext, bodyLimit: string, log: Logger)
       checkAction(req, request, version);
       // The session travels outside the payload (spec §5): the SessionId SOAP header, else X-SICS-SESSION.
       const session = request.session ?? (req.get(SESSION_HEADER)?.trim() || undefined);
-      const outcome = await runCommand({ command: request.command, version: request.version, payload: { xml: request.payload } }, { ...ctx, session }, log);
+      const outcome = await runCommand({ command: request.command, version: request.version, payload: { xml: request.payload } }, { ...ctx, session, trace: exchangeOf(res)?.trace }, log);
       // No command: the core could not resolve the operation, which SOAP answers with a fault.
       if (!outcome.command) return sendFault(res, faultOfAnswer(outcome.resultCode, outcome.message), version);
       send(res, 200, version, outcome.resultCode, writeResponse({ ...outcome, command: outcome.command }, version));
