@@ -5,9 +5,10 @@ import { decodeBase64 } from '../domain/base64';
 import { writeErrorEnvelope } from '../protocol/envelope';
 import { Logger, PipelineContext, renderIcql, retryConflicts, runDocument } from '../protocol/process-command';
 import { ResultCode } from '../protocol/result-codes';
+import type { Caller } from '../identity/caller';
 import { type Bus, SAFETY_RECHECK_MS } from './bus';
 import { MAX_WAIT_TIMEOUT_MS } from './limits';
-import { boundTargets, BusError, enqueue, findRouter, findTarget, isAcmpRouter, QueuedMessage, take } from './store';
+import { boundTargets, BusError, enqueue, findTargetOfRouter, isAcmpRouter, QueuedMessage, take } from './store';
 
 export interface PublishRequest {
   Body: string;
@@ -23,7 +24,7 @@ export interface PublishRequest {
  * command and answer in ONE transaction, so a 202 means both happened and a failure neither.
  * Any other publish is queued into the targets bound to (VirtualRouter, Routing_Key).
  */
-export async function publish(bus: Bus, userId: string, session: string, req: PublishRequest, pipeline: PipelineContext, log: Logger): Promise<string> {
+export async function publish(bus: Bus, userId: string, caller: Caller, req: PublishRequest, pipeline: PipelineContext, log: Logger): Promise<string> {
   const { db, limits } = bus;
   const messageId = randomUUID();
   if (!isAcmpRouter(req.VirtualRouter)) {
@@ -46,7 +47,7 @@ export async function publish(bus: Bus, userId: string, session: string, req: Pu
   await retryConflicts(() => db.transaction(async (trx) => {
     // The command's own transactions become savepoints of this one.
     const icql = decoded.ok && !refusal
-      ? renderIcql((await runDocument(decoded.bytes.toString('utf8'), { ...pipeline, db: trx, session }, log)).outcomes)
+      ? renderIcql((await runDocument(decoded.bytes.toString('utf8'), { ...pipeline, db: trx, caller, session: undefined }, log)).outcomes)
       : writeErrorEnvelope(ResultCode.InvalidRequest, refusal!);
     await enqueue(trx, targets, randomUUID(), req.Callback_Routing_Key!, Buffer.from(icql, 'utf8').toString('base64'), limits, bus.channel);
   }), log);
@@ -67,12 +68,9 @@ export interface ConsumeRequest {
  * closes, or `gone()` says the client left (then nothing more is taken for it).
  */
 export async function consume(bus: Bus, userId: string, req: ConsumeRequest, gone: () => boolean): Promise<QueuedMessage[]> {
-  const target = await findTarget(bus.db, userId, req.TargetName);
+  const target = await findTargetOfRouter(bus.db, userId, req.TargetName, req.VirtualRouter);
   if (!target) throw new BusError(404, 30, `TargetName: there is no target "${req.TargetName}"; create it with POST /Target`);
-  if (req.VirtualRouter !== undefined) {
-    const router = await findRouter(bus.db, userId, req.VirtualRouter);
-    if (router?.id !== target.routerId) throw new BusError(400, 35, `VirtualRouter: target "${target.name}" is not bound to virtual router "${req.VirtualRouter}"`);
-  }
+  if (!target.routerMatches) throw new BusError(400, 35, `VirtualRouter: target "${target.name}" is not bound to virtual router "${req.VirtualRouter}"`);
   const deadline = Date.now() + Math.min(req.WaitTimeout, MAX_WAIT_TIMEOUT_MS);
   for (;;) {
     const left = deadline - Date.now();

@@ -69,6 +69,26 @@ export async function findTarget(db: Knex, userId: string, ref: string): Promise
   return row && { id: row.id, name: row.name, routerId: row.router_id };
 }
 
+/**
+ * Target `ref` of the user with, when `routerRef` is given, whether it is bound to that router
+ * (by id or any-case name): one statement for what a consume checks first.
+ */
+export async function findTargetOfRouter(db: Knex, userId: string, ref: string, routerRef?: string): Promise<(Target & { routerMatches: boolean }) | undefined> {
+  const byTarget = UUID.test(ref) ? '(t.id::text = ? or lower(t.name) = lower(?))' : 'lower(t.name) = lower(?)';
+  const byRouter = routerRef !== undefined && UUID.test(routerRef) ? '(r.id::text = ? or lower(r.name) = lower(?))' : 'lower(r.name) = lower(?)';
+  const refs = UUID.test(ref) ? [ref, ref] : [ref];
+  const routerRefs = routerRef === undefined ? [''] : UUID.test(routerRef) ? [routerRef, routerRef] : [routerRef];
+  const row = (
+    await db.raw(
+      `select t.id, t.name, t.router_id, ${byRouter} as router_matches
+       from bus_targets t join bus_routers r on r.id = t.router_id
+       where t.user_id = ? and ${byTarget} limit 1`,
+      [...routerRefs, userId, ...refs],
+    )
+  ).rows[0];
+  return row && { id: row.id, name: row.name, routerId: row.router_id, routerMatches: routerRef === undefined || row.router_matches };
+}
+
 /** Creates target `name` bound to `routerId` by `routingKeys`; an existing one of that name is rebound. */
 export async function saveTarget(db: Knex, userId: string, name: string, routerId: string, routingKeys: string[], limits: BusLimits): Promise<Target> {
   const existing = await findTarget(db, userId, name);
@@ -100,35 +120,42 @@ export async function deleteTarget(db: Knex, userId: string, ref: string): Promi
  * when nothing is bound (the message would be lost) or when a target is full.
  */
 export async function boundTargets(db: Knex, userId: string, routerName: string, routingKey: string, field: string, limits: BusLimits): Promise<Target[]> {
-  const router = await findRouter(db, userId, routerName);
-  if (!router) throw new BusError(400, 35, `${field}: there is no virtual router "${routerName}"; create it with POST /VirtualRouter`);
-  const rows: { id: string; name: string; queued: number }[] = (
+  // One statement: the router, then its bound targets with their queue depths (none: a row with
+  // a null target, so that "no router" and "nothing bound" are told apart).
+  const rows: { router_id: string; router_name: string; id: string | null; name: string; queued: number }[] = (
     await db.raw(
-      `select t.id, t.name, (select count(*) from bus_messages m where m.target_id = t.id and m.expires_at > now()) as queued
-       from bus_targets t where t.router_id = ? and ? = any(t.routing_keys) order by t.name`,
-      [router.id, routingKey],
+      `select r.id as router_id, r.name as router_name, t.id, t.name,
+              (select count(*) from bus_messages m where m.target_id = t.id and m.expires_at > now()) as queued
+       from bus_routers r left join bus_targets t on t.router_id = r.id and ? = any(t.routing_keys)
+       where r.user_id = ? and lower(r.name) = lower(?)
+       order by t.name`,
+      [routingKey, userId, routerName],
     )
   ).rows;
-  if (!rows.length) {
+  if (!rows.length) throw new BusError(400, 35, `${field}: there is no virtual router "${routerName}"; create it with POST /VirtualRouter`);
+  const router = { id: rows[0].router_id, name: rows[0].router_name };
+  if (rows[0].id === null) {
     throw new BusError(400, 35, `${field}: no target is bound to virtual router "${router.name}" with routing key "${routingKey}", so the message would be lost; create one with POST /Target`);
   }
   const full = rows.find((r) => Number(r.queued) >= limits.maxMessagesPerTarget);
   if (full) {
     throw new BusError(429, 35, `Target "${full.name}" holds ${full.queued} messages, the limit per target (ACMP_SICS_MAX_MESSAGES_PER_TARGET = ${limits.maxMessagesPerTarget}); consume them first`);
   }
-  return rows.map((r) => ({ id: r.id, name: r.name, routerId: router.id }));
+  return rows.map((r) => ({ id: r.id!, name: r.name, routerId: router.id }));
 }
 
 /** Queues `body` (one MessageId, a copy per target) into each target (inside the caller's transaction) and notifies listeners at commit. */
 export async function enqueue(trx: Knex.Transaction, targets: Target[], messageId: string, routingKey: string, body: string, limits: BusLimits, channel: string): Promise<void> {
-  for (const t of targets) {
-    await trx.raw(
-      `insert into bus_messages (message_id, target_id, routing_key, body, expires_at) values (?, ?, ?, ?, now() + ? * interval '1 second')`,
-      [messageId, t.id, routingKey, body, limits.messageTtlSeconds],
-    );
-    // NOTIFY inside a transaction is delivered when it commits, never when it rolls back.
-    await trx.raw('select pg_notify(?, ?)', [channel, t.id]);
-  }
+  // One statement for all targets. NOTIFY inside a transaction is delivered when it commits, never when it rolls back.
+  await trx.raw(
+    `with queued as (
+       insert into bus_messages (message_id, target_id, routing_key, body, expires_at)
+       select ?, t, ?, ?, now() + ? * interval '1 second' from unnest(?::uuid[]) t
+       returning target_id
+     )
+     select pg_notify(?, target_id::text) from queued`,
+    [messageId, routingKey, body, limits.messageTtlSeconds, targets.map((t) => t.id), channel],
+  );
 }
 
 /**

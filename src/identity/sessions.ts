@@ -2,6 +2,7 @@
 // PostgreSQL so that every gateway instance on the database knows them; times are the
 // database's clock (now()), the one clock all instances share.
 import type { Knex } from 'knex';
+import { permissionsColumn, UserCaller } from './users';
 
 export interface SessionLimits {
   /** A session unused this long has ended. Default 30 minutes. */
@@ -36,18 +37,36 @@ export async function bindSession(db: Knex, id: string, userId: string, limits: 
 }
 
 /**
- * The user of session `id` when the session is alive (used within the idle time, before its
- * end, its user not disabled), and marks it used now; undefined for a missing, unknown or
- * ended session.
+ * How stale `last_seen` may get before a request writes it again: a session in use costs one
+ * read per request, not one write, and still ends within this much of its idle time.
  */
-export async function sessionUser(db: Knex, id: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<string | undefined> {
+export const touchEveryMs = (limits: SessionLimits) => Math.min(30_000, limits.idleMs / 10);
+
+/**
+ * The user of session `id`, as a caller with its permissions, when the session is alive (used
+ * within the idle time, before its end, its user not disabled), and marks it used (at most
+ * every touchEveryMs); undefined for a missing, unknown or ended session. One statement.
+ */
+export async function sessionCaller(db: Knex, id: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<UserCaller | undefined> {
   const result = await db.raw(
-    `update sessions s set last_seen = now() from assignees a
-     where s.id = :id and a.id = s.user_id and not a.disabled and s.ends_at > now() and s.last_seen > now() - :idle::interval
-     returning s.user_id`,
-    { id, idle: interval(limits.idleMs) },
+    `with live as (
+       select a.id, a.name, ${permissionsColumn}
+       from sessions s join assignees a on a.id = s.user_id
+       where s.id = :id and not a.disabled and not a.is_group and s.ends_at > now() and s.last_seen > now() - :idle::interval
+     ), touched as (
+       update sessions set last_seen = now()
+       where id = :id and last_seen < now() - :stale::interval and exists (select 1 from live)
+     )
+     select id, name, permissions from live`,
+    { id, idle: interval(limits.idleMs), stale: interval(touchEveryMs(limits)) },
   );
-  return result.rows[0]?.user_id;
+  const row = result.rows[0];
+  return row && { id: row.id, name: row.name, permissions: row.permissions };
+}
+
+/** The id of session `id`'s user when the session is alive (see sessionCaller). */
+export async function sessionUser(db: Knex, id: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<string | undefined> {
+  return (await sessionCaller(db, id, limits))?.id;
 }
 
 /** Ends session `id` (logout). */

@@ -23,7 +23,7 @@ export interface UserSummary {
   disabled: boolean;
 }
 
-const permissionsColumn = `array(select distinct p from roles r, unnest(r.permissions) p where r.name = any(a.roles) order by p) as permissions`;
+export const permissionsColumn = `array(select distinct p from roles r, unnest(r.permissions) p where r.name = any(a.roles) order by p) as permissions`;
 
 /** The user `userId` as a caller, or undefined when there is no such user (or it is a group, or disabled). */
 export async function callerOf(db: Knex, userId: string): Promise<UserCaller | undefined> {

@@ -4,7 +4,7 @@ import { connect } from '../../src/db/connection';
 import { loadSeed } from '../../src/db/seed';
 import { hashPassword, hashPasswordHash, passwordHashOf, verifyPasswordHash } from '../../src/identity/passwords';
 import { authenticatePassword, callerOf, setDisabled, setPassword } from '../../src/identity/users';
-import { bindSession, endSession, sessionUser, isValidSessionId } from '../../src/identity/sessions';
+import { bindSession, endSession, sessionCaller, sessionUser, isValidSessionId } from '../../src/identity/sessions';
 import { createToken, listTokens, revokeTokens, verifyToken } from '../../src/identity/tokens';
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../src/identity/throttle';
 import { createTestDatabase, TestDatabase } from '../support/db';
@@ -124,6 +124,18 @@ describe('sessions', () => {
     expect(await sessionUser(database.db, SESSION)).toBeUndefined();
     // The limits are parameters.
     expect(await sessionUser(database.db, SESSION, { idleMs: 40 * 60_000, absoluteMs: 12 * 3_600_000 })).toBe(ANNA);
+  });
+
+  test('a session in use is written at most every 30 s (a read per request, not a write), and answers its caller with permissions', async () => {
+    await bindSession(database.db, SESSION, ANNA);
+    const lastSeen = async () => (await database.db('sessions').first('last_seen').where({ id: SESSION })).last_seen.getTime();
+    await age('last_seen', 0.25); // 15 s ago: fresh enough, not written again
+    const before = await lastSeen();
+    expect(await sessionCaller(database.db, SESSION)).toMatchObject({ id: ANNA, permissions: expect.arrayContaining(['ADMIN']) });
+    expect(await lastSeen()).toBe(before);
+    await age('last_seen', 0.75); // 45 s ago: written
+    await sessionCaller(database.db, SESSION);
+    expect(await lastSeen()).toBeGreaterThan(before + 10_000);
   });
 
   test('ends 12 hours after it was bound however much it is used; an ended session may be bound to someone else', async () => {

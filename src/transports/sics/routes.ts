@@ -8,7 +8,8 @@ import { consume, publish } from '../../bus/service';
 import { BusError, deleteRouter, deleteTarget, ensureRouter, saveTarget } from '../../bus/store';
 import { dummyPasswordCheck, login } from '../../domain/login';
 import { SESSION_HEADER } from '../../http/acmp-route';
-import { endSession, sessionUser } from '../../identity/sessions';
+import { endSession, sessionCaller } from '../../identity/sessions';
+import type { Caller } from '../../identity/caller';
 import { authenticatePassword } from '../../identity/users';
 import { GatewayError } from '../../protocol/errors';
 import { Logger, PipelineContext, toWire } from '../../protocol/process-command';
@@ -60,13 +61,15 @@ export function sicsRouter(bus: Bus, pipeline: PipelineContext, bodyLimit: strin
   const limits = pipeline.limits?.session;
 
   /** Every call but POST /Session: the session's user, or 401 {ErrorCode 7}. */
-  const user = async (req: Request): Promise<{ userId: string; session: string }> => {
+  const user = async (req: Request, res: Response): Promise<{ userId: string; session: string; caller: Caller }> => {
     const session = req.get(SESSION_HEADER)?.trim();
-    const userId = session ? await sessionUser(bus.db, session, limits) : undefined;
-    if (!session || !userId) {
+    const found = session ? await sessionCaller(bus.db, session, limits) : undefined;
+    if (!session || !found) {
       throw new BusError(401, ResultCode.InvalidSession, session ? `The session in ${SESSION_HEADER} is unknown or has expired; start one with POST /Session` : `Send the session from POST /Session in the ${SESSION_HEADER} header`);
     }
-    return { userId, session };
+    const trace = exchangeOf(res)?.trace;
+    if (trace) trace.user = { id: found.id, name: found.name };
+    return { userId: found.id, session, caller: { ...found, permissions: new Set(found.permissions) } };
   };
 
   const route = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
@@ -91,24 +94,24 @@ export function sicsRouter(bus: Bus, pipeline: PipelineContext, bodyLimit: strin
     res.status(200).json({ Session: session });
   }));
   router.delete('/Session', route(async (req, res) => {
-    const { session } = await user(req);
+    const { session } = await user(req, res);
     await endSession(bus.db, session);
     res.status(204).end();
   }));
 
   router.post('/VirtualRouter', json, route(async (req, res) => {
-    const { userId } = await user(req);
+    const { userId } = await user(req, res);
     const r = await ensureRouter(bus.db, userId, name(body(req), 'VirtualRouterName'), bus.limits);
     res.status(201).json({ Id: r.id, VirtualRouterName: r.name });
   }));
   router.delete('/VirtualRouter/:ref', route(async (req, res) => {
-    const { userId } = await user(req);
+    const { userId } = await user(req, res);
     if (!(await deleteRouter(bus.db, userId, String(req.params.ref)))) throw new BusError(404, ResultCode.ElementNotFound, `There is no virtual router "${req.params.ref}"`);
     res.status(204).end();
   }));
 
   router.post('/Target', json, route(async (req, res) => {
-    const { userId } = await user(req);
+    const { userId } = await user(req, res);
     const b = body(req);
     const targetName = name(b, 'TargetName');
     const type = str(b, 'TargetType', true);
@@ -123,13 +126,13 @@ export function sicsRouter(bus: Bus, pipeline: PipelineContext, bodyLimit: strin
     res.status(201).json({ Id: t.id, TargetName: t.name });
   }));
   router.delete('/Target/:ref', route(async (req, res) => {
-    const { userId } = await user(req);
+    const { userId } = await user(req, res);
     if (!(await deleteTarget(bus.db, userId, String(req.params.ref)))) throw new BusError(404, ResultCode.ElementNotFound, `There is no target "${req.params.ref}"`);
     res.status(204).end();
   }));
 
   router.post('/Publish', json, route(async (req, res) => {
-    const { userId, session } = await user(req);
+    const { userId, caller } = await user(req, res);
     const b = body(req);
     const exchange = str(b, 'ExchangeType', true);
     if (exchange !== undefined && exchange.toUpperCase() !== 'ROUTING') throw invalid(`ExchangeType must be "ROUTING", not "${exchange}"`);
@@ -140,11 +143,11 @@ export function sicsRouter(bus: Bus, pipeline: PipelineContext, bodyLimit: strin
       Callback_VirtualRouter: str(b, 'Callback_VirtualRouter', true),
       Callback_Routing_Key: str(b, 'Callback_Routing_Key', true),
     };
-    res.status(202).json({ MessageId: await publish(bus, userId, session, request, { ...pipeline, trace: exchangeOf(res)?.trace }, log) });
+    res.status(202).json({ MessageId: await publish(bus, userId, caller, request, { ...pipeline, trace: exchangeOf(res)?.trace }, log) });
   }));
 
   router.post('/Consume', json, route(async (req, res) => {
-    const { userId } = await user(req);
+    const { userId } = await user(req, res);
     const b = body(req);
     const wait = b.WaitForMessage;
     if (wait !== undefined && typeof wait !== 'boolean') throw invalid('WaitForMessage must be true or false');
