@@ -3,6 +3,7 @@
 // case-insensitively, routing keys exactly.
 import type { Knex } from 'knex';
 import type { BusLimits } from './limits';
+import { preparedQuery } from '../db/connection';
 
 /** A refusal the SICS transport answers as JSON {ErrorCode, Error} with this HTTP status. */
 export class BusError extends Error {
@@ -74,18 +75,16 @@ export async function findTarget(db: Knex, userId: string, ref: string): Promise
  * (by id or any-case name): one statement for what a consume checks first.
  */
 export async function findTargetOfRouter(db: Knex, userId: string, ref: string, routerRef?: string): Promise<(Target & { routerMatches: boolean }) | undefined> {
-  const byTarget = UUID.test(ref) ? '(t.id::text = ? or lower(t.name) = lower(?))' : 'lower(t.name) = lower(?)';
-  const byRouter = routerRef !== undefined && UUID.test(routerRef) ? '(r.id::text = ? or lower(r.name) = lower(?))' : 'lower(r.name) = lower(?)';
-  const refs = UUID.test(ref) ? [ref, ref] : [ref];
-  const routerRefs = routerRef === undefined ? [''] : UUID.test(routerRef) ? [routerRef, routerRef] : [routerRef];
-  const row = (
-    await db.raw(
-      `select t.id, t.name, t.router_id, ${byRouter} as router_matches
-       from bus_targets t join bus_routers r on r.id = t.router_id
-       where t.user_id = ? and ${byTarget} limit 1`,
-      [...routerRefs, userId, ...refs],
-    )
-  ).rows[0];
+  // A target named like another target's id is not a case worth a second statement: the id wins.
+  const [row] = await preparedQuery<{ id: string; name: string; router_id: string; router_matches: boolean }>(
+    db,
+    'bus_target_of_router',
+    `select t.id, t.name, t.router_id, (r.id::text = $3 or lower(r.name) = lower($3)) as router_matches
+     from bus_targets t join bus_routers r on r.id = t.router_id
+     where t.user_id = $1 and (t.id::text = $2 or lower(t.name) = lower($2))
+     order by t.id::text = $2 desc limit 1`,
+    [userId, ref, routerRef ?? ''],
+  );
   return row && { id: row.id, name: row.name, routerId: row.router_id, routerMatches: routerRef === undefined || row.router_matches };
 }
 
@@ -122,16 +121,16 @@ export async function deleteTarget(db: Knex, userId: string, ref: string): Promi
 export async function boundTargets(db: Knex, userId: string, routerName: string, routingKey: string, field: string, limits: BusLimits): Promise<Target[]> {
   // One statement: the router, then its bound targets with their queue depths (none: a row with
   // a null target, so that "no router" and "nothing bound" are told apart).
-  const rows: { router_id: string; router_name: string; id: string | null; name: string; queued: number }[] = (
-    await db.raw(
-      `select r.id as router_id, r.name as router_name, t.id, t.name,
-              (select count(*) from bus_messages m where m.target_id = t.id and m.expires_at > now()) as queued
-       from bus_routers r left join bus_targets t on t.router_id = r.id and ? = any(t.routing_keys)
-       where r.user_id = ? and lower(r.name) = lower(?)
-       order by t.name`,
-      [routingKey, userId, routerName],
-    )
-  ).rows;
+  const rows = await preparedQuery<{ router_id: string; router_name: string; id: string | null; name: string; queued: number }>(
+    db,
+    'bus_bound_targets',
+    `select r.id as router_id, r.name as router_name, t.id, t.name,
+            (select count(*) from bus_messages m where m.target_id = t.id and m.expires_at > now()) as queued
+     from bus_routers r left join bus_targets t on t.router_id = r.id and $1 = any(t.routing_keys)
+     where r.user_id = $2 and lower(r.name) = lower($3)
+     order by t.name`,
+    [routingKey, userId, routerName],
+  );
   if (!rows.length) throw new BusError(400, 35, `${field}: there is no virtual router "${routerName}"; create it with POST /VirtualRouter`);
   const router = { id: rows[0].router_id, name: rows[0].router_name };
   if (rows[0].id === null) {
@@ -147,13 +146,15 @@ export async function boundTargets(db: Knex, userId: string, routerName: string,
 /** Queues `body` (one MessageId, a copy per target) into each target (inside the caller's transaction) and notifies listeners at commit. */
 export async function enqueue(trx: Knex.Transaction, targets: Target[], messageId: string, routingKey: string, body: string, limits: BusLimits, channel: string): Promise<void> {
   // One statement for all targets. NOTIFY inside a transaction is delivered when it commits, never when it rolls back.
-  await trx.raw(
+  await preparedQuery(
+    trx,
+    'bus_enqueue',
     `with queued as (
        insert into bus_messages (message_id, target_id, routing_key, body, expires_at)
-       select ?, t, ?, ?, now() + ? * interval '1 second' from unnest(?::uuid[]) t
+       select $1, t, $2, $3, now() + $4 * interval '1 second' from unnest($5::uuid[]) t
        returning target_id
      )
-     select pg_notify(?, target_id::text) from queued`,
+     select pg_notify($6, target_id::text) from queued`,
     [messageId, routingKey, body, limits.messageTtlSeconds, targets.map((t) => t.id), channel],
   );
 }
@@ -164,13 +165,15 @@ export async function enqueue(trx: Knex.Transaction, targets: Target[], messageI
  * take different messages, so each message goes to exactly one consumer.
  */
 export async function take(db: Knex, targetId: string, max: number): Promise<QueuedMessage[]> {
-  const result = await db.raw(
+  const rows = await preparedQuery<{ id: string; message_id: string; body: string; routing_key: string; published_at: Date }>(
+    db,
+    'bus_take',
     `delete from bus_messages where id in (
-       select id from bus_messages where target_id = ? and expires_at > now() order by id for update skip locked limit ?
+       select id from bus_messages where target_id = $1 and expires_at > now() order by id for update skip locked limit $2
      ) returning id, message_id, body, routing_key, published_at`,
     [targetId, max],
   );
-  return (result.rows as { id: string; message_id: string; body: string; routing_key: string; published_at: Date }[])
+  return rows
     .sort((a, b) => Number(a.id) - Number(b.id))
     .map((r) => ({ MessageId: r.message_id, Body: r.body, Routing_Key: r.routing_key, PublishedAt: r.published_at.toISOString() }));
 }

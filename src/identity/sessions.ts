@@ -3,6 +3,7 @@
 // database's clock (now()), the one clock all instances share.
 import type { Knex } from 'knex';
 import { permissionsColumn, UserCaller } from './users';
+import { preparedQuery } from '../db/connection';
 
 export interface SessionLimits {
   /** A session unused this long has ended. Default 30 minutes. */
@@ -48,19 +49,21 @@ export const touchEveryMs = (limits: SessionLimits) => Math.min(30_000, limits.i
  * every touchEveryMs); undefined for a missing, unknown or ended session. One statement.
  */
 export async function sessionCaller(db: Knex, id: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<UserCaller | undefined> {
-  const result = await db.raw(
+  // Prepared: every request with a session runs it.
+  const [row] = await preparedQuery<UserCaller>(
+    db,
+    'session_caller',
     `with live as (
        select a.id, a.name, ${permissionsColumn}
        from sessions s join assignees a on a.id = s.user_id
-       where s.id = :id and not a.disabled and not a.is_group and s.ends_at > now() and s.last_seen > now() - :idle::interval
+       where s.id = $1 and not a.disabled and not a.is_group and s.ends_at > now() and s.last_seen > now() - $2::interval
      ), touched as (
        update sessions set last_seen = now()
-       where id = :id and last_seen < now() - :stale::interval and exists (select 1 from live)
+       where id = $1 and last_seen < now() - $3::interval and exists (select 1 from live)
      )
      select id, name, permissions from live`,
-    { id, idle: interval(limits.idleMs), stale: interval(touchEveryMs(limits)) },
+    [id, interval(limits.idleMs), interval(touchEveryMs(limits))],
   );
-  const row = result.rows[0];
   return row && { id: row.id, name: row.name, permissions: row.permissions };
 }
 
