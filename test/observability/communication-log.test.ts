@@ -154,6 +154,13 @@ describe('every transport', () => {
   });
 });
 
+test('a body with a NUL character (PostgreSQL text holds none) is stored, and its batch with it', async () => {
+  const res = await gw.post(`<ICQL>\0</ICQL>`, { ...XML, 'X-Request-Id': 'commlog-nul' });
+  expect(res.status).toBe(200);
+  expect((await rowOf('commlog-nul')).request_body).toBe('<ICQL>\uFFFD</ICQL>');
+  expect(log.failed).toBe(0);
+});
+
 describe('redaction: no secret and no attachment content in any stored row', () => {
   async function everything(): Promise<string> {
     await log.flush();

@@ -129,6 +129,17 @@ test('filters: command, ResultCode, transport, time, limit', async () => {
   expect(await only({ user: 'nobody' })).toEqual([]);
 });
 
+test('a body cut by ACMP_LOG_MAX_BODY_BYTES is skipped, not exported half', async () => {
+  const [{ id }] = await database.db('communication_log')
+    .insert({ at: new Date(), request_id: 'cut', transport: 'xml', method: 'POST', path: '/acmp', remote_address: '127.0.0.1', commands: ['SaveTicket_V4'], result_code: 0, http_status: 200, duration_ms: 1, request_body: `${saveTicket('x').slice(0, 100)}\n[… truncated: 500 characters in all, the first 100 kept]`, response_body: '<ICQL/>' })
+    .returning('id');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'acmp-log-export-cut-'));
+  const summary = await exportCases(database.db, { limit: 1 }, dir);
+  expect(summary).toEqual({ written: [], skipped: [{ id: `#${id} (xml /acmp, cut)`, reason: 'a body was longer than ACMP_LOG_MAX_BODY_BYTES and was cut when logged' }] });
+  await database.db('communication_log').where({ id }).del();
+  rmSync(dir, { recursive: true });
+});
+
 test('arguments: durations, dates and usage errors', () => {
   const now = Date.parse('2026-11-24T12:00:00Z');
   expect(parseTime('30m', now).toISOString()).toBe('2026-11-24T11:30:00.000Z');
