@@ -25,9 +25,10 @@ let gw: TestGateway;
 let log: CommunicationLog;
 // The gateway needs its listener before the log exists: a forwarder.
 let current: ExchangeListener | undefined;
-const forward: ExchangeListener = Object.assign((...args: Parameters<ExchangeListener>) => current?.(...args), {
-  captureBodies: (path: string) => current?.captureBodies?.(path) ?? false,
-  maxCaptureBytes: 16 * 1024 * 1024,
+const forward: ExchangeListener = Object.defineProperties((...args: Parameters<ExchangeListener>) => current?.(...args), {
+  captureBodies: { value: (path: string) => current?.captureBodies?.(path) ?? false },
+  maxCaptureBytes: { get: () => current?.maxCaptureBytes },
+  maxRequestCaptureBytes: { get: () => current?.maxRequestCaptureBytes },
 });
 
 beforeAll(async () => {

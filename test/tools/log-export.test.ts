@@ -107,8 +107,11 @@ test('every transport exported; the rest skipped with its reason; the folder rep
   const attachment = cases(out).find((c) => c.startsWith('GetTicketAttachment_V1/'))!;
   expect(readFileSync(path.join(out, attachment, 'response.xml'), 'utf8')).toContain('<Content>{{any}}</Content>');
 
-  // Changed since (LastModified moves): the exchange's own timestamps are not checked on replay.
-  expect((await gw.post(saveTicket('Exported'), XML)).resultCode).toBe(0);
+  // A SOAP case declares the prefixes its payload uses.
+  expect(readFileSync(path.join(out, cases(out).find((c) => /-soap-/.test(c))!, 'request.xml'), 'utf8')).toMatch(/<ICQL [^>]*xmlns:a="http:\/\/acmp.com\/soap"/);
+  // Changed since (a comment moves LastModified): the exchange's own timestamps are not checked on replay.
+  const comment = request('SaveTicketComment', 2, `<Comment xsi:type="TTicketComment_V2"><Id>{7B1C2E30-8F1B-4D6E-9C3A-2B7D5E4F1A20}</Id><TicketId>${TICKET}</TicketId><Text>later</Text></Comment>`);
+  expect((await gw.post(comment, XML)).resultCode).toBe(0);
   const lines: string[] = [];
   const result = await replay({ url: `${gw.url}/acmp`, paths: [out], out: (l) => lines.push(l) });
   expect(lines.join('\n')).toMatch(/^7 passed, 0 failed, 0 new$/m);
