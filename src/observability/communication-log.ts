@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import type { CommunicationLogSettings } from '../config';
 import type { Exchange, ExchangeListener } from './exchange';
-import { redactJsonText, redactSicsJson, redactXml } from './redact';
+import { redactJsonPairs, redactJsonText, redactSicsJson, redactXml } from './redact';
 
 /** Not logged: the health probe, the console's own calls, the metrics scrape. */
 export function isLogged(path: string): boolean {
@@ -118,11 +118,14 @@ export class CommunicationLog {
     return this.body(bodies.request, bodies.requestTruncated, sics);
   }
 
-  private body(bytes: Buffer, truncated: boolean, sics: boolean): string {
+  private body(bytes: Buffer | string, truncated: boolean, sics: boolean): string {
     if (!bytes.length) return '';
-    // Both passes on every body: a JSON string may hold XML, a transport may get the other kind.
-    const xml = redactXml(clean(bytes.toString('utf8')));
-    const text = /^\s*[[{]/.test(xml) ? (sics ? redactSicsJson(xml) : redactJsonText(xml)) : redactJsonText(xml);
+    // XML redaction on every body (a JSON string may hold XML, any transport may be sent either);
+    // JSON parsed only when it looks like JSON (a failed parse costs more than the rest), else
+    // its "Key": value pairs are still redacted as text.
+    const xml = redactXml(clean(typeof bytes === 'string' ? bytes : bytes.toString('utf8')));
+    const json = /^\s*[[{]/.test(xml);
+    const text = json ? (sics ? redactSicsJson(xml) : redactJsonText(xml)) : redactJsonPairs(xml);
     return cut(text, this.options.maxBodyBytes, truncated ? `the body was longer than the ${bytes.length} bytes kept` : undefined);
   }
 

@@ -36,7 +36,8 @@ export interface Exchange {
 export interface ExchangeBodies {
   request: Buffer;
   requestTruncated: boolean;
-  response: Buffer;
+  /** The text itself when it was written as one string (most answers): no copy. */
+  response: Buffer | string;
   responseTruncated: boolean;
 }
 
@@ -150,7 +151,7 @@ function captureBodies(req: Request, res: Response, maxRequest: number, maxRespo
     return {
       request: parsed ?? joined(request),
       requestTruncated: parsed ? false : request.truncated,
-      response: joined(response),
+      response: response.chunks.length === 1 && typeof response.chunks[0] === 'string' ? response.chunks[0] : joined(response),
       responseTruncated: response.truncated,
     };
   };

@@ -19,6 +19,8 @@ const NAMES = [...SECRET_NAMES, ...CONTENT_NAMES].join('|');
 // the lookahead keeps <PasswordHashes> or <TokenX> out. Its value is what follows, up to the next '<'.
 const XML_OPEN = new RegExp(`<(?:[\\w.-]{1,100}:)?(${NAMES})(?=[\\s/>])[^<>]*>`, 'g');
 const CDATA = '<![CDATA[';
+/** Every name above holds one of these. */
+const MARKERS = ['Password', 'Token', 'Session', 'Content'];
 
 /** "[N bytes]": the decoded size of Base64 text (whitespace ignored), without decoding it. */
 export function sizeNote(base64: string): string {
@@ -34,6 +36,8 @@ export function sizeNote(base64: string): string {
 
 /** An XML (ICQL, SOAP) body with secret values and attachment contents replaced. */
 export function redactXml(xml: string): string {
+  // Most bodies hold none of the names: a few fast substring searches spare them the scan.
+  if (!MARKERS.some((m) => xml.includes(m))) return xml;
   let out = '';
   let copied = 0;
   XML_OPEN.lastIndex = 0;
@@ -62,7 +66,8 @@ export function redactXml(xml: string): string {
     const isContent = CONTENT_NAMES.includes(m[1]);
     // An empty-looking value (whitespace) is shown as it is: nothing was sent.
     if (!value.trim()) continue;
-    out += xml.slice(copied, start) + (isContent ? sizeNote(value.split(CDATA).join('').split(']]>').join('')) : REDACTED);
+    const base64 = value.includes(CDATA) ? value.split(CDATA).join('').split(']]>').join('') : value; // no copy of plain content
+    out += xml.slice(copied, start) + (isContent ? sizeNote(base64) : REDACTED);
     copied = end;
     XML_OPEN.lastIndex = end;
   }
@@ -113,12 +118,18 @@ export function redactJsonText(text: string): string {
   try {
     parsed = JSON.parse(text);
   } catch {
-    return text.replace(JSON_PAIR, (_all, key: string, colon: string, value: string) => {
-      if (!CONTENT_NAMES.includes(key)) return `"${key}"${colon}"${REDACTED}"`;
-      return `"${key}"${colon}"${sizeNote(value.replace(/^"|"$/g, ''))}"`;
-    });
+    return redactJsonPairs(text);
   }
   return restringified(text, parsed, false);
+}
+
+/** "Key": value pairs of the names in any text (not JSON, or JSON cut short), without parsing it. */
+export function redactJsonPairs(text: string): string {
+  if (!MARKERS.some((m) => text.includes(m))) return text;
+  return text.replace(JSON_PAIR, (_all, key: string, colon: string, value: string) => {
+    if (!CONTENT_NAMES.includes(key)) return `"${key}"${colon}"${REDACTED}"`;
+    return `"${key}"${colon}"${sizeNote(value.replace(/^"|"$/g, ''))}"`;
+  });
 }
 
 /** The text as sent when nothing was hidden, else the redacted value as JSON. */
