@@ -49,6 +49,7 @@ export async function publish(bus: Bus, userId: string, caller: Caller, req: Pub
     const icql = decoded.ok && !refusal
       ? renderIcql((await runDocument(decoded.bytes.toString('utf8'), { ...pipeline, db: trx, caller, session: undefined }, log)).outcomes)
       : writeErrorEnvelope(ResultCode.InvalidRequest, refusal!);
+    if (pipeline.trace) pipeline.trace.answer = icql; // the communication log shows it with the publish
     await enqueue(trx, targets, randomUUID(), req.Callback_Routing_Key!, Buffer.from(icql, 'utf8').toString('base64'), limits, bus.channel);
   }), log);
   return messageId;
