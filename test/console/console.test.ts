@@ -39,7 +39,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   database = await createTestDatabase();
   await database.reset();
-  commlog = new CommunicationLog(database.db, { maxBodyBytes: 1024 * 1024, retentionDays: 30, retentionMaxRows: 1_000_000, retentionIntervalMs: 0 } as never);
+  commlog = new CommunicationLog(database.db, { retentionDays: 7, maxBytes: 512 * 1024 * 1024, maxBodyBytes: 65_536, retentionIntervalMs: 0 });
   gw = await startTestGateway('required', { database, exchangeListeners: [commlog.listener] });
   await bindSession(gw.db, SENDER, BEN);
   page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } })).newPage();
