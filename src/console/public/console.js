@@ -171,6 +171,7 @@ function row(e, fresh) {
   const tr = document.createElement('tr');
   tr.dataset.id = e.id;
   tr.dataset.result = e.resultCode ?? '';
+  tr.dataset.transport = e.transport;
   if (fresh) tr.className = 'fresh';
   if (e.resultCode) tr.classList.add('failed');
   const cells = [e.id, time(e.at), e.transport, e.commands.join(', ') || `${e.method} ${e.path}`, e.resultCode ?? '', e.httpStatus, e.durationMs.toFixed(1), e.userName ?? '', e.remoteAddress];
@@ -304,7 +305,11 @@ async function charts() {
       title,
       figures,
       chart('rate per minute', `max ${maxRate}/min`, c.minutes.map((m) => bar(x(m), m.count / maxRate, 'rate'))),
-      chart('latency p50 / p99', `max ${maxMs.toFixed(1)} ms`, [line(c.minutes.map((m) => [x(m), m.p50 / maxMs]), 'p50'), line(c.minutes.map((m) => [x(m), m.p99 / maxMs]), 'p99')]),
+      chart('latency p50 / p99', `max ${maxMs.toFixed(1)} ms`, [
+        line(c.minutes.map((m) => [x(m), m.p50 / maxMs]), 'p50'),
+        line(c.minutes.map((m) => [x(m), m.p99 / maxMs]), 'p99'),
+        ...c.minutes.flatMap((m) => [dot(x(m), m.p50 / maxMs, 'p50'), dot(x(m), m.p99 / maxMs, 'p99')]),
+      ]),
       chart('error share', '100 %', c.minutes.map((m) => bar(x(m), m.errorShare, 'errors'))),
     );
     box.append(card);
@@ -336,6 +341,13 @@ function line(points, kind) {
   p.setAttribute('points', points.map(([x, y]) => `${x.toFixed(1)},${(H - y * (H - 12)).toFixed(1)}`).join(' '));
   p.setAttribute('class', kind);
   return p;
+}
+
+/** A point of a line: a minute alone still shows. */
+function dot(x, y, kind) {
+  const c = document.createElementNS(SVG, 'circle');
+  for (const [k, v] of Object.entries({ cx: x.toFixed(1), cy: (H - y * (H - 12)).toFixed(1), r: 1.8, class: `${kind} dot` })) c.setAttribute(k, v);
+  return c;
 }
 
 function text(x, y, value, anchor) {
