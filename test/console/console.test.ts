@@ -205,7 +205,8 @@ test('a hostile body is shown as text and never runs', async () => {
 
 test('charts: rate, latency p50/p99 and error share per command over the last hour', async () => {
   // The replay tool's GetTicket_V5 is written about 200 ms after it ran: wait for it, then load the page afresh.
-  for (let i = 0; i < 50 && (await gw.db('communication_log').whereRaw(`'GetTicket_V5' = any(commands)`).count({ n: '*' }))[0].n !== '6'; i++) await new Promise((r) => setTimeout(r, 100));
+  const logged = async () => Number((await gw.db.raw(`select count(*) from communication_log where 'GetTicket_V5' = any(commands)`)).rows[0].count);
+  for (let i = 0; i < 50 && (await logged()) < 6; i++) await new Promise((r) => setTimeout(r, 100));
   await page.evaluate(() => document.getElementById('charts')!.replaceChildren());
   await page.reload();
   await page.locator('.chart[data-command="GetTicket_V5"]').waitFor();
