@@ -24,11 +24,22 @@ export interface Config {
   limits: IdentityLimits;
   /** SICS bus limits (spec §8.2): ACMP_SICS_MAX_MESSAGES_PER_TARGET, ACMP_SICS_MESSAGE_TTL_SECONDS, ACMP_SICS_MAX_ROUTERS, ACMP_SICS_MAX_TARGETS. */
   busLimits: BusLimits;
+  /** The communication log (issue 10): ACMP_LOG, ACMP_LOG_RETENTION_DAYS, ACMP_LOG_MAX_MB, ACMP_LOG_MAX_BODY_BYTES. */
+  communicationLog: CommunicationLogSettings;
   /** Set when open mode runs beyond loopback (explicit ACMP_AUTH=open): printed at start. */
   authWarning?: string;
 }
 
 export type AuthMode = 'required' | 'open';
+
+export interface CommunicationLogSettings {
+  enabled: boolean;
+  retentionDays: number;
+  /** Size budget of the table (rows, indexes, TOAST); the oldest rows go beyond it. */
+  maxBytes: number;
+  /** The most of each body stored, after redaction; longer ones are cut and say so. */
+  maxBodyBytes: number;
+}
 
 /** Loopback only: 127.0.0.0/8, ::1, localhost. Anything else (0.0.0.0 too) reaches other machines. */
 export function isLoopback(host: string): boolean {
@@ -75,7 +86,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRouters: int('ACMP_SICS_MAX_ROUTERS', 100, 1, 100_000),
       maxTargets: int('ACMP_SICS_MAX_TARGETS', 100, 1, 100_000),
     },
+    communicationLog: {
+      enabled: true,
+      retentionDays: int('ACMP_LOG_RETENTION_DAYS', 7, 1, 3650),
+      maxBytes: int('ACMP_LOG_MAX_MB', 512, 1, 10_000_000) * 1024 * 1024,
+      maxBodyBytes: int('ACMP_LOG_MAX_BODY_BYTES', 65_536, 256, 16 * 1024 * 1024),
+    },
   };
+  const logSwitch = (env.ACMP_LOG ?? '').trim().toLowerCase();
+  if (!['', 'on', 'off'].includes(logSwitch)) problems.push(`ACMP_LOG must be on or off, not "${env.ACMP_LOG}"`);
+  config.communicationLog.enabled = logSwitch !== 'off';
   // Spec §5: open by default only on loopback; beyond it only when asked for, and said loudly.
   const auth = (env.ACMP_AUTH ?? '').trim().toLowerCase();
   if (auth !== '' && auth !== 'open' && auth !== 'required') problems.push(`ACMP_AUTH must be required or open, not "${env.ACMP_AUTH}"`);

@@ -8,6 +8,7 @@ import { loadConfig, PROJECT_ROOT } from './config';
 import { connect, migrate } from './db/connection';
 import { EmbeddedServer, startEmbedded } from './db/embedded';
 import { isSeeded, loadSeed, readSeedFile } from './db/seed';
+import { CommunicationLog, startCommunicationLog } from './observability/communication-log';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   let embedded: EmbeddedServer | undefined;
   let db: ReturnType<typeof connect> | undefined;
   let bus: Bus | undefined;
+  let commlog: CommunicationLog | undefined;
   let stopping = false;
   // Within 10 s (what process managers wait before SIGKILL), also when a request or query hangs.
   const stop = async (reason: string, code: number) => {
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
     await Promise.race([bus?.close(), delay(1000)]);
     await Promise.race([closed, delay(2000)]);
     server.closeAllConnections();
+    await Promise.race([commlog?.close(), delay(1000)]); // the last exchanges, before the database goes
     await Promise.race([db?.destroy().catch(() => {}), delay(1000)]);
     await embedded?.stop().catch(() => {});
     process.exit(code);
@@ -72,7 +75,9 @@ async function main(): Promise<void> {
   }
 
   bus = new Bus(db, config.busLimits);
-  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state, limits: config.limits, bus });
+  commlog = startCommunicationLog(db, config.communicationLog);
+  const exchangeListeners = commlog ? [commlog.listener] : [];
+  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state, limits: config.limits, bus, exchangeListeners });
   const base = `http://${config.host}:${config.port}`;
   console.log(`acmp-gateway: ${registry.commands.size} commands on ${base}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
   console.log(`acmp-gateway: also SOAP at ${base}/soap (WSDL ${base}/soap?wsdl), JSON at ${base}/api/v1/commands (${base}/openapi.json), the SICS bus at ${base}/Session`);

@@ -48,6 +48,7 @@ export async function publish(bus: Bus, userId: string, session: string, req: Pu
     const icql = decoded.ok && !refusal
       ? renderIcql((await runDocument(decoded.bytes.toString('utf8'), { ...pipeline, db: trx, session }, log)).outcomes)
       : writeErrorEnvelope(ResultCode.InvalidRequest, refusal!);
+    if (pipeline.trace) pipeline.trace.answer = icql; // the communication log shows it with the publish
     await enqueue(trx, targets, randomUUID(), req.Callback_Routing_Key!, Buffer.from(icql, 'utf8').toString('base64'), limits, bus.channel);
   }), log);
   return messageId;

@@ -29,6 +29,11 @@ export interface EmbeddedOptions {
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How to reach the embedded server on this port (tools read through a running gateway's). */
+export function embeddedUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+}
+
 /** Starts (initialising on first use) the server in dataDir and makes sure the database exists. */
 export async function startEmbedded(dataDir: string, port: number, options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const { log = () => {}, restartDelayMs = 1000, restartDelayMaxMs = 30000, restartWanted = () => true } = options;
@@ -118,7 +123,7 @@ export async function startEmbedded(dataDir: string, port: number, options: Embe
   supervise(child()!);
 
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
+    url: embeddedUrl(port),
     state: () => (recovering ? 'recovering' : 'up'),
     stop: async () => {
       stopping = true;

@@ -12,6 +12,8 @@ export interface ExchangeTrace {
   commands: string[];
   /** The first failing command's ResultCode, else 0; absent when no command ran. */
   resultCode?: number;
+  /** An ICQL answer that went elsewhere than this HTTP answer: a SICS publish's, queued on the bus. */
+  answer?: string;
 }
 
 export type Transport = 'xml' | 'soap' | 'json' | 'sics' | 'http';
@@ -26,9 +28,24 @@ export interface Exchange {
   remoteAddress: string;
   status: number;
   trace: ExchangeTrace;
+  /** The bodies as sent, when a listener asked for them (ExchangeListener.captureBodies). */
+  bodies?: ExchangeBodies;
 }
 
-export type ExchangeListener = (exchange: Exchange, req: Request, res: Response) => void;
+/** Raw bodies, at most `maxCaptureBytes` each; `truncated` when there was more. */
+export interface ExchangeBodies {
+  request: Buffer;
+  requestTruncated: boolean;
+  response: Buffer;
+  responseTruncated: boolean;
+}
+
+export type ExchangeListener = ((exchange: Exchange, req: Request, res: Response) => void) & {
+  /** Set by a listener that needs the bodies (the communication log): which paths to capture. */
+  captureBodies?: (path: string) => boolean;
+  /** The most bytes of each body kept (default 16 MiB). */
+  maxCaptureBytes?: number;
+};
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
@@ -57,6 +74,8 @@ export function exchangeMiddleware(listeners: ExchangeListener[]): RequestHandle
     const trace: ExchangeTrace = { commands: [] };
     res.locals.exchange = { requestId, trace };
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    const capturing = listeners.find((l) => l.captureBodies?.(req.path));
+    const bodies = capturing ? captureBodies(req, res, capturing.maxCaptureBytes ?? 16 * 1024 * 1024) : undefined;
     if (listeners.length > 0) {
       res.once('finish', () => {
         const exchange: Exchange = {
@@ -69,6 +88,7 @@ export function exchangeMiddleware(listeners: ExchangeListener[]): RequestHandle
           remoteAddress: req.socket.remoteAddress ?? '',
           status: res.statusCode,
           trace,
+          bodies: bodies?.(),
         };
         // An observer's failure never reaches the client, which has its answer already.
         for (const listener of listeners) {
@@ -81,5 +101,51 @@ export function exchangeMiddleware(listeners: ExchangeListener[]): RequestHandle
       });
     }
     next();
+  };
+}
+
+/**
+ * Keeps what the request and the response carry, without copying while the exchange runs: the
+ * request's chunks are seen as they are emitted (whoever reads the stream, whatever parser), the
+ * response's as they are written. A body parser's Buffer (express.raw) is preferred at the end:
+ * it is the whole body, already joined.
+ */
+function captureBodies(req: Request, res: Response, max: number): () => ExchangeBodies {
+  const seen = (): { chunks: (Buffer | string)[]; size: number; truncated: boolean } => ({ chunks: [], size: 0, truncated: false });
+  const keep = (into: ReturnType<typeof seen>, chunk: unknown) => {
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
+    const size = typeof chunk === 'string' ? chunk.length : chunk.byteLength; // string: a lower bound of its bytes
+    if (into.size + size > max) into.truncated = true;
+    else {
+      into.chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      into.size += size;
+    }
+  };
+  const request = seen();
+  const response = seen();
+  const emit = req.emit;
+  req.emit = function (this: Request, event: string | symbol, ...args: unknown[]) {
+    if (event === 'data') keep(request, args[0]);
+    return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
+  } as typeof req.emit;
+  const write = res.write;
+  const end = res.end;
+  res.write = function (this: Response, chunk: unknown, ...rest: unknown[]) {
+    keep(response, chunk);
+    return (write as (...a: unknown[]) => boolean).apply(this, [chunk, ...rest]);
+  } as typeof res.write;
+  res.end = function (this: Response, chunk?: unknown, ...rest: unknown[]) {
+    if (typeof chunk !== 'function') keep(response, chunk);
+    return (end as (...a: unknown[]) => Response).apply(this, [chunk, ...rest]);
+  } as typeof res.end;
+  const joined = (c: ReturnType<typeof seen>) => Buffer.concat(c.chunks.map((x) => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x)));
+  return () => {
+    const parsed = Buffer.isBuffer(req.body) && req.body.length <= max && req.body.length >= request.size ? req.body : undefined;
+    return {
+      request: parsed ?? joined(request),
+      requestTruncated: parsed ? false : request.truncated,
+      response: joined(response),
+      responseTruncated: response.truncated,
+    };
   };
 }

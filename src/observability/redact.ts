@@ -76,17 +76,20 @@ type Json = unknown;
  * order). With `decodeBodies` (SICS), a Base64 `Body` holding XML (a publish to the ACMP router,
  * a consumed answer) is decoded and redacted as XML, so that the log shows the ICQL.
  */
-export function redactJsonValue(value: Json, decodeBodies = false, depth = 0): Json {
-  if (depth > 64) return REDACTED; // deeper than any command: not walked, not shown
-  if (Array.isArray(value)) return value.map((v) => redactJsonValue(v, decodeBodies, depth + 1));
+export function redactJsonValue(value: Json, decodeBodies = false, depth = 0, changed = { any: false }): Json {
+  if (depth > 64) return (changed.any = true), REDACTED; // deeper than any command: not walked, not shown
+  if (Array.isArray(value)) return value.map((v) => redactJsonValue(v, decodeBodies, depth + 1, changed));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, Json> = {};
   for (const [key, v] of Object.entries(value as Record<string, Json>)) {
-    if (v === null || v === undefined || v === '') out[key] = v;
-    else if (SECRET_NAMES.includes(key) || JSON_ONLY_SECRETS.includes(key)) out[key] = REDACTED;
-    else if (CONTENT_NAMES.includes(key)) out[key] = typeof v === 'string' ? sizeNote(v) : REDACTED;
-    else if (decodeBodies && key === 'Body' && typeof v === 'string') out[key] = readableBody(v);
-    else out[key] = redactJsonValue(v, decodeBodies, depth + 1);
+    let r = v;
+    if (v === null || v === undefined || v === '') r = v;
+    else if (SECRET_NAMES.includes(key) || JSON_ONLY_SECRETS.includes(key)) r = REDACTED;
+    else if (CONTENT_NAMES.includes(key)) r = typeof v === 'string' ? sizeNote(v) : REDACTED;
+    else if (decodeBodies && key === 'Body' && typeof v === 'string') r = readableBody(v);
+    else r = redactJsonValue(v, decodeBodies, depth + 1, changed);
+    if (r !== v) changed.any = true;
+    out[key] = r;
   }
   return out;
 }
@@ -115,7 +118,14 @@ export function redactJsonText(text: string): string {
       return `"${key}"${colon}"${sizeNote(value.replace(/^"|"$/g, ''))}"`;
     });
   }
-  return JSON.stringify(redactJsonValue(parsed));
+  return restringified(text, parsed, false);
+}
+
+/** The text as sent when nothing was hidden, else the redacted value as JSON. */
+function restringified(text: string, parsed: Json, decodeBodies: boolean): string {
+  const changed = { any: false };
+  const redacted = redactJsonValue(parsed, decodeBodies, 0, changed);
+  return changed.any ? JSON.stringify(redacted) : text;
 }
 
 /** A SICS call's JSON, redacted, with the ICQL inside its Base64 bodies readable (redactJsonValue). */
@@ -126,5 +136,5 @@ export function redactSicsJson(text: string): string {
   } catch {
     return redactJsonText(text);
   }
-  return JSON.stringify(redactJsonValue(parsed, true));
+  return restringified(text, parsed, true);
 }
