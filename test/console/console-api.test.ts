@@ -156,31 +156,35 @@ test('charts: rate, p50/p99 latency and error share per command over the last ho
   expect(Date.parse(json.until) - Date.parse(json.since)).toBe(3600_000);
 });
 
-test('download as fixture: a .tar of <Command>_V<N>/log-<id>/request.xml + response.xml that the replay tool reads as it is', async () => {
+test('download as fixture: a .tar of the case `npm run log -- export` writes, which the replay tool reads as it is', async () => {
   const req = request('GetHelpdeskSettings', 1, '');
   const response = '<ICQL><ACMP><X><Created>' + new Date().toISOString().replace(/\.\d+Z/, '.123Z') + '</Created><ResultCode>0</ResultCode></X></ACMP></ICQL>';
   const [id] = await log({ commands: ['GetHelpdeskSettings_V1'], request_body: req, response_body: response });
   const res = await fetch(`${gw.url}/console/api/exchanges/${id}/fixture`, { headers: { 'X-SICS-SESSION': ADMIN_SESSION } });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toBe('application/x-tar');
-  expect(res.headers.get('content-disposition')).toBe(`attachment; filename="GetHelpdeskSettings_V1-log-${id}.tar"`);
+  const folder = new RegExp(`^GetHelpdeskSettings_V1/\\d{8}T\\d{6}Z-rc0-xml-${id}$`);
+  const name = /filename="(.+)\.tar"/.exec(res.headers.get('content-disposition')!)![1];
+  expect(name.replace('-', '/')).toMatch(folder);
   const archive = Buffer.from(await res.arrayBuffer());
   const files = readTar(archive);
-  expect(Object.keys(files)).toEqual([`GetHelpdeskSettings_V1/log-${id}/request.xml`, `GetHelpdeskSettings_V1/log-${id}/response.xml`]);
-  expect(files[`GetHelpdeskSettings_V1/log-${id}/request.xml`].toString()).toBe(req);
+  const dir = Object.keys(files)[0].replace(/\/request\.xml$/, '');
+  expect(dir).toMatch(folder);
+  expect(Object.keys(files)).toEqual([`${dir}/request.xml`, `${dir}/response.xml`]);
+  expect(files[`${dir}/request.xml`].toString()).toBe(req.endsWith('\n') ? req : `${req}\n`);
   // A time of the moment becomes a placeholder, as a recording writes it.
-  expect(files[`GetHelpdeskSettings_V1/log-${id}/response.xml`].toString()).toContain('<Created>{{datetime}}</Created>');
+  expect(files[`${dir}/response.xml`].toString()).toContain('<Created>{{datetime}}</Created>');
 
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'console-fixture-')), 'case.tar');
   writeFileSync(file, archive);
   const [c] = findFixtureCases([file]);
-  expect(c).toMatchObject({ command: 'GetHelpdeskSettings_V1', name: `log-${id}` });
-  expect(c.steps[0].request).toBe(req);
+  expect(`${c.command}/${c.name}`).toBe(dir);
+  expect(c.steps[0].request).toBe(files[`${dir}/request.xml`].toString());
 
-  // Only ICQL exchanges make a fixture; the refusal says why.
-  const [json] = await log({ transport: 'json', path: '/api/v1/commands/GetHelpdeskSettings_V1', request_body: '{}' });
-  const refused = await get(`${gw.url}/console/api/exchanges/${json}/fixture`, ADMIN_SESSION);
-  expect(refused).toEqual({ status: 409, json: { error: `Exchange ${json} came over json; fixtures hold ICQL documents, so only exchanges sent to POST /acmp can be downloaded as one` } });
+  // What cannot be a case says why.
+  const [health] = await log({ transport: 'http', path: '/health', commands: [] });
+  const refused = await get(`${gw.url}/console/api/exchanges/${health}/fixture`, ADMIN_SESSION);
+  expect(refused).toEqual({ status: 409, json: { error: `Exchange ${health} cannot be a fixture case: not a command exchange (plain HTTP)` } });
 });
 
 test('tar: what writeTar packs, readTar unpacks; a path leaving the folder is refused', () => {

@@ -172,7 +172,7 @@ test('one exchange opens with its request and response indented side by side; "r
 
 test('"download as fixture" gives a file that `npm run replay` takes as it is, and it passes', async () => {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#fixture')]);
-  expect(download.suggestedFilename()).toMatch(/^GetTicket_V5-log-\d+\.tar$/);
+  expect(download.suggestedFilename()).toMatch(/^GetTicket_V5-\d{8}T\d{6}Z-rc0-xml-\d+\.tar$/);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'console-download-')), download.suggestedFilename());
   await download.saveAs(file);
 
@@ -184,7 +184,7 @@ test('"download as fixture" gives a file that `npm run replay` takes as it is, a
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout + stderr }),
     ),
   );
-  expect(run.out).toMatch(/PASS\s+GetTicket_V5\/log-\d+/);
+  expect(run.out).toMatch(/PASS\s+GetTicket_V5\/\d{8}T\d{6}Z-rc0-xml-\d+/);
   expect(run.code).toBe(0);
 }, 90_000);
 
@@ -199,8 +199,6 @@ test('a hostile body is shown as text and never runs', async () => {
   expect(await page.textContent('#request-body')).toContain(`"Title": ${JSON.stringify(HOSTILE)}`);
   expect(await page.locator('#detail img, #detail script').count()).toBe(0);
   expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
-  // JSON exchanges are replayable but are no fixture (fixtures hold ICQL).
-  expect(await page.isDisabled('#fixture')).toBe(true);
 });
 
 test('charts: rate, latency p50/p99 and error share per command over the last hour', async () => {

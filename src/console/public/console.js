@@ -203,7 +203,7 @@ async function open(id) {
   $('response-body').textContent = pretty(e.responseBody, e.responseContentType);
   $('replayed').hidden = true;
   $('replay').disabled = !REPLAYABLE[e.transport];
-  $('fixture').disabled = e.transport !== 'xml';
+  $('fixture').disabled = e.transport === 'http';
   $('detail-note').textContent = REPLAYABLE[e.transport] ? '' : `a ${e.transport} exchange is not replayed from here`;
   $('detail').scrollIntoView({ block: 'nearest' });
 }
