@@ -137,7 +137,11 @@ test('an administrator logs in (PasswordHash computed in the page); commands sen
 test('filtering by ResultCode narrows the list, and the tail keeps the filter', async () => {
   await page.fill('#filters input[name=result]', '30');
   await page.click('#filters button[type=submit]');
-  await page.waitForFunction(() => [...document.querySelectorAll('#exchanges tbody tr')].every((tr) => (tr as HTMLElement).dataset.result === '30'));
+  // Non-empty: the list is emptied first, then filled with what the filter lets through.
+  await page.waitForFunction(() => {
+    const trs = [...document.querySelectorAll('#exchanges tbody tr')];
+    return trs.length > 0 && trs.every((tr) => (tr as HTMLElement).dataset.result === '30');
+  });
   expect((await rows()).map((r) => r.command)).toEqual(['GetTicket_V5']);
 
   expect(await send(getTicket(TICKET))).toBe(0); // not a 30: stays out of the filtered tail
@@ -205,6 +209,20 @@ test('charts: rate, latency p50/p99 and error share per command over the last ho
   // The replay tool's GetTicket_V5 is written about 200 ms after it ran: wait for it, then load the page afresh.
   const logged = async () => Number((await gw.db.raw(`select count(*) from communication_log where 'GetTicket_V5' = any(commands)`)).rows[0].count);
   for (let i = 0; i < 50 && (await logged()) < 6; i++) await new Promise((r) => setTimeout(r, 100));
+  // A busy hour of another command, as the writer would have stored it: one minute in three has
+  // exchanges, every tenth of them failed.
+  const history = Array.from({ length: 20 }, (_, k) => k * 3 + 1).flatMap((ago) =>
+    Array.from({ length: 2 + (ago % 7) }, (_, i) => ({
+      at: new Date(Date.now() - ago * 60_000 - i * 1000),
+      request_id: `history-${ago}-${i}`,
+      transport: 'xml', method: 'POST', path: '/acmp', remote_address: '10.0.0.7', user_id: null, user_name: 'Ben Support',
+      commands: ['GetTicketList_V1'], result_code: (ago + i) % 10 === 0 ? 19 : 0, http_status: 200,
+      duration_ms: 5 + ((ago * 7 + i * 13) % 40), request_content_type: 'text/xml', response_content_type: 'text/xml', request_body: '<ICQL/>', response_body: '<ICQL/>',
+    })),
+  );
+  await gw.db('communication_log').insert(history);
+  const minutes = Number((await gw.db.raw(`select count(distinct date_trunc('minute', at)) from communication_log where 'GetTicketList_V1' = any(commands)`)).rows[0].count);
+
   await page.evaluate(() => document.getElementById('charts')!.replaceChildren());
   await page.reload();
   await page.locator('.chart[data-command="GetTicket_V5"]').waitFor();
@@ -215,9 +233,27 @@ test('charts: rate, latency p50/p99 and error share per command over the last ho
   expect(await card.locator('p').textContent()).toMatch(/^6 requests · p50 [\d.]+ ms · p99 [\d.]+ ms · errors 33 %$/);
   expect(await card.locator('svg[aria-label="error share"] rect').count()).toBeGreaterThan(0);
 
+  // The hour drawn minute by minute: one bar per minute with exchanges, left (old) to right (new).
+  const busy = page.locator('.chart[data-command="GetTicketList_V1"]');
+  expect(await busy.locator('p').textContent()).toMatch(new RegExp(`^${history.length} requests · `));
+  const bars = await busy.locator('svg[aria-label="rate per minute"] rect').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('x'))));
+  expect(bars).toHaveLength(minutes);
+  expect(bars[0]).toBeLessThan(10);
+  expect(bars[bars.length - 1]).toBeGreaterThan(200);
+  expect(await busy.locator('svg[aria-label="error share"] rect').count()).toBe(minutes);
+
+  // The picture: a replayed exchange next to its logged answer.
   mkdirSync(path.join(PROJECT_ROOT, 'test-output'), { recursive: true });
-  await page.click('#exchanges tbody tr:nth-child(3)');
-  await page.locator('#detail').waitFor();
+  await page.fill('#filters input[name=command]', 'GetTicket_V5');
+  await page.click('#filters button[type=submit]');
+  await page.waitForFunction(() => {
+    const trs = [...document.querySelectorAll('#exchanges tbody tr')];
+    return trs.length > 0 && trs.every((tr: any) => tr.children[3].textContent === 'GetTicket_V5');
+  });
+  await page.click('#exchanges tbody tr[data-result="0"]');
+  await page.locator('#detail-title', { hasText: 'GetTicket_V5' }).waitFor();
+  await page.click('#replay');
+  await page.locator('#replayed').waitFor();
   for (const file of SCREENSHOTS) await page.screenshot({ path: file, fullPage: true });
 });
 
