@@ -263,3 +263,17 @@ test('the page hashes passwords without crypto.subtle too (plain http beyond loc
     expect(hash).toBe(passwordHashOf(text));
   }
 });
+
+test('open mode: the page needs no login and shows the log at once', async () => {
+  const open = await startTestGateway('open', { database });
+  try {
+    const fresh = await browser.newPage();
+    await fresh.goto(`${open.url}/console`);
+    await fresh.waitForFunction(() => document.querySelectorAll('#exchanges tbody tr').length > 0);
+    expect(await fresh.isVisible('#login')).toBe(false);
+    expect(await fresh.textContent('#who')).toBe('open mode (no login)');
+    await fresh.close();
+  } finally {
+    await open.stop();
+  }
+});

@@ -7,7 +7,9 @@ const SESSION_KEY = 'acmp-console-session';
 const USER_KEY = 'acmp-console-user';
 const SESSION_HEADER = 'X-SICS-SESSION';
 const POLL_MS = 1000;
-const REPLAYABLE = { xml: true, soap: true, json: true };
+/** Command endpoints only (the bus is not replayed from here): never anything a logged path could point elsewhere. */
+const REPLAYABLE_PATH = /^\/(acmp|soap|api\/v1\/(commands\/\w+|batch))$/;
+const replayable = (e) => e.method === 'POST' && REPLAYABLE_PATH.test(e.path);
 
 const $ = (id) => document.getElementById(id);
 const state = { newest: 0, oldest: 0, filter: '', selected: undefined, timer: undefined };
@@ -202,15 +204,16 @@ async function open(id) {
   $('request-body').textContent = pretty(e.requestBody, e.requestContentType);
   $('response-body').textContent = pretty(e.responseBody, e.responseContentType);
   $('replayed').hidden = true;
-  $('replay').disabled = !REPLAYABLE[e.transport];
+  $('replay').disabled = !replayable(e);
   $('fixture').disabled = e.transport === 'http';
-  $('detail-note').textContent = REPLAYABLE[e.transport] ? '' : `a ${e.transport} exchange is not replayed from here`;
+  $('detail-note').textContent = replayable(e) ? '' : `only commands sent to POST /acmp, /soap or /api/v1 are replayed from here`;
   $('detail').scrollIntoView({ block: 'nearest' });
 }
 
 /** Sends the logged request again to the same endpoint, as the console's user, and shows the answer next to the logged one. */
 async function replayRequest() {
   const e = state.selected;
+  if (!replayable(e)) return;
   const headers = { 'Content-Type': e.requestContentType || 'text/xml; charset=utf-8' };
   const session = sessionStorage.getItem(SESSION_KEY);
   if (session) headers[SESSION_HEADER] = session;
