@@ -69,6 +69,9 @@ export class CommunicationLog {
     listener.captureBodies = isLogged;
     // Bodies are redacted before they are cut, so a large attachment still shows its size.
     listener.maxCaptureBytes = Math.max(16 * 1024 * 1024, options.maxBodyBytes);
+    // Raw request bytes are only the fallback (express.raw leaves the whole body in req.body; the
+    // bus's parsed JSON is in req.body too): keeping little of them costs no memory on uploads.
+    listener.maxRequestCaptureBytes = options.maxBodyBytes;
     this.listener = listener;
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 200).unref();
     const every = options.retentionIntervalMs ?? 10 * 60_000;
@@ -102,9 +105,17 @@ export class CommunicationLog {
       duration_ms: exchange.durationMs,
       request_content_type: clean(req.get('content-type') ?? '').slice(0, 500) || null,
       response_content_type: type === undefined ? null : clean(String(type)).slice(0, 500),
-      request_body: bodies ? this.body(bodies.request, bodies.requestTruncated, sics) : '',
+      request_body: bodies ? this.requestBody(bodies, req, sics) : '',
       response_body: response,
     };
+  }
+
+  private requestBody(bodies: NonNullable<Exchange['bodies']>, req: Request, sics: boolean): string {
+    // The bus's JSON parser keeps no raw text: beyond the raw capture, its parse (the same JSON) is whole.
+    if (bodies.requestTruncated && req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) {
+      return this.body(Buffer.from(JSON.stringify(req.body), 'utf8'), false, sics);
+    }
+    return this.body(bodies.request, bodies.requestTruncated, sics);
   }
 
   private body(bytes: Buffer, truncated: boolean, sics: boolean): string {
@@ -112,7 +123,7 @@ export class CommunicationLog {
     // Both passes on every body: a JSON string may hold XML, a transport may get the other kind.
     const xml = redactXml(clean(bytes.toString('utf8')));
     const text = /^\s*[[{]/.test(xml) ? (sics ? redactSicsJson(xml) : redactJsonText(xml)) : redactJsonText(xml);
-    return cut(text, this.options.maxBodyBytes, truncated ? `the body was longer than ${bytes.length} bytes: not kept` : undefined);
+    return cut(text, this.options.maxBodyBytes, truncated ? `the body was longer than the ${bytes.length} bytes kept` : undefined);
   }
 
   private enqueue(row: CommunicationLogRow): void {

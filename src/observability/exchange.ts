@@ -43,8 +43,13 @@ export interface ExchangeBodies {
 export type ExchangeListener = ((exchange: Exchange, req: Request, res: Response) => void) & {
   /** Set by a listener that needs the bodies (the communication log): which paths to capture. */
   captureBodies?: (path: string) => boolean;
-  /** The most bytes of each body kept (default 16 MiB). */
+  /** The most bytes of the response body kept (default 16 MiB): references to what was written, no copy. */
   maxCaptureBytes?: number;
+  /**
+   * The most bytes of the raw request kept (default maxCaptureBytes). Only needed when no body
+   * parser left the whole body as a Buffer (req.body); kept small, it costs no memory on uploads.
+   */
+  maxRequestCaptureBytes?: number;
 };
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -75,7 +80,8 @@ export function exchangeMiddleware(listeners: ExchangeListener[]): RequestHandle
     res.locals.exchange = { requestId, trace };
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const capturing = listeners.find((l) => l.captureBodies?.(req.path));
-    const bodies = capturing ? captureBodies(req, res, capturing.maxCaptureBytes ?? 16 * 1024 * 1024) : undefined;
+    const max = capturing?.maxCaptureBytes ?? 16 * 1024 * 1024;
+    const bodies = capturing ? captureBodies(req, res, capturing.maxRequestCaptureBytes ?? max, max) : undefined;
     if (listeners.length > 0) {
       res.once('finish', () => {
         const exchange: Exchange = {
@@ -110,9 +116,9 @@ export function exchangeMiddleware(listeners: ExchangeListener[]): RequestHandle
  * response's as they are written. A body parser's Buffer (express.raw) is preferred at the end:
  * it is the whole body, already joined.
  */
-function captureBodies(req: Request, res: Response, max: number): () => ExchangeBodies {
+function captureBodies(req: Request, res: Response, maxRequest: number, maxResponse: number): () => ExchangeBodies {
   const seen = (): { chunks: (Buffer | string)[]; size: number; truncated: boolean } => ({ chunks: [], size: 0, truncated: false });
-  const keep = (into: ReturnType<typeof seen>, chunk: unknown) => {
+  const keep = (into: ReturnType<typeof seen>, chunk: unknown, max: number) => {
     if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
     const size = typeof chunk === 'string' ? chunk.length : chunk.byteLength; // string: a lower bound of its bytes
     if (into.size + size > max) into.truncated = true;
@@ -125,22 +131,22 @@ function captureBodies(req: Request, res: Response, max: number): () => Exchange
   const response = seen();
   const emit = req.emit;
   req.emit = function (this: Request, event: string | symbol, ...args: unknown[]) {
-    if (event === 'data') keep(request, args[0]);
+    if (event === 'data') keep(request, args[0], maxRequest);
     return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
   } as typeof req.emit;
   const write = res.write;
   const end = res.end;
   res.write = function (this: Response, chunk: unknown, ...rest: unknown[]) {
-    keep(response, chunk);
+    keep(response, chunk, maxResponse);
     return (write as (...a: unknown[]) => boolean).apply(this, [chunk, ...rest]);
   } as typeof res.write;
   res.end = function (this: Response, chunk?: unknown, ...rest: unknown[]) {
-    if (typeof chunk !== 'function') keep(response, chunk);
+    if (typeof chunk !== 'function') keep(response, chunk, maxResponse);
     return (end as (...a: unknown[]) => Response).apply(this, [chunk, ...rest]);
   } as typeof res.end;
   const joined = (c: ReturnType<typeof seen>) => Buffer.concat(c.chunks.map((x) => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x)));
   return () => {
-    const parsed = Buffer.isBuffer(req.body) && req.body.length <= max && req.body.length >= request.size ? req.body : undefined;
+    const parsed = Buffer.isBuffer(req.body) && req.body.length >= request.size ? req.body : undefined;
     return {
       request: parsed ?? joined(request),
       requestTruncated: parsed ? false : request.truncated,

@@ -161,6 +161,22 @@ test('a body with a NUL character (PostgreSQL text holds none) is stored, and it
   expect(log.failed).toBe(0);
 });
 
+test('a large attachment published on the bus: stored whole with its size, not cut (the bus keeps no raw text)', async () => {
+  const { session } = await login();
+  expect((await gw.post(saveTicket, { ...XML, 'X-SICS-SESSION': session })).resultCode).toBe(0);
+  const bytes = 150_000; // Base64 of it is far over ACMP_LOG_MAX_BODY_BYTES (65 536)
+  const content = Buffer.alloc(bytes, 7).toString('base64');
+  const save = request('SaveTicketAttachments', 1, `<TicketId>${TICKET}</TicketId><Attachments><TTicketAttachment_V1 xsi:type="TTicketAttachment_V1"><Id>{A0000000-0000-4000-8000-000000000009}</Id><DocumentId>{A0000000-0000-4000-8000-00000000000A}</DocumentId><Name>big</Name><FileName>big.bin</FileName><Content>${content}</Content></TTicketAttachment_V1></Attachments>`);
+  const bus = (await sics('POST', '/Session', { UserName: ANNA.name, Password: ANNA.password })).json.Session;
+  await sics('POST', '/VirtualRouter', { VirtualRouterName: 'Callback' }, bus);
+  await sics('POST', '/Target', { TargetName: 'answers', VirtualRouter: 'Callback', RoutingKeys: ['answers'] }, bus);
+  const publish = await sics('POST', '/Publish', { Body: b64(save), VirtualRouter: 'ACMP', Routing_Key: 'ACMP', Callback_VirtualRouter: 'Callback', Callback_Routing_Key: 'answers' }, bus);
+  expect(publish.status).toBe(202);
+  const row = await rowOf(publish.requestId);
+  expect(row).toMatchObject({ commands: ['SaveTicketAttachments_V1'], result_code: 0 });
+  expect(JSON.parse(row.request_body).Body).toBe(save.replace(content, `[${bytes} bytes]`));
+});
+
 describe('redaction: no secret and no attachment content in any stored row', () => {
   async function everything(): Promise<string> {
     await log.flush();
