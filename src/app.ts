@@ -13,6 +13,7 @@ import { consoleLogger, Logger } from './protocol/process-command';
 import { Bus } from './bus/bus';
 import { sicsRouter } from './transports/sics/routes';
 import { exchangeMiddleware, ExchangeListener } from './observability/exchange';
+import { consoleRouter } from './console/route';
 
 /** How long /health waits for PostgreSQL before it answers 503. */
 export const HEALTH_PING_TIMEOUT_MS = 800;
@@ -45,6 +46,7 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
   app.use(soapRouter(pipeline, bodyLimit, log));
   // The bus always runs published commands as the SICS session's user: no open-mode caller.
   app.use(sicsRouter(bus ?? new Bus(db, undefined, log), { db, registry, limits }, bodyLimit, log));
+  app.use(consoleRouter({ db, authMode, limits })); // GET /console: the communication log for administrators
   // /health answers within a second whatever the database does: a hung PostgreSQL counts as down.
   // One ping at a time: monitors polling a hung database do not fill the pool with waiting pings.
   let pinging: Promise<boolean> | undefined;
