@@ -9,6 +9,7 @@ import { requireAssignee, requireExists } from './references';
 import type { Caller } from '../identity/caller';
 
 import { findTicketQuery, TicketQueryContext } from './ticket-queries';
+import { compactTicketCounts, COMPACT_AFTER_ROWS, sumTicketCounts } from './ticket-counts';
 import type { TicketState } from './tickets';
 import type { LinkType } from './links';
 
@@ -76,8 +77,11 @@ export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPa
   await requireAssignee(db, filter.assigneeId, undefined, 'AssigneeId');
   const ctx: TicketQueryContext = query?.needsCaller ? { callerId: caller.id } : {};
 
+  // Without a text search or a date, ticket_counts (migration 014) has the exact TotalCount.
+  const counted = !filter.searchText && !filter.modifiedSince && (!query || query.counted);
+  let counterRows = 0;
   // The count and the page come from one snapshot, so TotalCount matches the page.
-  return db.transaction(
+  const result = await db.transaction(
     async (trx) => {
       const matching = () => {
         const q = trx('tickets as t');
@@ -91,8 +95,13 @@ export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPa
         .orderBy(ORDER_COLUMNS[page.orderBy].map((column) => ({ column, order: direction })))
         .offset(page.offset)
         .limit(page.limit);
+      if (counted) {
+        const sum = await sumTicketCounts(trx, (q) => (query?.where(q, ctx), applyFilter(q, filter)));
+        counterRows = sum.rows;
+        return { tickets: (await pageQuery).map(toItem), totalCount: sum.count };
+      }
       if (!filter.searchText) {
-        // Without a text search, a separate count is cheap and lets the page walk an index.
+        // Without a text search, a separate count lets the page walk an index.
         const totalCount = await count();
         return { tickets: (await pageQuery).map(toItem), totalCount };
       }
@@ -103,6 +112,8 @@ export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPa
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );
+  if (counterRows > COMPACT_AFTER_ROWS) await compactTicketCounts(db);
+  return result;
 }
 
 function applyFilter(q: Knex.QueryBuilder, f: TicketFilter): void {
