@@ -127,7 +127,7 @@ describe('ticket_counts follows every change', () => {
   });
 
   test('emptying tickets (TRUNCATE) empties the counters', async () => {
-    await gw.reset();
+    await gw.db.raw('truncate tickets cascade'); // as the benchmark does
     expect(await gw.db('ticket_counts').count({ n: '*' })).toEqual([{ n: 0 }]);
   });
 });
