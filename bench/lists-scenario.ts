@@ -22,6 +22,7 @@ import { TICKET_QUERIES } from '../src/domain/ticket-queries';
 import { generateTickets } from '../src/tools/generate-tickets';
 import { freePort, setting } from './environment';
 import { listScenarios } from './list-scenarios';
+import { ticketListRequest, ticketQueryV1Request, ticketQueryV2Request } from './requests';
 import { describeSetup, printScenario } from './report';
 import type { LoadSettings } from './ticket-scenarios';
 
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     console.log(describeSetup(load, poolMax));
     console.log(`${wanted.toLocaleString('en')} tickets in ${dir}`);
     await checkCounts(db);
+    if (process.env.BENCH_EXPLAIN === '1') await explainLists(db, acmpUrl);
     for (const r of await listScenarios({ db, registry, acmpUrl } as Parameters<typeof listScenarios>[0], load)) printScenario(r);
   } finally {
     if (server) await new Promise((resolve) => (server!.close(resolve), server!.closeAllConnections()));
@@ -74,6 +76,32 @@ async function checkCounts(db: import('knex').Knex): Promise<void> {
     `count(*): all ${await count('select count(*) as n from tickets')}, ${open.name} ${await count(`select count(*) as n from tickets where state <> 'Closed'`)}, ` +
       `"printer" Open+InProgress ${await count(`select count(*) as n from tickets t where t.state in ('Open', 'InProgress') and (t.title ilike '%printer%' or t.html_description ilike '%printer%' or exists (select 1 from ticket_comments c where c.ticket_id = t.id and c.text ilike '%printer%'))`)}`,
   );
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) of every statement the gateway sends for one request of each list. */
+async function explainLists(db: import('knex').Knex, acmpUrl: string): Promise<void> {
+  const open = TICKET_QUERIES.find((q) => q.name === 'Open tickets')!;
+  const requests = [
+    ['GetTicketList_V1', ticketListRequest(100)],
+    ['GetTicketListByQuery_V1', ticketQueryV1Request(open.id)],
+    ['GetTicketListByQuery_V2', ticketQueryV2Request({ searchText: 'printer', states: ['Open', 'InProgress'], offset: 450, limit: 50 })],
+  ];
+  for (const [name, body] of requests) {
+    const sent: { sql: string; bindings: unknown[] }[] = [];
+    const listen = (q: { sql: string; bindings?: unknown[] }) => void (/^\s*(select|with)/i.test(q.sql) && sent.push({ sql: q.sql, bindings: q.bindings ?? [] }));
+    db.on('query', listen);
+    await fetch(acmpUrl, { method: 'POST', body, headers: { 'Content-Type': 'text/xml; charset=utf-8' } });
+    db.off('query', listen);
+    const conn = await db.client.acquireConnection();
+    try {
+      for (const q of sent) {
+        const plan = await conn.query(`explain (analyze, buffers) ${q.sql}`, q.bindings);
+        console.log(`\n${name}: ${q.sql}\n${plan.rows.map((r: Record<string, string>) => `  ${r['QUERY PLAN']}`).join('\n')}`);
+      }
+    } finally {
+      await db.client.releaseConnection(conn);
+    }
+  }
 }
 
 main().catch((e: Error) => {

@@ -3,20 +3,23 @@
 import type { Knex } from 'knex';
 
 /**
- * A sum that read more rows than this folds the table (one row per group) afterwards. Triggers
- * add a row per changed group and statement, so between folds the rows grow with the writes.
+ * A sum that read more rows than groups by this many folds the table (one row per group)
+ * afterwards. Triggers add a row per changed group and statement, so between folds the rows
+ * grow with the writes; a folded table has as many rows as there are groups, however many.
  */
-export const COMPACT_AFTER_ROWS = 64;
+export const COMPACT_AFTER_EXTRA_ROWS = 64;
 
 /**
  * The number of tickets in the groups `where` selects (conditions on t.state, t.assignee_id,
- * t.category_id only), and how many counter rows that took.
+ * t.category_id only), and how many more counter rows than groups that took.
  */
-export async function sumTicketCounts(db: Knex, where: (q: Knex.QueryBuilder) => void): Promise<{ count: number; rows: number }> {
-  const q = db('ticket_counts as t').select(db.raw('coalesce(sum(t.n), 0) as count, count(*) as rows'));
+export async function sumTicketCounts(db: Knex, where: (q: Knex.QueryBuilder) => void): Promise<{ count: number; extraRows: number }> {
+  const q = db('ticket_counts as t').select(
+    db.raw('coalesce(sum(t.n), 0) as count, count(*) - count(distinct (t.state, t.assignee_id, t.category_id)) as extra_rows'),
+  );
   where(q);
   const [r] = await q;
-  return { count: Number(r.count), rows: Number(r.rows) };
+  return { count: Number(r.count), extraRows: Number(r.extra_rows) };
 }
 
 /**

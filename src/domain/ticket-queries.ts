@@ -20,6 +20,8 @@ export interface TicketQuery {
    * has its TotalCount; a query on anything else (a date, now()) is counted in tickets.
    */
   counted: boolean;
+  /** The condition rules out closed tickets: a text search may use the indexes over open tickets (migration 014). */
+  onlyOpen?: boolean;
   /** Adds the query's condition on the tickets table aliased `t`. */
   where(q: Knex.QueryBuilder, ctx: TicketQueryContext): void;
 }
@@ -36,6 +38,7 @@ export const TICKET_QUERIES: readonly TicketQuery[] = [
     id: '{6E3A2B10-0C1D-4F7A-9B21-000000000002}',
     name: 'Open tickets',
     counted: true,
+    onlyOpen: true,
     description: 'Tickets that are not closed (New, Open, InProgress, Waiting).',
     where: (q) => q.whereNot('t.state', 'Closed'),
   },
@@ -65,6 +68,7 @@ export const TICKET_QUERIES: readonly TicketQuery[] = [
     id: '{6E3A2B10-0C1D-4F7A-9B21-000000000006}',
     name: 'Overdue tickets',
     counted: false,
+    onlyOpen: true,
     description: 'Tickets that are not closed and whose DueDate has passed.',
     // Same shape as the partial index tickets_open_due_date (migration 009).
     where: (q) => q.whereNot('t.state', 'Closed').whereRaw('t.due_date < now()'),
