@@ -9,18 +9,11 @@ import type { Knex } from 'knex';
  */
 export const COMPACT_AFTER_EXTRA_ROWS = 64;
 
-/**
- * The number of tickets in the groups `where` selects (conditions on t.state, t.assignee_id,
- * t.category_id only), and how many more counter rows than groups that took.
- */
-export async function sumTicketCounts(db: Knex, where: (q: Knex.QueryBuilder) => void): Promise<{ count: number; extraRows: number }> {
-  const q = db('ticket_counts as t').select(
-    db.raw('coalesce(sum(t.n), 0) as count, count(*) - count(distinct (t.state, t.assignee_id, t.category_id)) as extra_rows'),
-  );
-  where(q);
-  const [r] = await q;
-  return { count: Number(r.count), extraRows: Number(r.extra_rows) };
-}
+/** Over ticket_counts aliased `t`, with conditions on t.state, t.assignee_id, t.category_id: the number of tickets. */
+export const TICKETS_COUNTED = 'coalesce(sum(t.n), 0)';
+
+/** Over the same rows: how many more rows than groups were summed (folding would spare them). */
+export const EXTRA_COUNTER_ROWS = 'count(*) - count(distinct (t.state, t.assignee_id, t.category_id))';
 
 /**
  * Replaces the rows of each group by one holding their sum, in one statement: a concurrent reader

@@ -9,7 +9,7 @@ import { requireAssignee, requireExists } from './references';
 import type { Caller } from '../identity/caller';
 
 import { findTicketQuery, TicketQuery, TicketQueryContext } from './ticket-queries';
-import { compactTicketCounts, COMPACT_AFTER_EXTRA_ROWS, sumTicketCounts } from './ticket-counts';
+import { compactTicketCounts, COMPACT_AFTER_EXTRA_ROWS, EXTRA_COUNTER_ROWS, TICKETS_COUNTED } from './ticket-counts';
 import type { TicketState } from './tickets';
 import type { LinkType } from './links';
 
@@ -77,43 +77,43 @@ export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPa
   await requireAssignee(db, filter.assigneeId, undefined, 'AssigneeId');
   const ctx: TicketQueryContext = query?.needsCaller ? { callerId: caller.id } : {};
 
-  // Without a text search or a date, ticket_counts (migration 014) has the exact TotalCount.
-  const counted = !filter.searchText && !filter.modifiedSince && (!query || query.counted);
-  let extraCounterRows = 0;
-  // The count and the page come from one snapshot, so TotalCount matches the page.
-  const result = await db.transaction(
+  const direction = page.descending ? 'desc' : 'asc';
+  const paged = (q: Knex.QueryBuilder) =>
+    selectItems(db, q)
+      .orderBy(ORDER_COLUMNS[page.orderBy].map((column) => ({ column, order: direction })))
+      .offset(page.offset)
+      .limit(page.limit);
+  const countOf = async (q: Knex.QueryBuilder) => Number((await q.count({ n: '*' }))[0].n);
+
+  // Page and TotalCount come from one snapshot, so TotalCount matches the page: one statement
+  // where it can be (also saving the transaction's round trips), else one transaction.
+  if (filter.searchText) {
+    // A text search costs most in finding the matches: find them once, for page and count.
+    const matches = () => searchMatches(db, filter, query, ctx);
+    const rows = await paged(matches()).select(db.raw('count(*) over () as total_count'));
+    const totalCount = rows.length ? Number(rows[0].total_count) : page.offset > 0 ? await countOf(matches()) : 0;
+    return { tickets: rows.map(toItem), totalCount };
+  }
+  if (!filter.modifiedSince && (!query || query.counted)) {
+    // ticket_counts (migration 014) has the exact TotalCount: a sum of a few rows, read by the
+    // page's statement; the page itself walks an index with LIMIT.
+    const counters = () => applyFilter(db('ticket_counts as t'), filter, query, ctx);
+    const rows = await paged(applyFilter(db('tickets as t'), filter, query, ctx)).select(
+      counters().select(db.raw(TICKETS_COUNTED)).as('total_count'),
+      counters().select(db.raw(EXTRA_COUNTER_ROWS)).as('extra_counter_rows'),
+    );
+    if (rows.length && Number(rows[0].extra_counter_rows) > COMPACT_AFTER_EXTRA_ROWS) await compactTicketCounts(db);
+    const totalCount = Number(rows.length ? rows[0].total_count : (await counters().select(db.raw(`${TICKETS_COUNTED} as n`)))[0].n);
+    return { tickets: rows.map(toItem), totalCount };
+  }
+  // A date (ModifiedSince, "Overdue"): the matching tickets are counted.
+  return db.transaction(
     async (trx) => {
-      const matching = () => applyFilter(trx('tickets as t'), filter, query, ctx);
-      const count = async () => Number((await matching().count({ n: '*' }))[0].n);
-      const direction = page.descending ? 'desc' : 'asc';
-      const pageQuery = selectItems(trx, matching())
-        .orderBy(ORDER_COLUMNS[page.orderBy].map((column) => ({ column, order: direction })))
-        .offset(page.offset)
-        .limit(page.limit);
-      if (counted) {
-        const sum = await sumTicketCounts(trx, (q) => applyFilter(q, filter, query, ctx));
-        extraCounterRows = sum.extraRows;
-        return { tickets: (await pageQuery).map(toItem), totalCount: sum.count };
-      }
-      if (!filter.searchText) {
-        // Without a text search, a separate count lets the page walk an index.
-        const totalCount = await count();
-        return { tickets: (await pageQuery).map(toItem), totalCount };
-      }
-      // A text search costs most in finding the matches: find them once, for page and count.
-      const matches = () => searchMatches(trx, filter, query, ctx);
-      const rows = await selectItems(trx, matches())
-        .select(trx.raw('count(*) over () as total_count'))
-        .orderBy(ORDER_COLUMNS[page.orderBy].map((column) => ({ column, order: direction })))
-        .offset(page.offset)
-        .limit(page.limit);
-      const totalCount = rows.length ? Number(rows[0].total_count) : page.offset > 0 ? Number((await matches().count({ n: '*' }))[0].n) : 0;
-      return { tickets: rows.map(toItem), totalCount };
+      const totalCount = await countOf(applyFilter(trx('tickets as t'), filter, query, ctx));
+      return { tickets: (await paged(applyFilter(trx('tickets as t'), filter, query, ctx))).map(toItem), totalCount };
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );
-  if (extraCounterRows > COMPACT_AFTER_EXTRA_ROWS) await compactTicketCounts(db);
-  return result;
 }
 
 /**
