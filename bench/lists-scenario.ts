@@ -1,6 +1,6 @@
 // The three list scenarios of issue #11 (target 3) over a large database kept between runs, so a
 // million tickets are generated once, not on every run:
-//   npm run build && BENCH_TICKETS=1000000 node dist/bench/lists-scenario.js
+//   npm run bench:lists     (= npm run build && node dist/bench/lists-scenario.js)
 //   BENCH_TICKETS       tickets in the database (default 1000000); a database holding another
 //                       number of tickets is emptied and filled again
 //   BENCH_LISTS_DIR     where the embedded PostgreSQL keeps it (default data/bench-lists, git-ignored)
