@@ -58,9 +58,14 @@ async function main(): Promise<void> {
 
     console.log(describeSetup(load, poolMax));
     console.log(`${wanted.toLocaleString('en')} tickets in ${dir}`);
-    await checkCounts(db);
+    const expected = await checkCounts(db);
     if (process.env.BENCH_EXPLAIN === '1') await explainLists(db, acmpUrl);
-    for (const r of await listScenarios({ db, registry, acmpUrl } as Parameters<typeof listScenarios>[0], load)) printScenario(r);
+    const results = await listScenarios({ db, registry, acmpUrl } as Parameters<typeof listScenarios>[0], load);
+    results.forEach((r, i) => {
+      const answered = Number(/TotalCount (\d+)/.exec(r.notes.join(' '))?.[1]);
+      r.notes.push(answered === expected[i] ? `TotalCount exact (count(*) ${expected[i]})` : `TotalCount WRONG: answered ${answered}, count(*) ${expected[i]}`);
+      printScenario(r);
+    });
   } finally {
     if (server) await new Promise((resolve) => (server!.close(resolve), server!.closeAllConnections()));
     await db.destroy();
@@ -68,14 +73,17 @@ async function main(): Promise<void> {
   }
 }
 
-/** The TotalCounts the three lists answer must be exact: compared with count(*) here. */
-async function checkCounts(db: import('knex').Knex): Promise<void> {
+/** The TotalCounts the three lists must answer, by count(*). */
+async function checkCounts(db: import('knex').Knex): Promise<number[]> {
   const open = TICKET_QUERIES.find((q) => q.name === 'Open tickets')!;
   const count = async (sql: string) => Number((await db.raw(sql)).rows[0].n);
-  console.log(
-    `count(*): all ${await count('select count(*) as n from tickets')}, ${open.name} ${await count(`select count(*) as n from tickets where state <> 'Closed'`)}, ` +
-      `"printer" Open+InProgress ${await count(`select count(*) as n from tickets t where t.state in ('Open', 'InProgress') and (t.title ilike '%printer%' or t.html_description ilike '%printer%' or exists (select 1 from ticket_comments c where c.ticket_id = t.id and c.text ilike '%printer%'))`)}`,
-  );
+  const counts = [
+    await count('select count(*) as n from tickets'),
+    await count(`select count(*) as n from tickets where state <> 'Closed'`),
+    await count(`select count(*) as n from tickets t where t.state in ('Open', 'InProgress') and (t.title ilike '%printer%' or t.html_description ilike '%printer%' or exists (select 1 from ticket_comments c where c.ticket_id = t.id and c.text ilike '%printer%'))`),
+  ];
+  console.log(`count(*): all ${counts[0]}, ${open.name} ${counts[1]}, "printer" Open+InProgress ${counts[2]}`);
+  return counts;
 }
 
 /** EXPLAIN (ANALYZE, BUFFERS) of every statement the gateway sends for one request of each list. */
