@@ -15,6 +15,13 @@ export interface TicketQuery {
   name: string;
   description: string;
   needsCaller?: boolean;
+  /**
+   * The condition reads only state, assignee_id and category_id, so ticket_counts (migration 014)
+   * has its TotalCount; a query on anything else (a date, now()) is counted in tickets.
+   */
+  counted: boolean;
+  /** The condition rules out closed tickets: a text search may use the indexes over open tickets (migration 014). */
+  onlyOpen?: boolean;
   /** Adds the query's condition on the tickets table aliased `t`. */
   where(q: Knex.QueryBuilder, ctx: TicketQueryContext): void;
 }
@@ -23,18 +30,22 @@ export const TICKET_QUERIES: readonly TicketQuery[] = [
   {
     id: '{6E3A2B10-0C1D-4F7A-9B21-000000000001}',
     name: 'All tickets',
+    counted: true,
     description: 'Every ticket, whatever its state.',
     where: () => {},
   },
   {
     id: '{6E3A2B10-0C1D-4F7A-9B21-000000000002}',
     name: 'Open tickets',
+    counted: true,
+    onlyOpen: true,
     description: 'Tickets that are not closed (New, Open, InProgress, Waiting).',
     where: (q) => q.whereNot('t.state', 'Closed'),
   },
   {
     id: '{6E3A2B10-0C1D-4F7A-9B21-000000000003}',
     name: 'My tickets',
+    counted: true,
     description: 'Tickets assigned to the calling user (Settings.ApiUserId), in any state.',
     needsCaller: true,
     where: (q, ctx) => q.where('t.assignee_id', ctx.callerId!),
@@ -42,18 +53,22 @@ export const TICKET_QUERIES: readonly TicketQuery[] = [
   {
     id: '{6E3A2B10-0C1D-4F7A-9B21-000000000004}',
     name: 'Unassigned tickets',
+    counted: true,
     description: 'Tickets without a user or group assigned, in any state.',
     where: (q) => q.whereNull('t.assignee_id'),
   },
   {
     id: '{6E3A2B10-0C1D-4F7A-9B21-000000000005}',
     name: 'Closed tickets',
+    counted: true,
     description: 'Tickets in state Closed (merged tickets included).',
     where: (q) => q.where('t.state', 'Closed'),
   },
   {
     id: '{6E3A2B10-0C1D-4F7A-9B21-000000000006}',
     name: 'Overdue tickets',
+    counted: false,
+    onlyOpen: true,
     description: 'Tickets that are not closed and whose DueDate has passed.',
     // Same shape as the partial index tickets_open_due_date (migration 009).
     where: (q) => q.whereNot('t.state', 'Closed').whereRaw('t.due_date < now()'),
