@@ -3,6 +3,7 @@
 // asked, which commands, which ResultCode); when the answer is sent, each listener gets the whole.
 import { randomUUID } from 'crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { defaultLogger } from './logger';
 
 /** What the core learns while it runs an exchange's commands (PipelineContext.trace). */
 export interface ExchangeTrace {
@@ -12,6 +13,8 @@ export interface ExchangeTrace {
   commands: string[];
   /** The first failing command's ResultCode, else 0; absent when no command ran. */
   resultCode?: number;
+  /** Each command's own ResultCode, in the order of `commands` (a batch's rolled-back ones answer 35). */
+  resultCodes?: number[];
 }
 
 export type Transport = 'xml' | 'soap' | 'json' | 'sics' | 'http';
@@ -75,7 +78,7 @@ export function exchangeMiddleware(listeners: ExchangeListener[]): RequestHandle
           try {
             listener(exchange, req, res);
           } catch (error) {
-            console.error('exchange listener failed', error);
+            defaultLogger().error({ err: error, requestId }, 'exchange listener failed');
           }
         }
       });
