@@ -5,6 +5,7 @@ import pg from 'pg';
 const KnexPgClient: new (config: Knex.Config) => { _query(connection: pg.Client, obj: unknown): Promise<unknown>; emit(event: string, ...args: unknown[]): boolean } = require('knex/lib/dialects/postgres');
 import { QUERY_TIMEOUT_MESSAGE } from './failures';
 import { migrationSource } from './migrations';
+import { defaultLogger } from '../observability/logger';
 
 // numeric stays a string (exact money); timestamptz becomes a Date (the default).
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
@@ -59,6 +60,13 @@ export function connect(url: string, options: ConnectOptions = {}): Knex {
     // A failed query's message carries its SQL with $1 placeholders, never the values (passwords
     // hashes, session ids, tokens): those messages reach the logs.
     compileSqlOnError: false,
+    // Knex's own remarks ("Connection Error: …") go to the JSON log, not to console.log.
+    log: {
+      warn: (message: unknown) => defaultLogger().warn({ component: 'knex' }, String(message)),
+      error: (message: unknown) => defaultLogger().error({ component: 'knex' }, String(message)),
+      deprecate: (message: unknown) => defaultLogger().warn({ component: 'knex' }, String(message)),
+      debug: (message: unknown) => defaultLogger().debug({ component: 'knex' }, String(message)),
+    },
   });
 }
 

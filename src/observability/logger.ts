@@ -5,6 +5,7 @@ import { AsyncLocalStorage } from 'async_hooks';
 import type { RequestHandler } from 'express';
 import pino from 'pino';
 import pretty from 'pino-pretty';
+import { types } from 'util';
 import type { Logger } from '../protocol/process-command';
 import { exchangeOf, ExchangeListener } from './exchange';
 
@@ -80,7 +81,8 @@ export function coreLogger(logger: pino.Logger): Logger {
  * fields that name things, not values, are kept, and a database message's quoted parts are cut.
  */
 export function safeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { type: typeof error, message: typeof error === 'string' ? error : error === undefined ? '' : Object.prototype.toString.call(error) };
+  // isNativeError: errors made by Node itself (a refused connection) in another realm (jest) too.
+  if (!(error instanceof Error || types.isNativeError(error))) return { type: typeof error, message: typeof error === 'string' ? error : error === undefined ? '' : Object.prototype.toString.call(error) };
   const e = error as Error & Record<string, unknown>;
   const fromDatabase = typeof e.severity === 'string' || (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code));
   const cut = (text: string) => (fromDatabase ? text.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '"…"') : text);
