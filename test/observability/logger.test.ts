@@ -131,6 +131,8 @@ test('a login, a token login, a SICS session and an attachment leave no secret a
     expect.arrayContaining(['LoginAcmpUser_V1', 'TokenLoginAcmpUser_V1', '', 'SaveTicketAttachments_V1', 'GetTicketAttachment_V1']),
   );
   expect(logs.records().find((r) => r.msg === 'internal error while saving a session')?.err).toMatchObject({ code: '23505', constraint: 'sessions_pkey', table: 'sessions' });
+  // Knex's prefix is the SQL with placeholders; PostgreSQL's quoted input is cut.
+  expect(logs.records().find((r) => r.msg === 'internal error while reading')?.err).toMatchObject({ code: '22P02', message: 'select $1::uuid - invalid input syntax for type uuid: "…"' });
   expect(metrics).toContain('acmp_requests_total{transport="xml",command="LoginAcmpUser_V1",result_code="0"}');
   for (const secret of [password, passwordHash, passwordHash.toLowerCase(), session, tokenSession, token, sicsSession, content, base64]) {
     expect({ secret, inLogs: logged.includes(secret), inMetrics: metrics.includes(secret) }).toEqual({ secret, inLogs: false, inMetrics: false });
