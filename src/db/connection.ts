@@ -57,9 +57,6 @@ export function connect(url: string, options: ConnectOptions = {}): Knex {
     pool: { min: 0, max: options.poolMax ?? 10 },
     // Without a database, fail fast with ResultCode 19 instead of queueing for a minute.
     acquireConnectionTimeout: 5000,
-    // A failed query's message carries its SQL with $1 placeholders, never the values (passwords
-    // hashes, session ids, tokens): those messages reach the logs.
-    compileSqlOnError: false,
     // Knex's own remarks ("Connection Error: …") go to the JSON log, not to console.log.
     log: {
       warn: (message: unknown) => defaultLogger().warn({ component: 'knex' }, String(message)),

@@ -74,8 +74,8 @@ export function coreLogger(logger: pino.Logger): Logger {
 }
 
 /**
- * An error as it may be logged. Knex puts the failed SQL in front of the message (with $1
- * placeholders: connection.ts sets compileSqlOnError false); PostgreSQL's `detail` ("Key
+ * An error as it may be logged. Knex puts the failed SQL in front of the message (for
+ * PostgreSQL with $1 placeholders, not the values); PostgreSQL's `detail` ("Key
  * (id)=(…) already exists"), `where`, `hint` and internal query can quote the row's values, and
  * its message quotes the offending input ("invalid input syntax for type uuid: \"…\""). Only the
  * fields that name things, not values, are kept, and a database message's quoted parts are cut.
