@@ -37,6 +37,9 @@ const requestScope = new AsyncLocalStorage<{ requestId: string }>();
 /** After exchangeMiddleware: what is logged while this request runs carries its request id. */
 export const requestIdScope: RequestHandler = (_req, res, next) => requestScope.run({ requestId: exchangeOf(res).requestId }, next);
 
+/** On a terminal the exchange line's message says these already. */
+const PRETTY_IGNORED = 'pid,hostname,transport,method,path,status,commands,resultCode,durationMs';
+
 export function createLogger({ level = 'info', format, destination }: LoggerOptions = {}): pino.Logger {
   const options: pino.LoggerOptions = {
     level,
@@ -53,7 +56,7 @@ export function createLogger({ level = 'info', format, destination }: LoggerOpti
   const readable = (format ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
   // Synchronous writes: the lines just before process.exit() (a failed start) are not lost.
   const sink = (fd: 1 | 2) =>
-    readable ? pretty({ destination: fd, sync: true, colorize: Boolean(fd === 1 ? process.stdout.isTTY : process.stderr.isTTY), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ fd, sync: true });
+    readable ? pretty({ destination: fd, sync: true, colorize: Boolean(fd === 1 ? process.stdout.isTTY : process.stderr.isTTY), translateTime: 'SYS:HH:MM:ss.l', singleLine: true, ignore: PRETTY_IGNORED }) : pino.destination({ fd, sync: true });
   return pino(options, pino.multistream([{ level: 'trace', stream: sink(1) }, { level: 'fatal', stream: sink(2) }], { dedupe: true }));
 }
 
