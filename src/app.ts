@@ -12,8 +12,7 @@ import { openModeCaller } from './identity/caller';
 import { consoleLogger, Logger } from './protocol/process-command';
 import { Bus } from './bus/bus';
 import { sicsRouter } from './transports/sics/routes';
-import { exchangeMiddleware, ExchangeListener } from './observability/exchange';
-import { requestIdScope } from './observability/logger';
+import { exchangeMiddleware, ExchangeListener, exchangeOf } from './observability/exchange';
 import type { GatewayMetrics } from './observability/metrics';
 
 /** How long /health waits for PostgreSQL before it answers 503. */
@@ -42,7 +41,6 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
   const app = express();
   app.disable('x-powered-by');
   app.use(exchangeMiddleware(metrics ? [...exchangeListeners, metrics.listener] : exchangeListeners));
-  app.use(requestIdScope);
   // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
   const pipeline = { db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined, limits };
   app.use(acmpRouter(pipeline, bodyLimit, log));
@@ -70,7 +68,7 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
   );
   // Never a stack trace on the wire.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    log('unhandled HTTP error', err);
+    log('unhandled HTTP error', err, exchangeOf(res)?.requestId);
     if (!res.headersSent) res.status(500).json({ error: 'Internal error' });
   });
   return app;

@@ -53,10 +53,11 @@ export interface CommandResult {
   notXml?: boolean;
 }
 
-export type Logger = (message: string, error?: unknown) => void;
+/** `requestId`: the exchange's X-Request-Id, when the line belongs to one (observability/logger.ts requestLog). */
+export type Logger = (message: string, error?: unknown, requestId?: string) => void;
 
 /** The core's default: the process's JSON logger (src/observability/logger.ts), with the request id where known. */
-export const consoleLogger: Logger = (message, error) => coreLogger(defaultLogger())(message, error);
+export const consoleLogger: Logger = (message, error, requestId) => coreLogger(defaultLogger())(message, error, requestId);
 
 /**
  * What a transport hands the core. `session`: the session id sent outside the payload
