@@ -3,7 +3,6 @@
 // never logged, and errors lose whatever could carry a value the client sent (see safeError).
 import type { Response } from 'express';
 import pino from 'pino';
-import pretty from 'pino-pretty';
 import { types } from 'util';
 import type { Logger } from '../protocol/process-command';
 import { exchangeOf, ExchangeListener } from './exchange';
@@ -45,6 +44,8 @@ export function createLogger({ level = 'info', format, destination }: LoggerOpti
   if (destination) return pino(options, destination);
   const readable = (format ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
   // Synchronous writes: the lines just before process.exit() (a failed start) are not lost.
+  // pino-pretty only when used: the CLIs that load this module start faster.
+  const pretty: typeof import('pino-pretty') = readable ? require('pino-pretty') : undefined;
   const sink = (fd: 1 | 2) =>
     readable ? pretty({ destination: fd, sync: true, colorize: Boolean(fd === 1 ? process.stdout.isTTY : process.stderr.isTTY), translateTime: 'SYS:HH:MM:ss.l', singleLine: true, ignore: PRETTY_IGNORED }) : pino.destination({ fd, sync: true });
   return pino(options, pino.multistream([{ level: 'trace', stream: sink(1) }, { level: 'fatal', stream: sink(2) }], { dedupe: true }));
