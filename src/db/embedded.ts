@@ -14,6 +14,8 @@ export interface EmbeddedServer {
   url: string;
   /** 'recovering' from the moment the server died until a restart succeeded. */
   state(): 'up' | 'recovering';
+  /** How many times the supervisor started the server again after it died (the metrics count them). */
+  restarts(): number;
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function startEmbedded(dataDir: string, port: number, options: Embe
 
   let stopping = false;
   let recovering = false;
+  let restarts = 0;
   let timer: NodeJS.Timeout | undefined;
   const supervise = (proc: ChildProcess) =>
     proc.once('exit', (code, signal) => {
@@ -116,6 +119,7 @@ export async function startEmbedded(dataDir: string, port: number, options: Embe
       }
       if (stopping) return void stopProcess(child());
       recovering = false;
+      restarts++;
       log(`embedded PostgreSQL is running again (attempt ${attempt})`);
       supervise(child()!);
     }, wait);
@@ -125,6 +129,7 @@ export async function startEmbedded(dataDir: string, port: number, options: Embe
   return {
     url: embeddedUrl(port),
     state: () => (recovering ? 'recovering' : 'up'),
+    restarts: () => restarts,
     stop: async () => {
       stopping = true;
       clearTimeout(timer);

@@ -6,13 +6,14 @@ import { CommandOutcome, documentResultCode, Logger, outcomeJson, PipelineContex
 import { ResultCode } from '../protocol/result-codes';
 import { invalidUtf8Offset } from './utf8';
 import { exchangeOf } from '../observability/exchange';
+import { requestLog } from '../observability/logger';
 
 /** The header real SICS clients send their session in (spec §5). */
 export const SESSION_HEADER = 'X-SICS-SESSION';
 
 const XML_TYPES = new Set(['text/xml', 'application/xml']);
 
-export function acmpRouter(ctx: PipelineContext, bodyLimit: string, log: Logger): Router {
+export function acmpRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Logger): Router {
   const router = Router();
   router.post(
     '/acmp',
@@ -26,6 +27,7 @@ export function acmpRouter(ctx: PipelineContext, bodyLimit: string, log: Logger)
       // The session travels outside the payload (spec §5); the core decides what it means.
       const session = req.get(SESSION_HEADER)?.trim() || undefined;
       const pipeline = { ...ctx, session, trace: exchangeOf(res)?.trace };
+      const log = requestLog(baseLog, res);
       // SuperOffice-style negotiation (spec §8.4): Accept application/json answers the same outcome in JSON.
       if (req.accepts(['text/xml', 'application/xml', 'application/json']) === 'application/json') {
         const document = await runDocument(raw.toString('utf8'), pipeline, log);

@@ -3,6 +3,7 @@
 // asked, which commands, which ResultCode); when the answer is sent, each listener gets the whole.
 import { randomUUID } from 'crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { defaultLogger } from './logger';
 
 /** What the core learns while it runs an exchange's commands (PipelineContext.trace). */
 export interface ExchangeTrace {
@@ -14,6 +15,8 @@ export interface ExchangeTrace {
   resultCode?: number;
   /** An ICQL answer that went elsewhere than this HTTP answer: a SICS publish's, queued on the bus. */
   answer?: string;
+  /** Each command's own ResultCode, in the order of `commands` (a batch's rolled-back ones answer 35). */
+  resultCodes?: number[];
 }
 
 export type Transport = 'xml' | 'soap' | 'json' | 'sics' | 'http';
@@ -102,7 +105,7 @@ export function exchangeMiddleware(listeners: ExchangeListener[]): RequestHandle
           try {
             listener(exchange, req, res);
           } catch (error) {
-            console.error('exchange listener failed', error);
+            defaultLogger().error({ err: error, requestId }, 'exchange listener failed');
           }
         }
       });

@@ -16,6 +16,7 @@ import { ResultCode } from './result-codes';
 import { readXml, XmlElement } from './xml-reader';
 import { XmlLines } from './xml-writer';
 import type { ExchangeTrace } from '../observability/exchange';
+import { coreLogger, defaultLogger } from '../observability/logger';
 
 /** One command as a transport hands it in: its name, version and payload, as XML or as JSON. */
 export interface CommandCall {
@@ -51,9 +52,11 @@ export interface CommandResult {
   notXml?: boolean;
 }
 
-export type Logger = (message: string, error?: unknown) => void;
+/** `requestId`: the exchange's X-Request-Id, when the line belongs to one (observability/logger.ts requestLog). */
+export type Logger = (message: string, error?: unknown, requestId?: string) => void;
 
-export const consoleLogger: Logger = (message, error) => console.error(message, error ?? '');
+/** The core's default: the process's JSON logger (src/observability/logger.ts), with the request id where known. */
+export const consoleLogger: Logger = (message, error, requestId) => coreLogger(defaultLogger())(message, error, requestId);
 
 /**
  * What a transport hands the core. `session`: the session id sent outside the payload
@@ -126,6 +129,7 @@ function traceOutcomes(trace: ExchangeTrace | undefined, calls: CommandCall[], o
   // Assigned, not appended: a command rerun after a conflict is still one exchange.
   trace.commands = calls.map((call) => `${call.command}_V${call.version}`);
   trace.resultCode = documentResultCode(outcomes);
+  trace.resultCodes = outcomes.map((outcome) => outcome.resultCode);
 }
 
 async function runAll(calls: CommandCall[], pipeline: PipelineContext, log: Logger): Promise<CommandOutcome[]> {

@@ -34,7 +34,7 @@ test('an ICQL exchange: a fresh request id in the header, the caller, the comman
   expect(id).toMatch(/^[0-9a-f-]{36}$/);
   const e = await lastExchange();
   expect(e).toMatchObject({ requestId: id, transport: 'xml', method: 'POST', path: '/acmp', status: 200 });
-  expect(e.trace).toEqual({ user: { id: BEN, name: expect.any(String) }, commands: ['GetTicket_V5'], resultCode: res.resultCode });
+  expect(e.trace).toEqual({ user: { id: BEN, name: expect.any(String) }, commands: ['GetTicket_V5'], resultCode: res.resultCode, resultCodes: [res.resultCode] });
   expect(res.resultCode).not.toBe(0);
   expect(e.durationMs).toBeGreaterThan(0);
 });
@@ -55,7 +55,7 @@ test('a JSON batch names each command; no session leaves the user unknown and an
   expect(res.status).toBe(200);
   const e = await lastExchange();
   expect(e).toMatchObject({ transport: 'json', path: '/api/v1/batch' });
-  expect(e.trace).toEqual({ commands: ['GetTicket_V5', 'GetHelpdeskSettings_V1'], resultCode: 7 });
+  expect(e.trace).toEqual({ commands: ['GetTicket_V5', 'GetHelpdeskSettings_V1'], resultCode: 7, resultCodes: [7, 7] });
 });
 
 test('a document that is not XML still has a ResultCode in its trace', async () => {

@@ -104,6 +104,20 @@ async function until(s: Started, text: string): Promise<void> {
 
 const ID = '{59387FFD-B171-47C5-B735-041FA132CA39}';
 
+/** stdout and stderr are not terminals here: every line the gateway prints is one JSON object (pino). */
+function records(text: string): { level: number; msg: string; [key: string]: unknown }[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line);
+      } catch {
+        throw new Error(`not a JSON log line: ${line}`);
+      }
+    });
+}
+
 test('start, serve, stop cleanly, start again with the tickets kept; a busy port is one line', async () => {
   const env = { PORT: String(await freePort()), ACMP_DATA_DIR: path.join(dataRoot, 'data'), ACMP_EMBEDDED_PG_PORT: String(await freePort()) };
   const url = `http://127.0.0.1:${env.PORT}/acmp`;
@@ -114,9 +128,18 @@ test('start, serve, stop cleanly, start again with the tickets kept; a busy port
   // Spec §5: the start line says which authentication mode runs (loopback, nothing set: open).
   await until(first, 'acmp-gateway: authentication open (ACMP_AUTH=open)');
   expect(first.output()).toContain('loaded the seed fixtures/seed/demo.json');
-  expect(await post(request('SaveTicket', 4, `<Ticket><Id>${ID}</Id><Title>Survives a restart</Title></Ticket>`))).toContain('<ResultCode>0</ResultCode>');
+  const saved = await fetch(url, { method: 'POST', body: request('SaveTicket', 4, `<Ticket><Id>${ID}</Id><Title>Survives a restart</Title></Ticket>`), headers: { 'Content-Type': 'text/xml', 'X-Request-Id': 'main-test-save-1' } });
+  expect(await saved.text()).toContain('<ResultCode>0</ResultCode>');
+  expect(saved.headers.get('x-request-id')).toBe('main-test-save-1');
+  // Its exchange line carries that id; /metrics counted it (open on loopback).
+  const metrics = await (await fetch(`http://127.0.0.1:${env.PORT}/metrics`)).text();
+  expect(metrics).toContain('acmp_requests_total{transport="xml",command="SaveTicket_V4",result_code="0"} 1');
+  expect(metrics).toMatch(/^process_cpu_user_seconds_total \d/m);
   first.child.kill('SIGTERM');
   expect(await first.exited).toBe(0);
+  const lines = records(first.output());
+  expect(lines.find((l) => l.requestId === 'main-test-save-1')).toMatchObject({ level: 30, transport: 'xml', status: 200, commands: ['SaveTicket_V4'], resultCode: 0, msg: expect.stringMatching(/^POST \/acmp 200 SaveTicket_V4 ResultCode 0 /) });
+  expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['loaded the seed fixtures/seed/demo.json', 'SIGTERM: stopping']));
 
   const second = start(env);
   await until(second, 'acmp-gateway:');
@@ -126,7 +149,8 @@ test('start, serve, stop cleanly, start again with the tickets kept; a busy port
   // Another gateway on the same HTTP port: one line, exit code 1, before any database is started.
   const third = start({ ...env, ACMP_DATA_DIR: path.join(dataRoot, 'other'), ACMP_EMBEDDED_PG_PORT: String(await freePort()) });
   expect(await third.exited).toBe(1);
-  expect(third.output().trim().split('\n')).toEqual([`Port ${env.PORT} on 127.0.0.1 is already in use: stop the other process or set PORT.`]);
+  expect(records(third.output()).map(({ level, msg }) => ({ level, msg }))).toEqual([{ level: 60, msg: `Port ${env.PORT} on 127.0.0.1 is already in use: stop the other process or set PORT.` }]);
+  expect(third.errors()).toBe(third.output()); // fatal lines go to stderr
 
   second.child.kill('SIGINT');
   expect(await second.exited).toBe(0);
@@ -176,6 +200,7 @@ test('the embedded PostgreSQL killed under a running gateway is restarted: /heal
   expect(gateway.output()).toContain('embedded PostgreSQL is running again (attempt 1)');
   const restarted = postmasterPid(env.ACMP_DATA_DIR);
   expect(restarted).not.toBe(killed);
+  expect(await (await fetch(`http://127.0.0.1:${env.PORT}/metrics`)).text()).toMatch(/^acmp_embedded_db_restarts_total 1$/m);
 
   gateway.child.kill('SIGINT');
   expect(await gateway.exited).toBe(0);
@@ -195,6 +220,9 @@ test('SIGTERM to `npm start` stops the gateway and its PostgreSQL within 10 s, n
   const left = await poll('no process of the tree left', 10, () => (tree.some(alive) ? undefined : true)).catch(() => tree.filter(alive));
   if (left !== true) left.forEach((pid) => process.kill(pid, 'SIGTERM')); // the orphans would keep jest waiting
   expect(left).toBe(true);
+  // `node dist/src/main.js` with stdout not a terminal: JSON lines (npm's own lines begin with "> ").
+  const gatewayLines = records(npm.output().split('\n').filter((line) => !line.startsWith('> ') && !line.startsWith('npm ')).join('\n'));
+  expect(gatewayLines.map((l) => l.msg)).toEqual(expect.arrayContaining([expect.stringMatching(/^acmp-gateway: \d+ commands on http/)]));
   console.log(`npm start with its gateway and PostgreSQL stopped ${Date.now() - sentAt} ms after SIGTERM`);
 });
 
@@ -205,7 +233,7 @@ test('SIGTERM to `npm start` stops the gateway and its PostgreSQL within 10 s, n
     const env = { ...(await environment()), ACMP_DATA_DIR: path.join(locked, 'data') };
     const gateway = start(env);
     expect(await gateway.exited).toBe(1);
-    expect(gateway.errors().trim().split('\n')).toEqual([
+    expect(records(gateway.errors()).map((l) => l.msg)).toEqual([
       `acmp-gateway did not start: The gateway runs as root, so the embedded PostgreSQL runs as the OS user "postgres", who cannot reach ${env.ACMP_DATA_DIR}: run the gateway as another user, put the data folder (ACMP_DATA_DIR) where every user can read it (e.g. under /srv), or set DATABASE_URL.`,
     ]);
   } finally {

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'net';
 import path from 'path';
 import { buildApp } from '../../src/app';
 import type { ExchangeListener } from '../../src/observability/exchange';
+import { createMetrics, GatewayMetrics, MetricsOptions } from '../../src/observability/metrics';
+import type { Logger } from '../../src/protocol/process-command';
 import { Bus } from '../../src/bus/bus';
 import type { BusLimits } from '../../src/bus/limits';
 import { buildRegistry, Registry } from '../../src/commands/registry';
@@ -22,6 +24,8 @@ export interface TestGateway extends TestDatabase {
   post(xml: string | Uint8Array, headers?: Record<string, string>): Promise<{ status: number; resultCode: number; body: string; headers: Headers }>;
   /** The SICS bus of this gateway (spec §8.2); stop() closes it. */
   bus: Bus;
+  /** GET /metrics and its counters, when asked for (options.metrics). */
+  metrics?: GatewayMetrics;
   /** Closes the bus and the server; the database too unless it was passed in (its owner closes it). */
   stop(): Promise<void>;
 }
@@ -32,6 +36,10 @@ export interface TestGatewayOptions {
   busLimits?: BusLimits;
   /** Told of every finished exchange, as the communication log and the metrics are. */
   exchangeListeners?: ExchangeListener[];
+  /** Serve GET /metrics (src/observability/metrics.ts), with these options. */
+  metrics?: Partial<MetricsOptions>;
+  /** The core's logger; by default the lines are kept in memory, unread. */
+  log?: Logger;
 }
 
 /** Fixtures run in open mode (the default on loopback); authentication tests ask for `required`. */
@@ -39,9 +47,10 @@ export async function startTestGateway(authMode: AuthMode = 'open', options: Tes
   const own = options.database && connect(process.env.TEST_DATABASE_URL!, { searchPath: options.database.schema, poolMax: 20 });
   const database = options.database ? { ...options.database, db: own! } : await createTestDatabase();
   const logged: unknown[] = [];
-  const log = (m: string, e?: unknown) => logged.push([m, e]);
+  const log = options.log ?? ((m: string, e?: unknown) => logged.push([m, e]));
+  const metrics = options.metrics && createMetrics({ db: database.db, registry: testRegistry(), authMode, ...options.metrics });
   const bus = new Bus(database.db, options.busLimits, log);
-  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log, bus, exchangeListeners: options.exchangeListeners });
+  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log, bus, exchangeListeners: options.exchangeListeners, metrics });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -50,6 +59,7 @@ export async function startTestGateway(authMode: AuthMode = 'open', options: Tes
     ...database,
     url,
     bus,
+    metrics,
     async post(xml, headers = { 'Content-Type': 'text/xml; charset=utf-8' }) {
       const res = await fetch(`${url}/acmp`, { method: 'POST', body: xml, headers });
       const body = await res.text();

@@ -43,3 +43,13 @@ test('sessions last 30 minutes idle and 12 hours in all, tokens 30 days, unless 
   });
   expect(() => loadConfig({ ACMP_SESSION_IDLE_MINUTES: '0' })).toThrow('ACMP_SESSION_IDLE_MINUTES must be a whole number from 1 to 10080, not "0"');
 });
+
+// Issue #10: logs and metrics settings.
+test('ACMP_LOG_LEVEL, ACMP_LOG_FORMAT and ACMP_METRICS_TOKEN: defaults, accepted values, refusals that say what is allowed', () => {
+  const defaults = loadConfig({});
+  expect([defaults.logLevel, defaults.logFormat, defaults.metricsToken]).toEqual(['info', undefined, undefined]);
+  expect(loadConfig({ ACMP_LOG_LEVEL: 'Debug', ACMP_LOG_FORMAT: 'pretty', ACMP_METRICS_TOKEN: 'a-scraper-token-0123' })).toMatchObject({ logLevel: 'debug', logFormat: 'pretty', metricsToken: 'a-scraper-token-0123' });
+  expect(() => loadConfig({ ACMP_LOG_LEVEL: 'verbose' })).toThrow('ACMP_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, not "verbose"');
+  expect(() => loadConfig({ ACMP_LOG_FORMAT: 'text' })).toThrow('ACMP_LOG_FORMAT must be json or pretty, not "text"');
+  expect(() => loadConfig({ ACMP_METRICS_TOKEN: 'short' })).toThrow('ACMP_METRICS_TOKEN must be at least 16 printable characters without spaces');
+});

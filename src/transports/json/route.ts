@@ -10,6 +10,7 @@ import { ResultCode } from '../../protocol/result-codes';
 import { contentType, isUtf8Charset, SESSION_HEADER } from '../../http/acmp-route';
 import { openApiDocument } from './openapi';
 import { exchangeOf } from '../../observability/exchange';
+import { requestLog } from '../../observability/logger';
 
 const COMMAND_KEY = /^([A-Za-z]\w*)_V(\d+)$/;
 
@@ -20,7 +21,7 @@ class FramingError extends Error {
   }
 }
 
-export function jsonRouter(ctx: PipelineContext, bodyLimit: string, log: Logger): Router {
+export function jsonRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Logger): Router {
   const router = Router();
   const readBody = [checkMediaType, express.raw({ type: () => true, limit: bodyLimit })];
   let openapi: string | undefined;
@@ -32,6 +33,7 @@ export function jsonRouter(ctx: PipelineContext, bodyLimit: string, log: Logger)
   });
 
   router.post('/api/v1/commands/:key', ...readBody, async (req: Request, res: Response) => {
+    const log = requestLog(baseLog, res);
     try {
       const call = commandCall(req.params.key, parseJson(req.body));
       const outcome = await runCommand(call, { ...ctx, session: sessionOf(req), trace: exchangeOf(res)?.trace }, log);
@@ -43,6 +45,7 @@ export function jsonRouter(ctx: PipelineContext, bodyLimit: string, log: Logger)
   });
 
   router.post('/api/v1/batch', ...readBody, async (req: Request, res: Response) => {
+    const log = requestLog(baseLog, res);
     try {
       const calls = batchCalls(parseJson(req.body));
       const pipeline = { ...ctx, session: sessionOf(req), trace: exchangeOf(res)?.trace };

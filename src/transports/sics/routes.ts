@@ -15,6 +15,7 @@ import { GatewayError } from '../../protocol/errors';
 import { Logger, PipelineContext, toWire } from '../../protocol/process-command';
 import { ResultCode } from '../../protocol/result-codes';
 import { exchangeOf } from '../../observability/exchange';
+import { requestLog } from '../../observability/logger';
 
 /** Consume without WaitTimeout waits this long (when WaitForMessage is true). */
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
@@ -77,7 +78,7 @@ export function sicsRouter(bus: Bus, pipeline: PipelineContext, bodyLimit: strin
       await handler(req, res);
     } catch (error) {
       if (error instanceof BusError) return void res.status(error.status).json({ ErrorCode: error.errorCode, Error: error.message });
-      const { resultCode, message } = toWire(error, log);
+      const { resultCode, message } = toWire(error, requestLog(log, res));
       const status = error instanceof GatewayError ? (resultCode === ResultCode.UserNamePasswordWrong ? 401 : 400) : resultCode === ResultCode.DatabaseError ? 503 : 500;
       if (!res.headersSent) res.status(status).json({ ErrorCode: resultCode, Error: message });
     }
@@ -143,7 +144,7 @@ export function sicsRouter(bus: Bus, pipeline: PipelineContext, bodyLimit: strin
       Callback_VirtualRouter: str(b, 'Callback_VirtualRouter', true),
       Callback_Routing_Key: str(b, 'Callback_Routing_Key', true),
     };
-    res.status(202).json({ MessageId: await publish(bus, userId, caller, request, { ...pipeline, trace: exchangeOf(res)?.trace }, log) });
+    res.status(202).json({ MessageId: await publish(bus, userId, caller, request, { ...pipeline, trace: exchangeOf(res)?.trace }, requestLog(log, res)) });
   }));
 
   router.post('/Consume', json, route(async (req, res) => {

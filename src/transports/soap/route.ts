@@ -12,8 +12,9 @@ import { envelopeVersion, readEnvelope, SoapRequest, writeResponse } from './env
 import { ENVELOPE_NS, Fault, faultOf, faultOfAnswer, MEDIA_TYPE, SoapVersion, VersionMismatch, writeFault } from './faults';
 import { wsdlWriter } from './wsdl';
 import { exchangeOf } from '../../observability/exchange';
+import { requestLog } from '../../observability/logger';
 
-export function soapRouter(ctx: PipelineContext, bodyLimit: string, log: Logger): Router {
+export function soapRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Logger): Router {
   const wsdl = wsdlWriter(ctx.registry); // once, at start
   const router = Router();
   router.get('/soap', (req, res, next) => {
@@ -25,6 +26,7 @@ export function soapRouter(ctx: PipelineContext, bodyLimit: string, log: Logger)
   router.post('/soap', express.raw({ type: () => true, limit: bodyLimit }), async (req: Request, res: Response) => {
     // Until the envelope says otherwise, a fault's version follows the Content-Type.
     let version = versionByMediaType(req);
+    const log = requestLog(baseLog, res);
     try {
       const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       if (!isUtf8(raw)) throw new InvalidRequest(notUtf8(raw));
