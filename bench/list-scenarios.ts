@@ -36,9 +36,11 @@ export async function listScenarios(env: BenchEnvironment, load: LoadSettings): 
       continue;
     }
     const probe = await describeAnswer(env.acmpUrl, s.bodies[0]);
+    env.resetGatewayPeak();
     const report = await runLoad({ url: env.acmpUrl, ...load, bodies: [...s.bodies] });
+    const peakMb = env.gatewayPeakMb();
     const single = await sequentialMedian(env.acmpUrl, [...s.bodies]);
-    results.push({ name: s.name, report, single, notes: [probe] });
+    results.push({ name: s.name, report, single, peakMb, notes: [probe] });
   }
   return results;
 }

@@ -9,6 +9,8 @@ export interface ScenarioResult {
   report?: LoadReport;
   /** Median latency in ms of 20 sequential requests. */
   single?: number;
+  /** The gateway's peak resident memory (VmHWM) during the scenario, MB. */
+  peakMb?: number;
   notes: string[];
 }
 
