@@ -58,7 +58,8 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     embedded = await startEmbedded(path.join(dir, 'pg'), await freePort());
     // The pool size the gateway runs with (ACMP_DB_POOL_MAX, default 10).
     const poolMax = loadConfig().dbPoolMax;
-    db = connect(embedded.url, { poolMax });
+    // No query timeout: copying and generating tens of thousands of tickets takes longer than the gateway's 10 s.
+    db = connect(embedded.url, { poolMax, queryTimeoutMs: 0 });
     await migrate(db);
     await loadSeed(db, readSeedFile(path.join(PROJECT_ROOT, 'fixtures/seed/demo.json')));
     await db.raw(CREATE_MINIMAL_TABLE);

@@ -76,28 +76,35 @@ export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPa
   await requireAssignee(db, filter.assigneeId, undefined, 'AssigneeId');
   const ctx: TicketQueryContext = query?.needsCaller ? { callerId: caller.id } : {};
 
+  const matching = (conn: Knex) => {
+    const q = conn('tickets as t');
+    query?.where(q, ctx);
+    applyFilter(q, filter);
+    return q;
+  };
+  const direction = page.descending ? 'desc' : 'asc';
+  const pageOf = (conn: Knex) =>
+    selectItems(conn, matching(conn))
+      .orderBy(ORDER_COLUMNS[page.orderBy].map((column) => ({ column, order: direction })))
+      .offset(page.offset)
+      .limit(page.limit);
+  if (!filter.searchText) {
+    // Without a text search, a separate count is cheap and lets the page walk an index. Count and
+    // page in one statement: one round trip, and one snapshot, so TotalCount matches the page
+    // (the count's row comes back also when the page is empty).
+    const rows = await db
+      .select('p.*', 'c.n as total_count')
+      .from(matching(db).count({ n: '*' }).as('c'))
+      .leftJoin(pageOf(db).as('p'), db.raw('true'))
+      .orderBy(ORDER_COLUMNS[page.orderBy].map((column) => ({ column: column.replace(/^t\./, 'p.'), order: direction })));
+    return { tickets: rows.filter((r: Record<string, any>) => r.id !== null).map(toItem), totalCount: Number(rows[0].total_count) };
+  }
   // The count and the page come from one snapshot, so TotalCount matches the page.
   return db.transaction(
     async (trx) => {
-      const matching = () => {
-        const q = trx('tickets as t');
-        query?.where(q, ctx);
-        applyFilter(q, filter);
-        return q;
-      };
-      const count = async () => Number((await matching().count({ n: '*' }))[0].n);
-      const direction = page.descending ? 'desc' : 'asc';
-      const pageQuery = selectItems(trx, matching())
-        .orderBy(ORDER_COLUMNS[page.orderBy].map((column) => ({ column, order: direction })))
-        .offset(page.offset)
-        .limit(page.limit);
-      if (!filter.searchText) {
-        // Without a text search, a separate count is cheap and lets the page walk an index.
-        const totalCount = await count();
-        return { tickets: (await pageQuery).map(toItem), totalCount };
-      }
+      const count = async () => Number((await matching(trx).count({ n: '*' }))[0].n);
       // A text search costs most in finding the matches: find them once, for page and count.
-      const rows = await pageQuery.select(trx.raw('count(*) over () as total_count'));
+      const rows = await pageOf(trx).select(trx.raw('count(*) over () as total_count'));
       const totalCount = rows.length ? Number(rows[0].total_count) : page.offset > 0 ? await count() : 0;
       return { tickets: rows.map(toItem), totalCount };
     },

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import { randomUUID } from 'crypto';
 import type { Permission } from './caller';
+import { DEFAULT_SESSION_LIMITS, SessionLimits, sessionUpdate } from './sessions';
 import { hashPassword, verifyAgainstNothing, verifyPasswordHash } from './passwords';
 
 /** Who is acting: the session's user and what its roles allow. */
@@ -24,6 +25,21 @@ export interface UserSummary {
 }
 
 const permissionsColumn = `array(select distinct p from roles r, unnest(r.permissions) p where r.name = any(a.roles) order by p) as permissions`;
+
+/**
+ * The caller of session `sessionId` in one round trip: sessionUser (which marks the session used)
+ * and callerOf together; undefined when the session is not alive or its user cannot act.
+ */
+export async function sessionCaller(db: Knex, sessionId: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<UserCaller | undefined> {
+  const touched = sessionUpdate(sessionId, limits);
+  const result = await db.raw(
+    `with s as (${touched.sql})
+     select a.id, a.name, ${permissionsColumn} from s join assignees a on a.id = s.user_id where not a.is_group and not a.disabled`,
+    touched.bindings,
+  );
+  const row = result.rows[0];
+  return row && { id: row.id, name: row.name, permissions: row.permissions };
+}
 
 /** The user `userId` as a caller, or undefined when there is no such user (or it is a group, or disabled). */
 export async function callerOf(db: Knex, userId: string): Promise<UserCaller | undefined> {

@@ -10,8 +10,7 @@ import { decode, normalize, render } from './codec';
 import { MAX_COMMANDS, readEnvelopes, writeEnvelopes, writeErrorEnvelope } from './envelope';
 import { decodeJson, toJson } from './json-codec';
 import { ANONYMOUS, Caller, CallerSource, Permission } from '../identity/caller';
-import { sessionUser } from '../identity/sessions';
-import { callerOf } from '../identity/users';
+import { sessionCaller } from '../identity/users';
 import { FieldError, GatewayError, InvalidRequest, NotXml, PermissionDenied, SessionRequired, UnknownCommand, ValidationFailed } from './errors';
 import { ResultCode } from './result-codes';
 import { readXml, XmlElement } from './xml-reader';
@@ -283,8 +282,7 @@ async function authorize(command: RegisteredCommand, input: unknown, ctx: Comman
 async function resolveCaller(what: string, needsPermission: boolean, { db, session, caller, limits, trace }: PipelineContext): Promise<Caller> {
   if (!needsPermission) return caller === undefined || typeof caller === 'function' ? ANONYMOUS : caller;
   if (session) {
-    const userId = await sessionUser(db, session, limits?.session);
-    const user = userId === undefined ? undefined : await callerOf(db, userId);
+    const user = await sessionCaller(db, session, limits?.session);
     if (!user) throw new SessionRequired(`${what}: the session in X-SICS-SESSION is unknown or has expired; ${LOG_IN_FIRST}`);
     if (trace) trace.user = { id: user.id, name: user.name };
     return { id: user.id, name: user.name, permissions: new Set(user.permissions) };
