@@ -41,19 +41,13 @@ export async function bindSession(db: Knex, id: string, userId: string, limits: 
  * ended session.
  */
 export async function sessionUser(db: Knex, id: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<string | undefined> {
-  const { sql, bindings } = sessionUpdate(id, limits);
-  const result = await db.raw(sql, bindings);
-  return result.rows[0]?.user_id;
-}
-
-/** sessionUser's statement, returning user_id: also run inside another (users.ts, sessionCaller). */
-export function sessionUpdate(id: string, limits: SessionLimits): { sql: string; bindings: string[] } {
-  return {
-    sql: `update sessions s set last_seen = now() from assignees a
-     where s.id = ? and a.id = s.user_id and not a.disabled and s.ends_at > now() and s.last_seen > now() - ?::interval
+  const result = await db.raw(
+    `update sessions s set last_seen = now() from assignees a
+     where s.id = :id and a.id = s.user_id and not a.disabled and s.ends_at > now() and s.last_seen > now() - :idle::interval
      returning s.user_id`,
-    bindings: [id, interval(limits.idleMs)],
-  };
+    { id, idle: interval(limits.idleMs) },
+  );
+  return result.rows[0]?.user_id;
 }
 
 /** Ends session `id` (logout). */

@@ -5,7 +5,7 @@
 import type { Knex } from 'knex';
 import { randomUUID } from 'crypto';
 import type { Permission } from './caller';
-import { DEFAULT_SESSION_LIMITS, SessionLimits, sessionUpdate } from './sessions';
+import { DEFAULT_SESSION_LIMITS, SessionLimits } from './sessions';
 import { hashPassword, verifyAgainstNothing, verifyPasswordHash } from './passwords';
 
 /** Who is acting: the session's user and what its roles allow. */
@@ -27,15 +27,28 @@ export interface UserSummary {
 const permissionsColumn = `array(select distinct p from roles r, unnest(r.permissions) p where r.name = any(a.roles) order by p) as permissions`;
 
 /**
- * The caller of session `sessionId` in one round trip: sessionUser (which marks the session used)
- * and callerOf together; undefined when the session is not alive or its user cannot act.
+ * How stale a session's last_seen may be before a request marks it used again: a read then
+ * writes nothing (no row lock that every request on one session queues for, no WAL to flush),
+ * and the idle time ends at most this much earlier than the last use.
+ */
+export const SESSION_TOUCH_GRAIN_MS = 1000;
+
+/**
+ * The caller of session `sessionId` in one round trip: the user of a live session (used within
+ * the idle time, before its end, its user not disabled) with its permissions, marking the session
+ * used (at most once per SESSION_TOUCH_GRAIN_MS); undefined when the session is not alive or its
+ * user cannot act. sessionUser (sessions.ts) is the same rule.
  */
 export async function sessionCaller(db: Knex, sessionId: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<UserCaller | undefined> {
-  const touched = sessionUpdate(sessionId, limits);
   const result = await db.raw(
-    `with s as (${touched.sql})
-     select a.id, a.name, ${permissionsColumn} from s join assignees a on a.id = s.user_id where not a.is_group and not a.disabled`,
-    touched.bindings,
+    `with live as (
+       select s.user_id from sessions s join assignees a on a.id = s.user_id
+       where s.id = ? and not a.disabled and s.ends_at > now() and s.last_seen > now() - ?::interval),
+     touched as (
+       update sessions set last_seen = now()
+       where id = ? and last_seen < now() - ?::interval and exists (select 1 from live))
+     select a.id, a.name, ${permissionsColumn} from live join assignees a on a.id = live.user_id where not a.is_group and not a.disabled`,
+    [sessionId, `${Math.round(limits.idleMs)} milliseconds`, sessionId, `${SESSION_TOUCH_GRAIN_MS} milliseconds`],
   );
   const row = result.rows[0];
   return row && { id: row.id, name: row.name, permissions: row.permissions };

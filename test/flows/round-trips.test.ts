@@ -81,3 +81,17 @@ test('with a session, the caller is one statement (the session marked used and t
   await counted(get);
   expect(await counted(get)).toHaveLength(2);
 });
+
+test('a session is marked used at most once a second: a request right after another writes nothing', async () => {
+  const get = () => required.post(request('GetTicket', 5, `<TicketId>${guid(1)}</TicketId>`), { ...XML, 'X-SICS-SESSION': SESSION });
+  const lastSeen = async () => (await open.db('sessions').first('last_seen').where({ id: SESSION })).last_seen.getTime();
+  // Last used two seconds ago: the next request marks it used now.
+  await open.db('sessions').update({ last_seen: open.db.raw("now() - interval '2 seconds'") }).where({ id: SESSION });
+  const stale = await lastSeen();
+  expect((await get()).resultCode).toBe(0);
+  const touched = await lastSeen();
+  expect(touched).toBeGreaterThan(stale + 1500);
+  // Right after: still alive, nothing written.
+  expect((await get()).resultCode).toBe(0);
+  expect(await lastSeen()).toBe(touched);
+});
