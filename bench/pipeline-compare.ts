@@ -60,7 +60,8 @@ export function describeComparison(c: Comparison): string {
   const g = c.gateway.report!;
   return [
     `\n${c.command}: gateway vs minimal pipeline (best of ${c.gatewayRounds.length} alternating rounds each)`,
-    `  gateway          ${n(g.requestsPerSecond)} req/s, p50 ${g.p50} ms, p99 ${g.p99} ms (rounds: ${c.gatewayRounds.map(n).join(', ')} req/s)${c.gateway.peakMb ? `, peak resident ${c.gateway.peakMb} MB` : ''}`,
+    `  gateway          ${n(g.requestsPerSecond)} req/s, p50 ${g.p50} ms, p99 ${g.p99} ms (rounds: ${c.gatewayRounds.map(n).join(', ')} req/s)${c.gateway.peakMb ? `, peak resident ${c.gateway.peakMb} MB` : ''}, errors ${g.errors}, ResultCodes ${JSON.stringify(g.resultCodes)}`,
+    ...c.gateway.notes.map((note) => `    ${note}`),
     `  minimal pipeline ${n(c.minimal.requestsPerSecond)} req/s, p50 ${c.minimal.p50} ms, p99 ${c.minimal.p99} ms (rounds: ${c.minimalRounds.map(n).join(', ')} req/s), ResultCodes ${JSON.stringify(c.minimal.resultCodes)}`,
     `  one answer: gateway ${n(c.gatewayBytes)} bytes, minimal pipeline ${n(c.minimalBytes)} bytes`,
     `  gateway / minimal: ${(share(c) * 100).toFixed(0)} % (target ≥ ${MIN_SHARE * 100} % with p99 ≤ ${MAX_P99} ms: ${met(c) ? 'met' : 'NOT met'})`,
