@@ -2,6 +2,7 @@
 // profile are its own), on an embedded PostgreSQL in a temporary folder (removed at the end);
 // the minimal pipeline (minimal-pipeline.ts) likewise; and the baseline: a bare Express route
 // answering a fixed body, in this process.
+import { randomUUID } from 'crypto';
 import express from 'express';
 import { chmodSync, mkdtempSync, rmSync } from 'fs';
 import type { Server } from 'http';
@@ -16,6 +17,18 @@ import { EmbeddedServer, startEmbedded } from '../src/db/embedded';
 import { loadSeed, readSeedFile } from '../src/db/seed';
 import { NodeChild, resetPeak, startNode, statusKb } from './child';
 import { CREATE_MINIMAL_TABLE } from './minimal-pipeline';
+import { xmlHeaders } from './load';
+import { passwordHashOf } from '../src/identity/passwords';
+import { requestEnvelope } from '../src/tools/request-envelope';
+
+/** Logs in as the demo seed's Anna Admin and puts the session into xmlHeaders. */
+async function logIn(acmpUrl: string): Promise<void> {
+  const session = `{${randomUUID().toUpperCase()}}`;
+  const body = requestEnvelope('LoginAcmpUser', 1, `<Username>Anna Admin</Username><PasswordHash>${passwordHashOf('anna-demo-password')}</PasswordHash><SessionId>${session}</SessionId>`);
+  const res = await fetch(acmpUrl, { method: 'POST', body, headers: xmlHeaders });
+  if (res.headers.get('x-acmp-result-code') !== '0') throw new Error(`BENCH_AUTH=required: the login of Anna Admin failed: ${await res.text()}`);
+  xmlHeaders['X-SICS-SESSION'] = session;
+}
 
 export interface BenchEnvironment {
   db: Knex;
@@ -65,9 +78,13 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     await db.raw(CREATE_MINIMAL_TABLE);
     const registry = buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
     const cpuProfile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
-    // ACMP_AUTH=open: the gateway acts as the seed's ApiUser without a session (loopback only).
-    const gateway = await startNode('dist/src/main.js', { DATABASE_URL: embedded.url, ACMP_AUTH: 'open', ACMP_DB_POOL_MAX: String(poolMax) }, 'acmp-gateway: ', cpuProfile);
+    // BENCH_AUTH=open (default): the gateway acts as the seed's ApiUser without a session.
+    // BENCH_AUTH=required: the bench logs in once as the seed's Anna Admin and sends that session
+    // on every XML request (xmlHeaders), as the issue's figures are meant to be taken.
+    const auth = process.env.BENCH_AUTH === 'required' ? 'required' : 'open';
+    const gateway = await startNode('dist/src/main.js', { DATABASE_URL: embedded.url, ACMP_AUTH: auth, ACMP_DB_POOL_MAX: String(poolMax) }, 'acmp-gateway: ', cpuProfile);
     children.push(gateway);
+    if (auth === 'required') await logIn(`http://127.0.0.1:${gateway.port}/acmp`);
     const databaseUrl = embedded.url;
     return {
       db,

@@ -3,7 +3,7 @@
 // see the same machine; the best round of each is compared. The gateway's rounds are full
 // scenarios (their checks included); the minimal pipeline's are bare load runs.
 import type { BenchEnvironment } from './environment';
-import { LoadJob, LoadReport, runLoad } from './load';
+import { LoadJob, LoadReport, runLoad, xmlHeaders } from './load';
 import type { ScenarioResult } from './ticket-scenarios';
 
 export interface Comparison {
@@ -40,7 +40,7 @@ export async function compare(
   }
   const bestGateway = gateway.reduce((a, b) => (rps(b) > rps(a) ? b : a));
   const bestMinimal = minimal.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
-  const size = async (url: string) => Buffer.byteLength(await (await fetch(url, { method: 'POST', body: sample.body, headers: { 'Content-Type': 'text/xml; charset=utf-8' } })).text());
+  const size = async (url: string) => Buffer.byteLength(await (await fetch(url, { method: 'POST', body: sample.body, headers: xmlHeaders })).text());
   return {
     command,
     gateway: bestGateway,

@@ -19,7 +19,7 @@ export function describeSetup(load: LoadSettings, poolMax: number): string {
   return [
     `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${n(os.totalmem() / 2 ** 30, 1)} GB RAM, load average ${os.loadavg().map((l) => n(l, 2)).join(' ')}`,
     `node ${process.version}; gateway, minimal pipeline (each a process of its own), baseline and PostgreSQL (embedded) on this machine, autocannon in a worker thread`,
-    `${load.connections} connections, ${load.durationSeconds} s per scenario, database pool ${poolMax} (ACMP_DB_POOL_MAX)`,
+    `${load.connections} connections, ${load.durationSeconds} s per scenario, database pool ${poolMax} (ACMP_DB_POOL_MAX), authentication ${process.env.BENCH_AUTH === 'required' ? 'required (one session, X-SICS-SESSION on every request)' : 'open (no session; BENCH_AUTH=required to log in)'}`,
   ].join('\n');
 }
 

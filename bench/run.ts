@@ -8,11 +8,13 @@
 //   BENCH_COMPARE_TICKETS  tickets for the GetTicketList_V1 comparison (default 50000)
 //   BENCH_ONLY=compare only the three comparisons with the minimal pipeline
 //   BENCH_CPU_PROF=<dir>   the gateway writes a CPU profile there when it stops (node --cpu-prof)
+//   BENCH_AUTH=required    the gateway requires a session: the bench logs in once and sends it on every
+//                          XML request (the SOAP, JSON and SICS scenarios do not: use with BENCH_ONLY=compare)
 // The gateway runs as a process of its own; its peak resident memory is printed per scenario.
 // and the peak memory of the gateway storing 3 MB attachments (memory.ts; alone: npm run bench:memory).
 import { setting, startBenchEnvironment } from './environment';
 import { fillTickets, listScenarios } from './list-scenarios';
-import { runLoad, sequentialMedian } from './load';
+import { runLoad, sequentialMedian, xmlHeaders } from './load';
 import { describeMemory, memoryMarkdown, memoryScenario } from './memory';
 import { BASELINE, describeSetup, markdownReport, printScenario } from './report';
 import { newGuid, saveTicketRequest } from './requests';
@@ -81,7 +83,7 @@ async function main(): Promise<void> {
 
     // Baseline: the same request in, a real SaveTicket_V4 answer (same size) out.
     if (only !== 'compare') {
-      const sample = await fetch(env.acmpUrl, { method: 'POST', body: saveTicketRequest(newGuid()), headers: { 'Content-Type': 'text/xml; charset=utf-8' } });
+      const sample = await fetch(env.acmpUrl, { method: 'POST', body: saveTicketRequest(newGuid()), headers: xmlHeaders });
       const baselineUrl = await env.startBaseline(await sample.text());
       const baselineBodies = [saveTicketRequest(newGuid())];
       report({
