@@ -25,9 +25,12 @@ export async function bulkScenarios(env: BenchEnvironment, load: LoadSettings): 
   const groups = Array.from({ length: groupCount }, (_, g) => ids.slice(g * GROUP, (g + 1) * GROUP));
 
   const reads = groups.map((g) => getTicketsRequest(g, SELECT));
+  env.resetGatewayPeak();
+  const readReport = await runLoad({ url: env.acmpUrl, ...load, bodies: reads });
   const read: ScenarioResult = {
     name: `GetTickets_V1 (${GROUP} Ids, Select of ${SELECT.length} fields)`,
-    report: await runLoad({ url: env.acmpUrl, ...load, bodies: reads }),
+    report: readReport,
+    peakMb: env.gatewayPeakMb(),
     single: await sequentialMedian(env.acmpUrl, reads),
     notes: [`${groupCount} groups of ${GROUP} tickets round-robin; Select ${SELECT.join(', ')}`],
   };
@@ -35,7 +38,9 @@ export async function bulkScenarios(env: BenchEnvironment, load: LoadSettings): 
   // Round-robin visits every group with priority 1, then every group with 2 …: each request
   // really changes its 100 tickets (an unchanged value is not written).
   const writes = [1, 2, 3, 4, 5].flatMap((p) => groups.map((g) => setTicketPrioritiesRequest(g, p)));
+  env.resetGatewayPeak();
   const report = await runLoad({ url: env.acmpUrl, ...load, bodies: writes });
+  const peakMb = env.gatewayPeakMb();
   // All or none: every group of 100 must end with one priority.
   const mixed: number[] = [];
   for (let g = 0; g < groups.length; g++) {
@@ -45,6 +50,7 @@ export async function bulkScenarios(env: BenchEnvironment, load: LoadSettings): 
   const write: ScenarioResult = {
     name: `SetTicketPriorities_V1 (${GROUP} tickets)`,
     report,
+    peakMb,
     single: await sequentialMedian(env.acmpUrl, writes),
     notes: [
       `${groupCount} groups of ${GROUP} tickets round-robin, the priority changing on every visit`,

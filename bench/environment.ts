@@ -1,5 +1,8 @@
-// The gateway under test, in this process, on an embedded PostgreSQL of its own in a temporary
-// folder (removed at the end), plus the baseline: a bare Express route answering a fixed body.
+// The gateway under test, `node dist/src/main.js` in a process of its own (its memory and CPU
+// profile are its own), on an embedded PostgreSQL in a temporary folder (removed at the end);
+// the minimal pipeline (minimal-pipeline.ts) likewise; and the baseline: a bare Express route
+// answering a fixed body, in this process.
+import { randomUUID } from 'crypto';
 import express from 'express';
 import { chmodSync, mkdtempSync, rmSync } from 'fs';
 import type { Server } from 'http';
@@ -7,13 +10,25 @@ import type { Knex } from 'knex';
 import net, { AddressInfo } from 'net';
 import os from 'os';
 import path from 'path';
-import { buildApp } from '../src/app';
-import { Bus } from '../src/bus/bus';
 import { buildRegistry, Registry } from '../src/commands/registry';
 import { loadConfig, PROJECT_ROOT } from '../src/config';
 import { connect, migrate } from '../src/db/connection';
 import { EmbeddedServer, startEmbedded } from '../src/db/embedded';
 import { loadSeed, readSeedFile } from '../src/db/seed';
+import { NodeChild, resetPeak, startNode, statusKb } from './child';
+import { CREATE_MINIMAL_TABLE } from './minimal-pipeline';
+import { xmlHeaders } from './load';
+import { passwordHashOf } from '../src/identity/passwords';
+import { requestEnvelope } from '../src/tools/request-envelope';
+
+/** Logs in as the demo seed's Anna Admin and puts the session into xmlHeaders. */
+async function logIn(acmpUrl: string): Promise<void> {
+  const session = `{${randomUUID().toUpperCase()}}`;
+  const body = requestEnvelope('LoginAcmpUser', 1, `<Username>Anna Admin</Username><PasswordHash>${passwordHashOf('anna-demo-password')}</PasswordHash><SessionId>${session}</SessionId>`);
+  const res = await fetch(acmpUrl, { method: 'POST', body, headers: xmlHeaders });
+  if (res.headers.get('x-acmp-result-code') !== '0') throw new Error(`BENCH_AUTH=required: the login of Anna Admin failed: ${await res.text()}`);
+  xmlHeaders['X-SICS-SESSION'] = session;
+}
 
 export interface BenchEnvironment {
   db: Knex;
@@ -23,10 +38,17 @@ export interface BenchEnvironment {
   /** The embedded PostgreSQL, for a gateway in a process of its own (memory.ts). */
   databaseUrl: string;
   poolMax: number;
-  /** Unexpected errors the gateway logged (ResultCode 18/19 answers). */
+  /** The gateway's process id. */
+  gatewayPid: number;
+  /** Starts the gateway's peak resident memory afresh (VmHWM); gatewayPeakMb() reads it. */
+  resetGatewayPeak(): void;
+  gatewayPeakMb(): number;
+  /** Lines the gateway wrote to stderr: unexpected errors (ResultCode 18/19 answers). */
   loggedErrors: () => number;
   /** Starts the baseline route answering `body` (same size as a real answer). */
   startBaseline(body: string): Promise<string>;
+  /** Starts the minimal pipeline (table minimal_tickets) on the same database; its /acmp URL. */
+  startMinimal(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -36,9 +58,9 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const servers: Server[] = [];
   let embedded: EmbeddedServer | undefined;
   let db: Knex | undefined;
-  let bus: Bus | undefined;
+  const children: NodeChild[] = [];
   const stop = async () => {
-    await bus?.close();
+    for (const c of children) await c.stop();
     // Also the connections of a load run cut short (Ctrl-C): close() alone would wait for them.
     for (const s of servers) await new Promise((resolve) => (s.close(resolve), s.closeAllConnections()));
     await db?.destroy().catch(() => {});
@@ -49,25 +71,36 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     embedded = await startEmbedded(path.join(dir, 'pg'), await freePort());
     // The pool size the gateway runs with (ACMP_DB_POOL_MAX, default 10).
     const poolMax = loadConfig().dbPoolMax;
-    db = connect(embedded.url, { poolMax });
+    // No query timeout: copying and generating tens of thousands of tickets takes longer than the gateway's 10 s.
+    db = connect(embedded.url, { poolMax, queryTimeoutMs: 0 });
     await migrate(db);
     await loadSeed(db, readSeedFile(path.join(PROJECT_ROOT, 'fixtures/seed/demo.json')));
+    await db.raw(CREATE_MINIMAL_TABLE);
     const registry = buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
-
-    let errors = 0;
-    const log = (message: string, error?: unknown) => {
-      if (++errors <= 3) console.error(`gateway logged: ${message} ${error instanceof Error ? error.message : (error ?? '')}`);
-    };
-    bus = new Bus(db, undefined, log);
-    const app = buildApp({ db, registry, bodyLimit: '8mb', authMode: 'open', log, bus });
-    const acmpUrl = `http://127.0.0.1:${await listen(app, servers)}/acmp`;
+    const cpuProfile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+    // BENCH_AUTH=open (default): the gateway acts as the seed's ApiUser without a session.
+    // BENCH_AUTH=required: the bench logs in once as the seed's Anna Admin and sends that session
+    // on every XML request (xmlHeaders), as the issue's figures are meant to be taken.
+    const auth = process.env.BENCH_AUTH === 'required' ? 'required' : 'open';
+    const gateway = await startNode('dist/src/main.js', { DATABASE_URL: embedded.url, ACMP_AUTH: auth, ACMP_DB_POOL_MAX: String(poolMax) }, 'acmp-gateway: ', cpuProfile);
+    children.push(gateway);
+    if (auth === 'required') await logIn(`http://127.0.0.1:${gateway.port}/acmp`);
+    const databaseUrl = embedded.url;
     return {
       db,
       registry,
-      acmpUrl,
-      databaseUrl: embedded.url,
+      acmpUrl: `http://127.0.0.1:${gateway.port}/acmp`,
+      databaseUrl,
       poolMax,
-      loggedErrors: () => errors,
+      gatewayPid: gateway.child.pid!,
+      resetGatewayPeak: () => resetPeak(gateway.child.pid!),
+      gatewayPeakMb: () => Math.round(statusKb(gateway.child.pid!, 'VmHWM') / 1024),
+      loggedErrors: () => gateway.stderrLines(),
+      async startMinimal() {
+        const minimal = await startNode('dist/bench/minimal-pipeline.js', { DATABASE_URL: databaseUrl, POOL_MAX: String(poolMax) }, 'minimal pipeline: serving');
+        children.push(minimal);
+        return `http://127.0.0.1:${minimal.port}/acmp`;
+      },
       async startBaseline(body: string) {
         const fixed = Buffer.from(body);
         const baseline = express();

@@ -3,7 +3,7 @@
 import { TICKET_QUERIES } from '../src/domain/ticket-queries';
 import { generateTickets } from '../src/tools/generate-tickets';
 import type { BenchEnvironment } from './environment';
-import { runLoad, sequentialMedian } from './load';
+import { runLoad, sequentialMedian, xmlHeaders } from './load';
 import { ticketListRequest, ticketQueryV1Request, ticketQueryV2Request } from './requests';
 import type { LoadSettings, ScenarioResult } from './ticket-scenarios';
 
@@ -36,16 +36,18 @@ export async function listScenarios(env: BenchEnvironment, load: LoadSettings): 
       continue;
     }
     const probe = await describeAnswer(env.acmpUrl, s.bodies[0]);
+    env.resetGatewayPeak();
     const report = await runLoad({ url: env.acmpUrl, ...load, bodies: [...s.bodies] });
+    const peakMb = env.gatewayPeakMb();
     const single = await sequentialMedian(env.acmpUrl, [...s.bodies]);
-    results.push({ name: s.name, report, single, notes: [probe] });
+    results.push({ name: s.name, report, single, peakMb, notes: [probe] });
   }
   return results;
 }
 
 /** Size, TotalCount and ResultCode of one answer, so the figures can be read in context. */
 async function describeAnswer(url: string, body: string): Promise<string> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'text/xml; charset=utf-8' } });
+  const res = await fetch(url, { method: 'POST', body, headers: xmlHeaders });
   const text = await res.text();
   const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1];
   const items = (text.match(/<TTicketListItem_V1[ >]/g) ?? []).length;

@@ -3,6 +3,12 @@
 import path from 'path';
 import { Worker } from 'worker_threads';
 
+/**
+ * The headers of every XML request of the bench: Content-Type, and with BENCH_AUTH=required the
+ * X-SICS-SESSION the bench logged in with (environment.ts). The minimal pipeline ignores it.
+ */
+export const xmlHeaders: Record<string, string> = { 'Content-Type': 'text/xml; charset=utf-8' };
+
 export interface LoadJob {
   url: string;
   connections: number;
@@ -39,7 +45,7 @@ const WORKER = path.join(__dirname, 'load-worker.js');
 
 export function runLoad(job: LoadJob): Promise<LoadReport> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData: job });
+    const worker = new Worker(WORKER, { workerData: { ...job, headers: job.headers ?? xmlHeaders } });
     let settled = false;
     worker.once('message', (m: { report?: LoadReport; error?: string }) => {
       settled = true;
@@ -64,7 +70,7 @@ export function notOk(report: LoadReport, baseline = false): number {
 }
 
 /** Median latency in ms of `count` sequential requests (after two to warm up). */
-export async function sequentialMedian(url: string, bodies: string[], count = 20, headers: Record<string, string> = { 'Content-Type': 'text/xml; charset=utf-8' }): Promise<number> {
+export async function sequentialMedian(url: string, bodies: string[], count = 20, headers: Record<string, string> = xmlHeaders): Promise<number> {
   const post = (body: string) => fetch(url, { method: 'POST', body, headers }).then((r) => r.text());
   for (let i = 0; i < 2; i++) await post(bodies[i % bodies.length]);
   const times: number[] = [];

@@ -6,14 +6,14 @@
 //   npm run bench:memory          alone, on an embedded PostgreSQL of its own
 //   BENCH_MEMORY_ROUNDS           rounds per phase (default 5)
 //   BENCH_MEMORY_LIMIT_MB         the target for four concurrent saves (default 300)
-import { spawn, ChildProcess } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import { randomBytes } from 'crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdtempSync, rmSync } from 'fs';
 import os from 'os';
 import path from 'path';
-import { PROJECT_ROOT } from '../src/config';
 import { startEmbedded } from '../src/db/embedded';
 import { requestEnvelope as envelope } from '../src/tools/request-envelope';
+import { resetPeak, startNode, statusKb } from './child';
 import { freePort, setting } from './environment';
 import { newGuid, saveTicketRequest } from './requests';
 
@@ -32,17 +32,6 @@ export interface MemoryFigures {
 }
 
 const mb = (kb: number) => Math.round(kb / 1024);
-
-function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(m[1]);
-}
-
-/** Starts the peak afresh at the current resident set (Linux: "5" resets VmHWM). */
-function resetPeak(pid: number): void {
-  writeFileSync(`/proc/${pid}/clear_refs`, '5');
-}
 
 function saveRequest(ticketId: string, id: string, content: string): string {
   return envelope(
@@ -71,22 +60,7 @@ async function post(url: string, body: string): Promise<string> {
 
 /** Starts `node dist/src/main.js` on databaseUrl and waits until it serves. */
 async function startGateway(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: databaseUrl },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('acmp-gateway: ')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('exit', (code) => reject(new Error(`the gateway stopped with exit code ${code} before serving:\n${output}`)));
-  });
-  child.stderr!.on('data', (d: Buffer) => process.stderr.write(`gateway: ${d}`));
+  const { child, port } = await startNode('dist/src/main.js', { DATABASE_URL: databaseUrl }, 'acmp-gateway: ');
   return { child, url: `http://127.0.0.1:${port}/acmp` };
 }
 

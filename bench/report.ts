@@ -18,8 +18,8 @@ export function describeSetup(load: LoadSettings, poolMax: number): string {
   const cpus = os.cpus();
   return [
     `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${n(os.totalmem() / 2 ** 30, 1)} GB RAM, load average ${os.loadavg().map((l) => n(l, 2)).join(' ')}`,
-    `node ${process.version}; gateway, baseline and PostgreSQL (embedded) on this machine, autocannon in a worker thread`,
-    `${load.connections} connections, ${load.durationSeconds} s per scenario, database pool ${poolMax} (ACMP_DB_POOL_MAX)`,
+    `node ${process.version}; gateway, minimal pipeline (each a process of its own), baseline and PostgreSQL (embedded) on this machine, autocannon in a worker thread`,
+    `${load.connections} connections, ${load.durationSeconds} s per scenario, database pool ${poolMax} (ACMP_DB_POOL_MAX), authentication ${process.env.BENCH_AUTH === 'required' ? 'required (one session, X-SICS-SESSION on every request)' : 'open (no session; BENCH_AUTH=required to log in)'}`,
   ].join('\n');
 }
 
@@ -34,6 +34,7 @@ export function printScenario(r: ScenarioResult, baselineRps?: number): void {
     );
   }
   if (r.single !== undefined) lines.push(`  single request (median of 20 sequential): ${n(r.single, 1)} ms`);
+  if (r.peakMb !== undefined) lines.push(`  gateway peak resident memory: ${r.peakMb} MB`);
   for (const note of r.notes) lines.push(`  ${note}`);
   console.log(lines.join('\n'));
 }
@@ -47,9 +48,10 @@ export function markdownReport(results: ScenarioResult[], load: LoadSettings, po
   const rows = results.map((r) => {
     const x = r.report;
     const single = r.single === undefined ? '–' : n(r.single, 1);
-    if (!x) return `| ${r.name} | – | – | – | – | – | – | – | ${single} |`;
+    const peak = r.peakMb === undefined ? '–' : String(r.peakMb);
+    if (!x) return `| ${r.name} | – | – | – | – | – | – | – | ${single} | ${peak} |`;
     const vsBaseline = baseline && r.name !== BASELINE ? ratio(x.requestsPerSecond, baseline) : r.name === BASELINE ? '100 %' : '–';
-    return `| ${r.name} | ${n(x.requestsPerSecond)} | ${x.p50} | ${x.p99} | ${x.errors} | ${x.non2xx} | ${notOk(x, r.name === BASELINE)} | ${vsBaseline} | ${single} |`;
+    return `| ${r.name} | ${n(x.requestsPerSecond)} | ${x.p50} | ${x.p99} | ${x.errors} | ${x.non2xx} | ${notOk(x, r.name === BASELINE)} | ${vsBaseline} | ${single} | ${peak} |`;
   });
   const targets = TARGETS.flatMap((t) => {
     const x = results.find((r) => r.name.startsWith(t.scenario))?.report;
@@ -62,8 +64,8 @@ export function markdownReport(results: ScenarioResult[], load: LoadSettings, po
   return [
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench\` (${describeSetup(load, poolMax).replace(/\n/g, '; ')}).`,
     '',
-    '| Scenario | req/s | p50 ms | p99 ms | errors | non-2xx | ResultCode ≠ 0 | vs baseline | single request ms (median of 20) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Scenario | req/s | p50 ms | p99 ms | errors | non-2xx | ResultCode ≠ 0 | vs baseline | single request ms (median of 20) | gateway peak MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
     '| Target (issue) | Measured | |',

@@ -4,18 +4,36 @@
 //   BENCH_DURATION     seconds per scenario (default 10)
 //   BENCH_CONNECTIONS  concurrent connections (default 32)
 //   BENCH_TICKETS      tickets generated for the list scenarios (default 100000)
+//   BENCH_ROUNDS       alternating rounds of gateway and minimal pipeline per command (default 2)
+//   BENCH_COMPARE_TICKETS  tickets for the GetTicketList_V1 comparison (default 50000)
+//   BENCH_ONLY=compare only the three comparisons with the minimal pipeline
+//   BENCH_CPU_PROF=<dir>   the gateway writes a CPU profile there when it stops (node --cpu-prof)
+//   BENCH_AUTH=required    the gateway requires a session: the bench logs in once and sends it on every
+//                          XML request (the SOAP, JSON and SICS scenarios do not: use with BENCH_ONLY=compare)
+// The gateway runs as a process of its own; its peak resident memory is printed per scenario.
 // and the peak memory of the gateway storing 3 MB attachments (memory.ts; alone: npm run bench:memory).
 import { setting, startBenchEnvironment } from './environment';
 import { fillTickets, listScenarios } from './list-scenarios';
-import { runLoad, sequentialMedian } from './load';
+import { runLoad, sequentialMedian, xmlHeaders } from './load';
 import { describeMemory, memoryMarkdown, memoryScenario } from './memory';
 import { BASELINE, describeSetup, markdownReport, printScenario } from './report';
 import { newGuid, saveTicketRequest } from './requests';
+import type { BenchEnvironment } from './environment';
+
+/** Runs a scenario and notes the gateway's peak resident memory (VmHWM, reset before) during it. */
+async function withPeak(env: BenchEnvironment, scenario: () => Promise<ScenarioResult>): Promise<ScenarioResult> {
+  env.resetGatewayPeak();
+  const r = await scenario();
+  return { ...r, peakMb: env.gatewayPeakMb() };
+}
 import { bulkScenarios } from './bulk-scenario';
 import { jsonScenario } from './json-scenario';
 import { sicsScenario } from './sics-scenario';
 import { soapScenario } from './soap-scenario';
 import { createTickets, getTicketScenario, LoadSettings, saveTicketScenario, ScenarioResult } from './ticket-scenarios';
+import { statusKb } from './child';
+import { compare, Comparison, comparisonMarkdown, copyToMinimal, describeComparison } from './pipeline-compare';
+import { getTicketRequest, ticketListRequest } from './requests';
 
 
 /** Notes a transport's throughput as a share of plain XML's on the same run (issue: within 15 %). */
@@ -43,42 +61,83 @@ async function main(): Promise<void> {
 
   try {
     console.log(describeSetup(load, env.poolMax));
+    const rounds = setting('BENCH_ROUNDS', 2);
+    const compareTickets = setting('BENCH_COMPARE_TICKETS', 50000);
+    const only = process.env.BENCH_ONLY;
     // The tickets GetTicket_V5 reads; creating them also warms up the gateway.
     const readIds = await createTickets(env.acmpUrl, 1000);
+    const minimalUrl = await env.startMinimal();
+    await copyToMinimal(env, readIds);
+    console.log(`gateway: resident ${Math.round(statusKb(env.gatewayPid, 'VmRSS') / 1024)} MB after warm-up`);
     const results: ScenarioResult[] = [];
+    const comparisons: Comparison[] = [];
     const report = (r: ScenarioResult) => {
       results.push(r);
       printScenario(r, results.find((x) => x.name === BASELINE)?.report?.requestsPerSecond);
     };
+    const compared = (c: Comparison) => {
+      comparisons.push(c);
+      console.log(describeComparison(c));
+      results.push(c.gateway);
+    };
 
     // Baseline: the same request in, a real SaveTicket_V4 answer (same size) out.
-    const sample = await fetch(env.acmpUrl, { method: 'POST', body: saveTicketRequest(newGuid()), headers: { 'Content-Type': 'text/xml; charset=utf-8' } });
-    const baselineUrl = await env.startBaseline(await sample.text());
-    const baselineBodies = [saveTicketRequest(newGuid())];
-    report({
-      name: BASELINE,
-      report: await runLoad({ url: baselineUrl, ...load, bodies: baselineBodies }),
-      single: await sequentialMedian(baselineUrl, baselineBodies),
-      notes: [`answers ${Buffer.byteLength(await (await fetch(baselineUrl, { method: 'POST', body: baselineBodies[0] })).text())} bytes, like SaveTicket_V4`],
-    });
+    if (only !== 'compare') {
+      const sample = await fetch(env.acmpUrl, { method: 'POST', body: saveTicketRequest(newGuid()), headers: xmlHeaders });
+      const baselineUrl = await env.startBaseline(await sample.text());
+      const baselineBodies = [saveTicketRequest(newGuid())];
+      report({
+        name: BASELINE,
+        report: await runLoad({ url: baselineUrl, ...load, bodies: baselineBodies }),
+        single: await sequentialMedian(baselineUrl, baselineBodies),
+        notes: [`answers ${Buffer.byteLength(await (await fetch(baselineUrl, { method: 'POST', body: baselineBodies[0] })).text())} bytes, like SaveTicket_V4`],
+      });
+    }
 
-    const plainSave = await saveTicketScenario(env, load);
-    report(plainSave);
-    // The transports (spec §8): the same create through SOAP and JSON, next to plain XML on the same run.
-    for (const scenario of [soapScenario, jsonScenario, sicsScenario]) report(versusPlain(await scenario(env, load), plainSave));
-    report(await getTicketScenario(env, load, readIds));
-    for (const r of await bulkScenarios(env, load)) report(r);
+    // The minimal pipeline (issue 11), alternately with the gateway: the same bodies and connections.
+    const saveSample = { url: env.acmpUrl, minimalUrl, body: saveTicketRequest(newGuid()) };
+    const plainSaveComparison = await compare('SaveTicket_V4 create (~1 KB ticket)', rounds, saveSample, () => withPeak(env, () => saveTicketScenario(env, load)), { ...load, bodies: 'new-ticket' }, minimalUrl);
+    compared(plainSaveComparison);
+    const plainSave = plainSaveComparison.gateway;
+    const readBodies = readIds.map(getTicketRequest);
+    compared(
+      await compare('GetTicket_V5', rounds, { url: env.acmpUrl, minimalUrl, body: readBodies[0] }, () => withPeak(env, () => getTicketScenario(env, load, readIds)), { ...load, bodies: readBodies }, minimalUrl),
+    );
+    if (only !== 'compare') {
+      // The transports (spec §8): the same create through SOAP and JSON, next to plain XML on the same run.
+      for (const scenario of [soapScenario, jsonScenario, sicsScenario]) report(versusPlain(await withPeak(env, () => scenario(env, load)), plainSave));
+      for (const r of await bulkScenarios(env, load)) report(r);
+    }
 
-    console.log('\nmemory: a gateway in a process of its own stores and reads 3 MB attachments ...');
-    const memory = await memoryScenario(env.databaseUrl);
-    console.log(describeMemory(memory));
+    console.log(`\nfilling the database with ${compareTickets.toLocaleString('en')} tickets for the GetTicketList_V1 comparison ...`);
+    console.log(await fillTickets(env, compareTickets));
+    await copyToMinimal(env);
+    const listBody = ticketListRequest(100);
+    const listName = `GetTicketList_V1, newest 100 of ${compareTickets.toLocaleString('en')}`;
+    compared(
+      await compare(listName, rounds, { url: env.acmpUrl, minimalUrl, body: listBody }, async () => {
+        const r = await withPeak(env, async () => ({ name: listName, report: await runLoad({ url: env.acmpUrl, ...load, bodies: [listBody] }), notes: [] }));
+        return { ...r, single: await sequentialMedian(env.acmpUrl, [listBody]) };
+      }, { ...load, bodies: [listBody] }, minimalUrl),
+    );
 
-    console.log(`\nfilling the database with ${ticketCount.toLocaleString('en')} tickets for the list scenarios ...`);
-    console.log(await fillTickets(env, ticketCount));
-    for (const r of await listScenarios(env, load)) report(r);
+    let memory: Awaited<ReturnType<typeof memoryScenario>> | undefined;
+    if (only !== 'compare') {
+      console.log('\nmemory: a gateway in a process of its own stores and reads 3 MB attachments ...');
+      memory = await memoryScenario(env.databaseUrl);
+      console.log(describeMemory(memory));
+
+      console.log(`\nfilling the database with ${ticketCount.toLocaleString('en')} tickets for the list scenarios ...`);
+      console.log(await fillTickets(env, ticketCount));
+      for (const r of await listScenarios(env, load)) report(r);
+    }
 
     if (env.loggedErrors()) console.log(`\nthe gateway logged ${env.loggedErrors()} unexpected error(s) (ResultCode 18/19); the first ones are above`);
-    console.log(`\n---- Markdown for the README ----\n\n${markdownReport(results, load, env.poolMax)}\n\n${memoryMarkdown(memory)}\n`);
+    console.log('\n---- gateway vs minimal pipeline ----');
+    for (const c of comparisons) console.log(describeComparison(c));
+    console.log(
+      `\n---- Markdown for the README ----\n\n${comparisonMarkdown(comparisons)}\n\n${markdownReport(results, load, env.poolMax)}\n` + (memory ? `\n${memoryMarkdown(memory)}\n` : ''),
+    );
   } finally {
     if (!stopping) {
       stopping = true;

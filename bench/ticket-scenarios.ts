@@ -1,7 +1,7 @@
 // SaveTicket_V4 creates and GetTicket_V5 reads: the two throughput targets of the issue.
 import type { Knex } from 'knex';
 import type { BenchEnvironment } from './environment';
-import { LoadReport, runLoad, sequentialMedian } from './load';
+import { LoadReport, runLoad, sequentialMedian, xmlHeaders } from './load';
 import { getTicketRequest, newGuid, saveTicketRequest } from './requests';
 
 export interface ScenarioResult {
@@ -9,6 +9,8 @@ export interface ScenarioResult {
   report?: LoadReport;
   /** Median latency in ms of 20 sequential requests. */
   single?: number;
+  /** The gateway's peak resident memory (VmHWM) during the scenario, MB. */
+  peakMb?: number;
   notes: string[];
 }
 
@@ -57,7 +59,7 @@ export async function createTickets(url: string, count: number): Promise<string[
   const worker = async () => {
     while (next < ids.length) {
       const id = ids[next++];
-      const res = await fetch(url, { method: 'POST', body: saveTicketRequest(id), headers: { 'Content-Type': 'text/xml; charset=utf-8' } });
+      const res = await fetch(url, { method: 'POST', body: saveTicketRequest(id), headers: xmlHeaders });
       const body = await res.text();
       if (res.headers.get('x-acmp-result-code') !== '0') throw new Error(`creating ticket ${id} failed: HTTP ${res.status} ${body.slice(0, 500)}`);
     }

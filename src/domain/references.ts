@@ -58,20 +58,57 @@ export interface Reference {
  * does not exist, in the order given. Null/undefined ids pass.
  */
 export async function requireReferences(db: Knex, refs: Reference[]): Promise<void> {
+  const check = referenceCheck(refs, 1);
+  if (!check.columns.length) return;
+  const [row] = await preparedQuery<Record<string, boolean | null>>(db, `refs_${check.name}`, `select ${check.columns.join(', ')}`, check.values);
+  check.verify(row);
+}
+
+/**
+ * The SQL of a reference check, to run alone (requireReferences) or inside another statement
+ * (a ticket create checks its references in its INSERT: one round trip). `columns` select r0, r1 …
+ * with parameters from $`first` on; `allFound` is a boolean expression over them (each r<i> must
+ * be in scope) that holds when every id exists; `verify` throws the first one's NotFound.
+ */
+export function referenceCheck(refs: Reference[], first: number): {
+  name: string;
+  columns: string[];
+  allFound: string;
+  values: unknown[];
+  verify(row: Record<string, unknown>): void;
+} {
   const present = refs.filter((r) => r.id);
-  if (!present.length) return;
-  // Table names come from LABELS, never from input; one prepared statement per list of tables.
-  const columns = present.map((r, i) => (r.table === 'assignees' ? `(select is_group from assignees where id = $${i + 1}) as r${i}` : `exists(select 1 from ${r.table} where id = $${i + 1}) as r${i}`));
-  const name = `refs_${present.map((r) => TABLES.indexOf(r.table)).join('_')}`;
-  const [row] = await preparedQuery<Record<string, boolean | null>>(db, name, `select ${columns.join(', ')}`, present.map((r) => r.id));
+  const values: unknown[] = [];
+  const param = (value: unknown, type: string) => (values.push(value), `$${first + values.length - 1}::${type}`);
+  // Table names come from LABELS, never from input.
+  const columns: string[] = [];
+  const found: string[] = [];
   present.forEach((r, i) => {
-    const found = row[`r${i}`];
-    if (r.table !== 'assignees') {
-      if (!found) throw new NotFound(`${r.field}: no ${LABELS[r.table]} with Id ${r.id}`);
-    } else if (found === null || (r.isGroup !== undefined && found !== r.isGroup)) {
-      throw new NotFound(`${r.field}: no ${r.isGroup === undefined ? 'user or group' : r.isGroup ? 'group' : 'user'} with Id ${r.id}`);
+    if (r.table === 'assignees') {
+      columns.push(`(select is_group from assignees where id = ${param(r.id, 'uuid')}) as r${i}`);
+      // A user (false), a group (true) or either: a literal, so the statement's name says which.
+      found.push(r.isGroup === undefined ? `r${i} is not null` : `r${i} is ${r.isGroup}`);
+    } else {
+      columns.push(`exists(select 1 from ${r.table} where id = ${param(r.id, 'uuid')}) as r${i}`);
+      found.push(`r${i}`);
     }
   });
+  return {
+    name: present.map((r) => `${TABLES.indexOf(r.table)}${r.table !== 'assignees' || r.isGroup === undefined ? '' : r.isGroup ? 'g' : 'u'}`).join('_'),
+    columns,
+    allFound: found.length ? found.join(' and ') : 'true',
+    values,
+    verify(row) {
+      present.forEach((r, i) => {
+        const value = row[`r${i}`];
+        if (r.table !== 'assignees') {
+          if (!value) throw new NotFound(`${r.field}: no ${LABELS[r.table]} with Id ${r.id}`);
+        } else if (value === null || (r.isGroup !== undefined && value !== r.isGroup)) {
+          throw new NotFound(`${r.field}: no ${r.isGroup === undefined ? 'user or group' : r.isGroup ? 'group' : 'user'} with Id ${r.id}`);
+        }
+      });
+    },
+  };
 }
 
 /** Throws NotFound (30) naming the field when `id` is not in `table`. Null/undefined pass. */

@@ -1,4 +1,4 @@
-// Exact numbers of tickets per (state, assignee, category) from ticket_counts (migration 014),
+// Exact numbers of tickets per (state, assignee, category) from ticket_counts (migration 015),
 // which triggers keep in step with tickets: summing a few rows instead of counting a million.
 import type { Knex } from 'knex';
 

@@ -95,7 +95,7 @@ export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPa
     return { tickets: rows.map(toItem), totalCount };
   }
   if (!filter.modifiedSince && (!query || query.counted)) {
-    // ticket_counts (migration 014) has the exact TotalCount: a sum of a few rows, read by the
+    // ticket_counts (migration 015) has the exact TotalCount: a sum of a few rows, read by the
     // page's statement; the page itself walks an index with LIMIT.
     const counters = () => applyFilter(db('ticket_counts as t'), filter, query, ctx);
     const rows = await paged(applyFilter(db('tickets as t'), filter, query, ctx)).select(
@@ -138,7 +138,7 @@ const SEARCH_COLUMNS = ['t.id', 't.number', 't.title', 't.state', 't.priority', 
  * plain OR over the three would defeat them and scan every description. The branches carry the
  * columns the list shows, so the page needs no second visit to each match. When the filters
  * rule out closed tickets, the branches say so and the trigram indexes over open tickets
- * (migration 014) serve them: a search among open tickets reads the open matches only, not
+ * (migration 015) serve them: a search among open tickets reads the open matches only, not
  * every ticket of all time with the word. The other conditions are applied to the matches
  * (materialized), not inside the branches: there PostgreSQL would AND the trigram index with
  * a btree one (e.g. on state), costlier than checking the few matches.

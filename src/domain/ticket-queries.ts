@@ -16,11 +16,11 @@ export interface TicketQuery {
   description: string;
   needsCaller?: boolean;
   /**
-   * The condition reads only state, assignee_id and category_id, so ticket_counts (migration 014)
+   * The condition reads only state, assignee_id and category_id, so ticket_counts (migration 015)
    * has its TotalCount; a query on anything else (a date, now()) is counted in tickets.
    */
   counted: boolean;
-  /** The condition rules out closed tickets: a text search may use the indexes over open tickets (migration 014). */
+  /** The condition rules out closed tickets: a text search may use the indexes over open tickets (migration 015). */
   onlyOpen?: boolean;
   /** Adds the query's condition on the tickets table aliased `t`. */
   where(q: Knex.QueryBuilder, ctx: TicketQueryContext): void;

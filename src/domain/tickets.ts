@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import { randomUUID } from 'crypto';
 import { NotFound, RuleViolation } from '../protocol/errors';
-import { requireReferences } from './references';
+import { Reference, referenceCheck, requireReferences } from './references';
 import type { Caller } from '../identity/caller';
 
 import { preparedQuery } from '../db/connection';
@@ -84,14 +84,14 @@ const COLUMNS = {
 
 export async function saveTicket(db: Knex, input: TicketInput, caller: Caller): Promise<{ id: string; number: number }> {
   if (input.state === 'Closed') throw new RuleViolation('Ticket/State: a ticket is closed with CloseTicket_V1, not saved as Closed');
-  await requireReferences(db, [
+  const references: Reference[] = [
     { table: 'categories', id: input.categoryId, field: 'Ticket/CategoryId' },
     { table: 'contacts', id: input.contactId, field: 'Ticket/ContactId' },
     { table: 'impacts', id: input.impactId, field: 'Ticket/ImpactId' },
     { table: 'templates', id: input.templateId, field: 'Ticket/TemplateId' },
     // TTicket_V1/V2 carry AssigneeId, V3+ an Assignee object: name the field the caller sent.
     { table: 'assignees', id: input.assignee?.id, field: input.assignee?.isGroup === undefined ? 'Ticket/AssigneeId' : 'Ticket/Assignee', isGroup: input.assignee?.isGroup },
-  ]);
+  ];
 
   const columns: Record<string, unknown> = {};
   for (const [field, column] of Object.entries(COLUMNS)) {
@@ -100,10 +100,13 @@ export async function saveTicket(db: Knex, input: TicketInput, caller: Caller): 
   }
   if (input.assignee) columns.assignee_id = input.assignee.id;
 
-  // The automation flow's common case, a create without a template, is one statement.
+  // The automation flow's common case, a create without a template, is one statement, its
+  // references checked in it (nothing is inserted when one is missing).
   if (!input.templateId && input.title) {
-    const created = await insertIfAbsent(db, { id: input.id, ...columns });
+    const created = await insertIfAbsent(db, { id: input.id, ...columns }, references);
     if (created) return created;
+  } else {
+    await requireReferences(db, references);
   }
   return db.transaction(async (trx) => {
     const existing = await trx('tickets').forUpdate().first('*').where({ id: input.id });
@@ -148,24 +151,32 @@ const COLUMN_TYPES: Record<string, string> = {
  * Inserts the ticket unless its Id exists; undefined when it does. INSERT … SELECT … WHERE NOT
  * EXISTS draws a ticket number only for a row really inserted, so edits leave no gaps; ON
  * CONFLICT covers the race of two creates of one Id. Absent priority and state get the defaults.
+ * `references` are checked in the same statement: when one is missing nothing is inserted and
+ * its NotFound (30) is thrown.
  */
-async function insertIfAbsent(conn: Knex | Knex.Transaction, row: Record<string, unknown>): Promise<{ id: string; number: number } | undefined> {
+async function insertIfAbsent(conn: Knex | Knex.Transaction, row: Record<string, unknown>, references: Reference[] = []): Promise<{ id: string; number: number } | undefined> {
   const { priority = null, state = null, ...rest } = row;
   const cols = Object.keys(COLUMN_TYPES).filter((c) => rest[c] !== undefined && c !== 'priority' && c !== 'state');
   const n = cols.length;
-  // One prepared statement per set of columns: the name says which (a bit per column).
+  const refs = referenceCheck(references, n + 3);
+  // One prepared statement per set of columns and of references: the name says which (a bit per column).
   const mask = Object.keys(COLUMN_TYPES).reduce((m, c, i) => (cols.includes(c) ? m | (1 << i) : m), 0);
-  const rows = await preparedQuery<{ id: string; number: number }>(
+  const [result] = await preparedQuery<Record<string, any>>(
     conn,
-    `insert_ticket_${mask}`,
-    `insert into tickets (${cols.join(', ')}, priority, state)
-     select ${cols.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}`).join(', ')}, coalesce($${n + 1}::smallint, (select default_priority from settings)), coalesce($${n + 2}::text, 'New')
-     where not exists (select 1 from tickets where id = $1::uuid)
-     on conflict (id) do nothing
-     returning id, number`,
-    [...cols.map((c) => rest[c]), priority, state],
+    `insert_ticket_${mask}_${refs.name}`,
+    `with refs as (select ${['true as ok', ...refs.columns].join(', ')}),
+     inserted as (
+       insert into tickets (${cols.join(', ')}, priority, state)
+       select ${cols.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}`).join(', ')}, coalesce($${n + 1}::smallint, (select default_priority from settings)), coalesce($${n + 2}::text, 'New')
+       from refs
+       where ${refs.allFound} and not exists (select 1 from tickets where id = $1::uuid)
+       on conflict (id) do nothing
+       returning id, number)
+     select refs.*, inserted.id, inserted.number from refs left join inserted on true`,
+    [...cols.map((c) => rest[c]), priority, state, ...refs.values],
   );
-  return rows[0];
+  refs.verify(result);
+  return result.id ? { id: result.id, number: result.number } : undefined;
 }
 
 /** The template's working times and costs become the ticket's own (spec §7, SaveTicket_V4). */

@@ -8,8 +8,13 @@ const TEXT_SPECIALS = /[&<>\r]/g;
 const ATTR_SPECIALS = /[&<>"\r\n\t]/g;
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\r': '&#13;', '\n': '&#10;', '\t': '&#9;' };
 
+// Any character escapeText changes: most texts (ids, numbers, dates, plain titles) hold none and
+// are returned as they are, one scan instead of two replacements.
+const TEXT_CHANGES = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
+
 /** Escapes text content; characters XML 1.0 cannot carry at all become U+FFFD. */
 export function escapeText(s: string): string {
+  if (!TEXT_CHANGES.test(s)) return s;
   return s.replace(INVALID_XML_CHARS, '\uFFFD').replace(TEXT_SPECIALS, (c) => ESCAPES[c]);
 }
 
@@ -17,12 +22,14 @@ export function escapeAttr(s: string): string {
   return s.replace(INVALID_XML_CHARS, '\uFFFD').replace(ATTR_SPECIALS, (c) => ESCAPES[c]);
 }
 
+const PADS = Array.from({ length: 24 }, (_, depth) => '  '.repeat(depth));
+
 /** Collects indented lines; two spaces per level, as in the documented examples. */
 export class XmlLines {
   readonly lines: string[] = [];
 
   private pad(depth: number): string {
-    return '  '.repeat(depth);
+    return PADS[depth] ?? '  '.repeat(depth);
   }
 
   open(depth: number, name: string, attrs = ''): void {

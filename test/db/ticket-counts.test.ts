@@ -1,4 +1,4 @@
-// ticket_counts (migration 014) must equal count(*) of tickets per (state, assignee, category)
+// ticket_counts (migration 015) must equal count(*) of tickets per (state, assignee, category)
 // after every kind of change the gateway makes, inside rolled-back transactions and under
 // concurrent writers and folds; the lists' TotalCount is read from it.
 import { compactTicketCounts } from '../../src/domain/ticket-counts';

@@ -234,7 +234,7 @@ describe('generated tickets', () => {
         or exists (select 1 from ticket_comments c where c.ticket_id = t.id and strpos(lower(c.text), lower(?)) > 0)`, [word, word, word]),
     );
     expect(search.totalCount).toBeGreaterThan(0);
-    // Among open states the search reads the open tickets' indexes (migration 014); with Closed, all.
+    // Among open states the search reads the open tickets' indexes (migration 015); with Closed, all.
     for (const states of [['Open', 'InProgress'], ['Open', 'Closed']] as State[][]) {
       const some = await listV2({ searchText: word, states });
       const want = await sqlCount(`t.state = any(?) and (strpos(lower(t.title), lower(?)) > 0 or strpos(lower(t.html_description), lower(?)) > 0

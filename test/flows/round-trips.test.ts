@@ -1,0 +1,97 @@
+// Round trips per command on the hot paths (issue 11): each statement is a wait on PostgreSQL
+// under load, so these counts are part of the performance contract. Counted at the driver
+// (every pg Client.query), against the real database.
+import pg from 'pg';
+import { passwordHashOf } from '../../src/identity/passwords';
+import { request, startTestGateway, TestGateway } from '../support/gateway';
+
+const SESSION = '{5E550000-0000-4000-8000-0000000000A1}';
+const CATEGORY = '{30000000-0000-4000-8000-000000000002}';
+const GROUP = '{20000000-0000-4000-8000-000000000001}';
+const USER = '{10000000-0000-4000-8000-000000000002}';
+const XML = { 'Content-Type': 'text/xml; charset=utf-8' };
+
+const ticket = (id: string, extra = '') => request('SaveTicket', 4, `<Ticket xsi:type="TTicket_V4"><Id>${id}</Id><Title>Printer</Title><CategoryId>${CATEGORY}</CategoryId>${extra}</Ticket>`);
+const guid = (n: number) => `{C9000000-0000-4000-8000-${String(n).padStart(12, '0')}}`;
+
+let open: TestGateway;
+let required: TestGateway;
+let statements: string[] | undefined;
+const query = pg.Client.prototype.query;
+
+beforeAll(async () => {
+  open = await startTestGateway('open');
+  await open.reset(); // the demo seed
+  required = await startTestGateway('required', { database: open });
+  (pg.Client.prototype as { query: unknown }).query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
+    statements?.push(typeof config === 'string' ? config : (config as { text: string }).text);
+    return (query as (...a: unknown[]) => unknown).call(this, config, ...rest);
+  };
+});
+afterAll(async () => {
+  pg.Client.prototype.query = query;
+  await required.stop();
+  await open.stop();
+});
+
+/** The statements one request sends, after one warm-up (pool connected, statements prepared). */
+async function counted(post: () => Promise<{ resultCode: number; body: string }>, expectedCode = 0): Promise<string[]> {
+  statements = [];
+  const res = await post();
+  const sent = statements;
+  statements = undefined;
+  expect({ code: res.resultCode, body: res.resultCode === expectedCode ? '' : res.body }).toEqual({ code: expectedCode, body: '' });
+  return sent;
+}
+
+test('open mode: a SaveTicket_V4 create is the caller and one statement that checks the references and inserts', async () => {
+  await counted(() => open.post(ticket(guid(1))));
+  expect(await counted(() => open.post(ticket(guid(2))))).toHaveLength(2);
+});
+
+test('a create refused for a missing reference stores nothing and names the field (30), still in one statement', async () => {
+  const sent = await counted(() => open.post(ticket(guid(3), '<ContactId>{60000000-0000-4000-8000-0000000000FF}</ContactId>')), 30);
+  expect(sent).toHaveLength(2);
+  // A group sent as a user is refused as well: the kind of assignee is checked in the statement.
+  const asUser = await open.post(ticket(guid(4), `<Assignee xsi:type="TAssignee_V1"><Id>${GROUP}</Id><AssigneeIsGroup>false</AssigneeIsGroup></Assignee>`));
+  expect(asUser.resultCode).toBe(30);
+  expect(asUser.body).toContain(`Ticket/Assignee: no user with Id ${GROUP}`);
+  expect(await open.db('tickets').whereIn('id', [guid(3), guid(4)].map((g) => g.slice(1, -1))).count({ n: '*' })).toEqual([{ n: 0 }]);
+  // And the right kind is stored.
+  expect((await open.post(ticket(guid(5), `<Assignee xsi:type="TAssignee_V1"><Id>${USER}</Id><AssigneeIsGroup>false</AssigneeIsGroup></Assignee>`))).resultCode).toBe(0);
+});
+
+test('a SaveTicket_V4 of an existing Id is still an edit (the insert finds it and the update runs)', async () => {
+  await open.post(ticket(guid(6)));
+  const edit = await open.post(request('SaveTicket', 4, `<Ticket xsi:type="TTicket_V4"><Id>${guid(6)}</Id><Title>Printer fixed</Title></Ticket>`));
+  expect(edit.resultCode).toBe(0);
+  expect(await open.db('tickets').first('title').where({ id: guid(6).slice(1, -1) })).toEqual({ title: 'Printer fixed' });
+});
+
+test('open mode: GetTicketList_V1 is the caller and one statement for the page and its TotalCount', async () => {
+  await counted(() => open.post(request('GetTicketList', 1, '<MaxCount>10</MaxCount>')));
+  const sent = await counted(() => open.post(request('GetTicketList', 1, '<MaxCount>10</MaxCount>')));
+  expect(sent).toHaveLength(2);
+});
+
+test('with a session, the caller is one statement (the session marked used and the user with its permissions)', async () => {
+  const login = await required.post(request('LoginAcmpUser', 1, `<Username>Ben Support</Username><PasswordHash>${passwordHashOf('ben-demo-password')}</PasswordHash><SessionId>${SESSION}</SessionId>`));
+  expect(login.resultCode).toBe(0);
+  const get = () => required.post(request('GetTicket', 5, `<TicketId>${guid(1)}</TicketId>`), { ...XML, 'X-SICS-SESSION': SESSION });
+  await counted(get);
+  expect(await counted(get)).toHaveLength(2);
+});
+
+test('a session is marked used at most every 30 s: a request right after another writes nothing', async () => {
+  const get = () => required.post(request('GetTicket', 5, `<TicketId>${guid(1)}</TicketId>`), { ...XML, 'X-SICS-SESSION': SESSION });
+  const lastSeen = async () => (await open.db('sessions').first('last_seen').where({ id: SESSION })).last_seen.getTime();
+  // Last used 45 seconds ago: the next request marks it used now.
+  await open.db('sessions').update({ last_seen: open.db.raw("now() - interval '45 seconds'") }).where({ id: SESSION });
+  const stale = await lastSeen();
+  expect((await get()).resultCode).toBe(0);
+  const touched = await lastSeen();
+  expect(touched).toBeGreaterThan(stale + 30_000);
+  // Right after: still alive, nothing written.
+  expect((await get()).resultCode).toBe(0);
+  expect(await lastSeen()).toBe(touched);
+});
