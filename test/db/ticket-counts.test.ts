@@ -175,7 +175,7 @@ describe('under concurrent writers', () => {
 test('the migration counts the tickets that exist before it', async () => {
   await gw.reset();
   await Promise.all(Array.from({ length: 12 }, (_, i) => ok(save(i + 1, i))));
-  await gw.db.migrate.down({ migrationSource, name: '014_ticket_counts' } as Knex.MigratorConfig);
+  await gw.db.migrate.down({ migrationSource, name: '015_ticket_counts' } as Knex.MigratorConfig);
   await gw.db('tickets').where('number', '<', 4).update({ state: 'Closed' }); // while no trigger counts
   await migrate(gw.db);
   await expectExact();
