@@ -13,6 +13,8 @@ import { consoleLogger, Logger } from './protocol/process-command';
 import { Bus } from './bus/bus';
 import { sicsRouter } from './transports/sics/routes';
 import { exchangeMiddleware, ExchangeListener } from './observability/exchange';
+import type { RateLimits } from './config';
+import { rateLimiters } from './http/rate-limit';
 
 /** How long /health waits for PostgreSQL before it answers 503. */
 export const HEALTH_PING_TIMEOUT_MS = 800;
@@ -32,12 +34,16 @@ export interface AppDeps {
   bus?: Bus;
   /** Told of every finished exchange (communication log, metrics, JSON logs); X-Request-Id is always set. */
   exchangeListeners?: ExchangeListener[];
+  /** Requests per window per address and per session (ACMP_RATE_LIMIT_*); absent or 0: no limit. */
+  rateLimits?: RateLimits;
 }
 
-export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits, bus, exchangeListeners = [] }: AppDeps): express.Express {
+export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits, bus, exchangeListeners = [], rateLimits }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(exchangeMiddleware(exchangeListeners));
+  // After the exchange middleware: a refused request has its X-Request-Id and is logged with its 35.
+  for (const limiter of rateLimiters(db, rateLimits, bodyLimit, log)) app.use(limiter);
   // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
   const pipeline = { db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined, limits };
   app.use(acmpRouter(pipeline, bodyLimit, log));

@@ -24,11 +24,23 @@ export interface Config {
   limits: IdentityLimits;
   /** SICS bus limits (spec §8.2): ACMP_SICS_MAX_MESSAGES_PER_TARGET, ACMP_SICS_MESSAGE_TTL_SECONDS, ACMP_SICS_MAX_ROUTERS, ACMP_SICS_MAX_TARGETS. */
   busLimits: BusLimits;
+  /** Optional request limits per client address and per session (ACMP_RATE_LIMIT_*); off when neither is set. */
+  rateLimits: RateLimits;
   /** Set when open mode runs beyond loopback (explicit ACMP_AUTH=open): printed at start. */
   authWarning?: string;
 }
 
 export type AuthMode = 'required' | 'open';
+
+export interface RateLimits {
+  /** Requests per window from one client address; 0: no limit. */
+  perAddress: number;
+  /** Requests per window with one session (X-SICS-SESSION or the SOAP SessionId header); 0: no limit. */
+  perSession: number;
+  windowSeconds: number;
+  /** Whether clients on loopback are limited too (ACMP_RATE_LIMIT_LOOPBACK=on); they are exempt by default. */
+  loopback: boolean;
+}
 
 /** Loopback only: 127.0.0.0/8, ::1, localhost. Anything else (0.0.0.0 too) reaches other machines. */
 export function isLoopback(host: string): boolean {
@@ -75,7 +87,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRouters: int('ACMP_SICS_MAX_ROUTERS', 100, 1, 100_000),
       maxTargets: int('ACMP_SICS_MAX_TARGETS', 100, 1, 100_000),
     },
+    rateLimits: {
+      perAddress: int('ACMP_RATE_LIMIT_PER_ADDRESS', 0, 0, 10_000_000),
+      perSession: int('ACMP_RATE_LIMIT_PER_SESSION', 0, 0, 10_000_000),
+      windowSeconds: int('ACMP_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+      loopback: false,
+    },
   };
+  const loopback = (env.ACMP_RATE_LIMIT_LOOPBACK ?? '').trim().toLowerCase();
+  if (!['', 'on', 'off'].includes(loopback)) problems.push(`ACMP_RATE_LIMIT_LOOPBACK must be on or off, not "${env.ACMP_RATE_LIMIT_LOOPBACK}"`);
+  config.rateLimits.loopback = loopback === 'on';
   // Spec §5: open by default only on loopback; beyond it only when asked for, and said loudly.
   const auth = (env.ACMP_AUTH ?? '').trim().toLowerCase();
   if (auth !== '' && auth !== 'open' && auth !== 'required') problems.push(`ACMP_AUTH must be required or open, not "${env.ACMP_AUTH}"`);

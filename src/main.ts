@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   }
 
   bus = new Bus(db, config.busLimits);
-  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state, limits: config.limits, bus });
+  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state, limits: config.limits, bus, rateLimits: config.rateLimits });
   const base = `http://${config.host}:${config.port}`;
   console.log(`acmp-gateway: ${registry.commands.size} commands on ${base}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
   console.log(`acmp-gateway: also SOAP at ${base}/soap (WSDL ${base}/soap?wsdl), JSON at ${base}/api/v1/commands (${base}/openapi.json), the SICS bus at ${base}/Session`);

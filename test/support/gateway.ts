@@ -7,7 +7,7 @@ import type { ExchangeListener } from '../../src/observability/exchange';
 import { Bus } from '../../src/bus/bus';
 import type { BusLimits } from '../../src/bus/limits';
 import { buildRegistry, Registry } from '../../src/commands/registry';
-import { AuthMode, PROJECT_ROOT } from '../../src/config';
+import { AuthMode, PROJECT_ROOT, RateLimits } from '../../src/config';
 import { connect } from '../../src/db/connection';
 import { createTestDatabase, TestDatabase } from './db';
 
@@ -32,6 +32,8 @@ export interface TestGatewayOptions {
   busLimits?: BusLimits;
   /** Told of every finished exchange, as the communication log and the metrics are. */
   exchangeListeners?: ExchangeListener[];
+  /** ACMP_RATE_LIMIT_* as loadConfig reads them; absent: no limit. */
+  rateLimits?: RateLimits;
 }
 
 /** Fixtures run in open mode (the default on loopback); authentication tests ask for `required`. */
@@ -41,7 +43,7 @@ export async function startTestGateway(authMode: AuthMode = 'open', options: Tes
   const logged: unknown[] = [];
   const log = (m: string, e?: unknown) => logged.push([m, e]);
   const bus = new Bus(database.db, options.busLimits, log);
-  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log, bus, exchangeListeners: options.exchangeListeners });
+  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log, bus, exchangeListeners: options.exchangeListeners, rateLimits: options.rateLimits });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
