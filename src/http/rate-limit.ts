@@ -18,8 +18,8 @@ import { SESSION_HEADER } from './acmp-route';
 /**
  * A fixed window counter per key in the table rate_limits: one upsert per request. Windows are
  * aligned to the database clock (multiples of the window since the epoch), so every process
- * agrees on them; rows of windows that ended are deleted now and then, by whichever process is
- * counting.
+ * agrees on them; rows of windows that ended a window ago are deleted now and then, by whichever
+ * process is counting.
  */
 export class PostgresStore implements Store {
   /** Counts are shared with the other gateway processes on this database. */
@@ -61,7 +61,8 @@ export class PostgresStore implements Store {
   private cleanExpired(): void {
     if (Date.now() - this.cleanedAt < this.windowSeconds * 1000) return;
     this.cleanedAt = Date.now();
-    this.db.raw('delete from rate_limits where window_ends < clock_timestamp()').catch(() => {}); // the next one will do
+    // Only rows a window past their end: a key counting again right now is not raced (its upsert starts it anew).
+    this.db.raw(`delete from rate_limits where window_ends < clock_timestamp() - interval '${this.windowSeconds} seconds'`).catch(() => {}); // the next one will do
   }
 }
 
