@@ -81,6 +81,11 @@ async function main(): Promise<void> {
       ? 'acmp-gateway: authentication open (ACMP_AUTH=open): a request without X-SICS-SESSION runs as the seed\'s Settings.ApiUserId with every permission (spec §5)'
       : 'acmp-gateway: authentication required (ACMP_AUTH=required): log in with LoginAcmpUser_V1 and send X-SICS-SESSION (spec §5)',
   );
+  const { perAddress, perSession, windowSeconds, loopback } = config.rateLimits;
+  if (perAddress || perSession) {
+    const per = [perAddress && `${perAddress} per address`, perSession && `${perSession} per session`].filter(Boolean).join(' and ');
+    console.log(`acmp-gateway: rate limits ${per} in ${windowSeconds} s (shared through PostgreSQL); ${loopback ? 'loopback clients too' : 'loopback clients exempt (ACMP_RATE_LIMIT_LOOPBACK=on limits them too)'}`);
+  }
 }
 
 main().catch((e: Error) => {
