@@ -1,4 +1,5 @@
 // Typed configuration from the environment, checked at start.
+import os from 'os';
 import path from 'path';
 import type { BusLimits } from './bus/limits';
 import type { IdentityLimits } from './identity/limits';
@@ -24,6 +25,8 @@ export interface Config {
   limits: IdentityLimits;
   /** SICS bus limits (spec §8.2): ACMP_SICS_MAX_MESSAGES_PER_TARGET, ACMP_SICS_MESSAGE_TTL_SECONDS, ACMP_SICS_MAX_ROUTERS, ACMP_SICS_MAX_TARGETS. */
   busLimits: BusLimits;
+  /** ACMP_WORKERS: gateway processes serving the one port (node:cluster); 1 runs everything in this process. */
+  workers: number;
   /** Optional request limits per client address and per session (ACMP_RATE_LIMIT_*); off when neither is set. */
   rateLimits: RateLimits;
   /** Set when open mode runs beyond loopback (explicit ACMP_AUTH=open): printed at start. */
@@ -87,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRouters: int('ACMP_SICS_MAX_ROUTERS', 100, 1, 100_000),
       maxTargets: int('ACMP_SICS_MAX_TARGETS', 100, 1, 100_000),
     },
+    workers: int('ACMP_WORKERS', os.availableParallelism(), 1, 256),
     rateLimits: {
       perAddress: int('ACMP_RATE_LIMIT_PER_ADDRESS', 0, 0, 10_000_000),
       perSession: int('ACMP_RATE_LIMIT_PER_SESSION', 0, 0, 10_000_000),

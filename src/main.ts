@@ -1,18 +1,20 @@
-// The only file with side effects: config -> listen -> database -> app.
+// The only file with side effects: config -> listen -> database -> app, or with ACMP_WORKERS > 1
+// config -> listen -> database -> workers (src/cluster.ts), each serving the app on the same port.
+import cluster from 'node:cluster';
 import { createServer, IncomingMessage, ServerResponse } from 'http';
 import path from 'path';
 import { buildApp } from './app';
 import { Bus } from './bus/bus';
+import { closeGateway, runWorker, startWorkers, Workers } from './cluster';
 import { buildRegistry } from './commands/registry';
 import { loadConfig, PROJECT_ROOT } from './config';
 import { connect, migrate } from './db/connection';
 import { EmbeddedServer, startEmbedded } from './db/embedded';
 import { isSeeded, loadSeed, readSeedFile } from './db/seed';
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (cluster.isWorker) return runWorker(config);
   if (config.authWarning) console.warn(config.authWarning);
   const registry = buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
 
@@ -31,18 +33,15 @@ async function main(): Promise<void> {
   let embedded: EmbeddedServer | undefined;
   let db: ReturnType<typeof connect> | undefined;
   let bus: Bus | undefined;
+  let workers: Workers | undefined;
   let stopping = false;
   // Within 10 s (what process managers wait before SIGKILL), also when a request or query hangs.
   const stop = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
     if (reason) console.log(`${reason}: stopping`);
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // Answers the long polls still waiting (so server.close need not wait for them) and ends the LISTEN connection.
-    await Promise.race([bus?.close(), delay(1000)]);
-    await Promise.race([closed, delay(2000)]);
-    server.closeAllConnections();
-    await Promise.race([db?.destroy().catch(() => {}), delay(1000)]);
+    await workers?.stop(); // each worker closes as closeGateway does here
+    await closeGateway(server, bus, db);
     await embedded?.stop().catch(() => {});
     process.exit(code);
   };
@@ -71,10 +70,22 @@ async function main(): Promise<void> {
     return stop('', 1);
   }
 
-  bus = new Bus(db, config.busLimits);
-  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state, limits: config.limits, bus, rateLimits: config.rateLimits });
   const base = `http://${config.host}:${config.port}`;
-  console.log(`acmp-gateway: ${registry.commands.size} commands on ${base}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
+  const database = config.databaseUrl ? 'DATABASE_URL' : 'embedded';
+  if (config.workers > 1) {
+    // The workers take the port over (the primary listens for them); this process keeps the database.
+    await new Promise((resolve) => (server.close(resolve), server.closeAllConnections()));
+    await db.destroy();
+    db = undefined;
+    workers = startWorkers(config, config.databaseUrl ?? embedded!.url, embedded?.state);
+    await workers.ready;
+    if (stopping) return;
+  } else {
+    bus = new Bus(db, config.busLimits);
+    handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, databaseState: embedded?.state, limits: config.limits, bus, rateLimits: config.rateLimits });
+  }
+  const processes = config.workers > 1 ? `, ${config.workers} worker processes` : '';
+  console.log(`acmp-gateway: ${registry.commands.size} commands on ${base}/acmp (database: ${database}${processes})`);
   console.log(`acmp-gateway: also SOAP at ${base}/soap (WSDL ${base}/soap?wsdl), JSON at ${base}/api/v1/commands (${base}/openapi.json), the SICS bus at ${base}/Session`);
   console.log(
     config.authMode === 'open'
