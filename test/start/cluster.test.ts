@@ -1,4 +1,5 @@
-// ACMP_WORKERS (issue #11 item 4): several gateway processes on one port over one PostgreSQL.
+// ACMP_WORKERS (issue #11 item 4): several gateway processes on one port over one PostgreSQL,
+// and several gateways starting together on one database.
 // A session made by a login is accepted by every worker; a killed worker is replaced; SIGTERM to
 // the primary answers waiting long polls and stops the workers and the database, exit 0.
 import { ChildProcess, execFileSync, spawn } from 'child_process';
@@ -7,7 +8,9 @@ import http from 'http';
 import net from 'net';
 import os from 'os';
 import path from 'path';
+import { Client } from 'pg';
 import { PROJECT_ROOT } from '../../src/config';
+import { START_LOCK } from '../../src/db/connection';
 import { request } from '../support/gateway';
 
 jest.setTimeout(180000);
@@ -127,4 +130,48 @@ test('ACMP_WORKERS=2: a login is good on every worker, a killed worker is replac
   expect(await exited).toBe(0);
   await poll('no process of the tree left', 10, () => (everything.some(alive) ? undefined : true));
   console.log(`2 workers, their PostgreSQL and the primary stopped ${Date.now() - sentAt} ms after SIGTERM`);
+});
+
+test('gateways starting together on one database take turns to migrate and seed (an advisory lock), then both serve', async () => {
+  // A database of its own on the tests' server, as several instances behind a load balancer share one.
+  const name = `acmp_start_${process.pid}`;
+  const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name}`);
+  await admin.query(`create database ${name}`);
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  // Another gateway is migrating: this test holds the lock.
+  const other = new Client({ connectionString: url.toString() });
+  await other.connect();
+  await other.query('select pg_advisory_lock($1)', [START_LOCK]);
+  const outputs = ['', ''];
+  const children = await Promise.all(
+    outputs.map(async (_, i) => {
+      const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, DATABASE_URL: url.toString(), PORT: String(await freePort()), ACMP_WORKERS: '1' },
+      });
+      child.stdout!.on('data', (d) => (outputs[i] += d));
+      child.stderr!.on('data', (d) => (outputs[i] += d));
+      return { child, exited: new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))) };
+    }),
+  );
+  try {
+    await poll(`both wait:\n${outputs.join('\n')}`, 90, () => (outputs.every((o) => o.includes('waiting for another gateway to finish migrating this database')) ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const o of outputs) expect(o).not.toContain('acmp-gateway:');
+    await other.end(); // the other gateway is done: its session ends, the lock with it
+    await poll(`both serve:\n${outputs.join('\n')}`, 60, () => (outputs.every((o) => o.includes('acmp-gateway: authentication')) ? true : undefined));
+    expect(outputs.join('').match(/loaded the seed/g)).toHaveLength(1);
+    for (const { child, exited } of children) {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  } finally {
+    for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await other.end().catch(() => {});
+    await admin.query(`drop database if exists ${name} with (force)`).catch(() => {});
+    await admin.end();
+  }
 });
