@@ -82,7 +82,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     // BENCH_AUTH=required: the bench logs in once as the seed's Anna Admin and sends that session
     // on every XML request (xmlHeaders), as the issue's figures are meant to be taken.
     const auth = process.env.BENCH_AUTH === 'required' ? 'required' : 'open';
-    const gateway = await startNode('dist/src/main.js', { DATABASE_URL: embedded.url, ACMP_AUTH: auth, ACMP_DB_POOL_MAX: String(poolMax) }, 'acmp-gateway: ', cpuProfile);
+    const gateway = await startNode('dist/src/main.js', { DATABASE_URL: embedded.url, ACMP_AUTH: auth, ACMP_DB_POOL_MAX: String(poolMax), ACMP_WORKERS: '1' }, 'acmp-gateway: ', cpuProfile);
     children.push(gateway);
     if (auth === 'required') await logIn(`http://127.0.0.1:${gateway.port}/acmp`);
     const databaseUrl = embedded.url;

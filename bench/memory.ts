@@ -60,7 +60,8 @@ async function post(url: string, body: string): Promise<string> {
 
 /** Starts `node dist/src/main.js` on databaseUrl and waits until it serves. */
 async function startGateway(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const { child, port } = await startNode('dist/src/main.js', { DATABASE_URL: databaseUrl }, 'acmp-gateway: ');
+  // One process (ACMP_WORKERS=1): its resident set is the whole gateway's, not a cluster primary's.
+  const { child, port } = await startNode('dist/src/main.js', { DATABASE_URL: databaseUrl, ACMP_WORKERS: '1' }, 'acmp-gateway: ');
   return { child, url: `http://127.0.0.1:${port}/acmp` };
 }
 

@@ -15,6 +15,8 @@ import { sicsRouter } from './transports/sics/routes';
 import { exchangeMiddleware, ExchangeListener, exchangeOf } from './observability/exchange';
 import { consoleRouter } from './console/route';
 import type { GatewayMetrics } from './observability/metrics';
+import type { RateLimits } from './config';
+import { rateLimiters } from './http/rate-limit';
 
 /** How long /health waits for PostgreSQL before it answers 503. */
 export const HEALTH_PING_TIMEOUT_MS = 800;
@@ -36,12 +38,16 @@ export interface AppDeps {
   exchangeListeners?: ExchangeListener[];
   /** GET /metrics and the counters behind it (src/observability/metrics.ts). */
   metrics?: GatewayMetrics;
+  /** Requests per window per address and per session (ACMP_RATE_LIMIT_*); absent or 0: no limit. */
+  rateLimits?: RateLimits;
 }
 
-export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits, bus, exchangeListeners = [], metrics }: AppDeps): express.Express {
+export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits, bus, exchangeListeners = [], metrics, rateLimits }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(exchangeMiddleware(metrics ? [...exchangeListeners, metrics.listener] : exchangeListeners));
+  // After the exchange middleware: a refused request has its X-Request-Id and is logged with its 35.
+  for (const limiter of rateLimiters(db, rateLimits, bodyLimit, log)) app.use(limiter);
   // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
   const pipeline = { db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined, limits };
   app.use(acmpRouter(pipeline, bodyLimit, log));

@@ -1,4 +1,5 @@
 // Typed configuration from the environment, checked at start.
+import os from 'os';
 import path from 'path';
 import type { BusLimits } from './bus/limits';
 import type { IdentityLimits } from './identity/limits';
@@ -33,6 +34,10 @@ export interface Config {
   logFormat?: LogFormat;
   /** ACMP_METRICS_TOKEN: a scraper sending `Authorization: Bearer <it>` may read /metrics when authentication is required. */
   metricsToken?: string;
+  /** ACMP_WORKERS: gateway processes serving the one port (node:cluster); 1 runs everything in this process. */
+  workers: number;
+  /** Optional request limits per client address and per session (ACMP_RATE_LIMIT_*); off when neither is set. */
+  rateLimits: RateLimits;
   /** Set when open mode runs beyond loopback (explicit ACMP_AUTH=open): printed at start. */
   authWarning?: string;
 }
@@ -46,6 +51,16 @@ export interface CommunicationLogSettings {
   maxBytes: number;
   /** The most of each body stored, after redaction; longer ones are cut and say so. */
   maxBodyBytes: number;
+}
+
+export interface RateLimits {
+  /** Requests per window from one client address; 0: no limit. */
+  perAddress: number;
+  /** Requests per window with one session (X-SICS-SESSION or the SOAP SessionId header); 0: no limit. */
+  perSession: number;
+  windowSeconds: number;
+  /** Whether clients on loopback are limited too (ACMP_RATE_LIMIT_LOOPBACK=on); they are exempt by default. */
+  loopback: boolean;
 }
 
 /** Loopback only: 127.0.0.0/8, ::1, localhost. Anything else (0.0.0.0 too) reaches other machines. */
@@ -100,6 +115,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: int('ACMP_LOG_MAX_MB', 512, 1, 10_000_000) * 1024 * 1024,
       maxBodyBytes: int('ACMP_LOG_MAX_BODY_BYTES', 65_536, 256, 16 * 1024 * 1024),
     },
+    workers: int('ACMP_WORKERS', os.availableParallelism(), 1, 256),
+    rateLimits: {
+      perAddress: int('ACMP_RATE_LIMIT_PER_ADDRESS', 0, 0, 10_000_000),
+      perSession: int('ACMP_RATE_LIMIT_PER_SESSION', 0, 0, 10_000_000),
+      windowSeconds: int('ACMP_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+      loopback: false,
+    },
   };
   const logSwitch = (env.ACMP_LOG ?? '').trim().toLowerCase();
   if (!['', 'on', 'off'].includes(logSwitch)) problems.push(`ACMP_LOG must be on or off, not "${env.ACMP_LOG}"`);
@@ -114,6 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!/^[\x21-\x7e]{16,}$/.test(env.ACMP_METRICS_TOKEN)) problems.push('ACMP_METRICS_TOKEN must be at least 16 printable characters without spaces');
     else config.metricsToken = env.ACMP_METRICS_TOKEN;
   }
+  const loopback = (env.ACMP_RATE_LIMIT_LOOPBACK ?? '').trim().toLowerCase();
+  if (!['', 'on', 'off'].includes(loopback)) problems.push(`ACMP_RATE_LIMIT_LOOPBACK must be on or off, not "${env.ACMP_RATE_LIMIT_LOOPBACK}"`);
+  config.rateLimits.loopback = loopback === 'on';
   // Spec §5: open by default only on loopback; beyond it only when asked for, and said loudly.
   const auth = (env.ACMP_AUTH ?? '').trim().toLowerCase();
   if (auth !== '' && auth !== 'open' && auth !== 'required') problems.push(`ACMP_AUTH must be required or open, not "${env.ACMP_AUTH}"`);

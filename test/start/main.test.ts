@@ -36,7 +36,8 @@ function start(env: Record<string, string>, command = [process.execPath, '-r', '
   let errors = '';
   const child = spawn(command[0], command.slice(1), {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, DATABASE_URL: '', ...env },
+    // One process, as before ACMP_WORKERS: the cluster has its own test (cluster.test.ts) and starts slower.
+    env: { ...process.env, DATABASE_URL: '', ACMP_WORKERS: '1', ...env },
   });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => ((output += d), (errors += d)));

@@ -9,7 +9,7 @@ import type { Logger } from '../../src/protocol/process-command';
 import { Bus } from '../../src/bus/bus';
 import type { BusLimits } from '../../src/bus/limits';
 import { buildRegistry, Registry } from '../../src/commands/registry';
-import { AuthMode, PROJECT_ROOT } from '../../src/config';
+import { AuthMode, PROJECT_ROOT, RateLimits } from '../../src/config';
 import { connect } from '../../src/db/connection';
 import { createTestDatabase, TestDatabase } from './db';
 
@@ -40,6 +40,8 @@ export interface TestGatewayOptions {
   metrics?: Partial<MetricsOptions>;
   /** The core's logger; by default the lines are kept in memory, unread. */
   log?: Logger;
+  /** ACMP_RATE_LIMIT_* as loadConfig reads them; absent: no limit. */
+  rateLimits?: RateLimits;
 }
 
 /** Fixtures run in open mode (the default on loopback); authentication tests ask for `required`. */
@@ -50,7 +52,7 @@ export async function startTestGateway(authMode: AuthMode = 'open', options: Tes
   const log = options.log ?? ((m: string, e?: unknown) => logged.push([m, e]));
   const metrics = options.metrics && createMetrics({ db: database.db, registry: testRegistry(), authMode, ...options.metrics });
   const bus = new Bus(database.db, options.busLimits, log);
-  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log, bus, exchangeListeners: options.exchangeListeners, metrics });
+  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log, bus, exchangeListeners: options.exchangeListeners, metrics, rateLimits: options.rateLimits });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -53,3 +53,16 @@ test('ACMP_LOG_LEVEL, ACMP_LOG_FORMAT and ACMP_METRICS_TOKEN: defaults, accepted
   expect(() => loadConfig({ ACMP_LOG_FORMAT: 'text' })).toThrow('ACMP_LOG_FORMAT must be json or pretty, not "text"');
   expect(() => loadConfig({ ACMP_METRICS_TOKEN: 'short' })).toThrow('ACMP_METRICS_TOKEN must be at least 16 printable characters without spaces');
 });
+
+test('rate limits are off unless set; loopback is exempt unless ACMP_RATE_LIMIT_LOOPBACK=on; bad values are refused at start', () => {
+  expect(loadConfig({}).rateLimits).toEqual({ perAddress: 0, perSession: 0, windowSeconds: 60, loopback: false });
+  expect(loadConfig({ ACMP_RATE_LIMIT_PER_ADDRESS: '600', ACMP_RATE_LIMIT_PER_SESSION: '120', ACMP_RATE_LIMIT_WINDOW_SECONDS: '10', ACMP_RATE_LIMIT_LOOPBACK: 'on' }).rateLimits).toEqual({
+    perAddress: 600,
+    perSession: 120,
+    windowSeconds: 10,
+    loopback: true,
+  });
+  expect(() => loadConfig({ ACMP_RATE_LIMIT_PER_SESSION: '-1' })).toThrow('ACMP_RATE_LIMIT_PER_SESSION must be a whole number from 0 to 10000000, not "-1"');
+  expect(() => loadConfig({ ACMP_RATE_LIMIT_WINDOW_SECONDS: '0' })).toThrow('ACMP_RATE_LIMIT_WINDOW_SECONDS must be a whole number from 1 to 86400, not "0"');
+  expect(() => loadConfig({ ACMP_RATE_LIMIT_LOOPBACK: 'yes' })).toThrow('ACMP_RATE_LIMIT_LOOPBACK must be on or off, not "yes"');
+});

@@ -65,7 +65,8 @@ export function soapRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Log
   return router;
 }
 
-function versionByMediaType(req: Request): SoapVersion {
+/** The SOAP version a request's Content-Type names (1.2: application/soap+xml), before its envelope is read. */
+export function versionByMediaType(req: Request): SoapVersion {
   return contentType(req.get('content-type') ?? '').type === MEDIA_TYPE['1.2'] ? '1.2' : '1.1';
 }
 

@@ -1,0 +1,66 @@
+// One serving gateway over a prepared database: the app with its bus, communication log,
+// metrics and JSON logs, and how it closes. The same in a single process (main.ts) and in each
+// worker (cluster.ts), so that nothing is wired twice.
+import type { Server } from 'http';
+import type { Knex } from 'knex';
+import type pino from 'pino';
+import type express from 'express';
+import { buildApp } from './app';
+import { Bus } from './bus/bus';
+import type { Registry } from './commands/registry';
+import type { Config } from './config';
+import { CommunicationLog, startCommunicationLog } from './observability/communication-log';
+import { coreLogger, exchangeLogListener } from './observability/logger';
+import { createMetrics } from './observability/metrics';
+
+export type DatabaseState = 'up' | 'recovering';
+
+export interface Serving {
+  app: express.Express;
+  bus: Bus;
+  commlog?: CommunicationLog;
+}
+
+/** The embedded database's supervisor as this process knows it (the primary tells its workers). */
+export interface DatabaseWatch {
+  state?: () => DatabaseState;
+  restarts?: () => number;
+}
+
+export function serveGateway(config: Config, db: Knex, registry: Registry, logger: pino.Logger, database: DatabaseWatch = {}): Serving {
+  const log = coreLogger(logger);
+  const bus = new Bus(db, config.busLimits, log);
+  const commlog = startCommunicationLog(db, config.communicationLog);
+  const metrics = createMetrics({ db, registry, authMode: config.authMode, token: config.metricsToken, limits: config.limits, databaseRestarts: database.restarts });
+  const exchangeListeners = [exchangeLogListener(logger), ...(commlog ? [commlog.listener] : [])];
+  const app = buildApp({
+    db,
+    registry,
+    bodyLimit: config.bodyLimit,
+    authMode: config.authMode,
+    log,
+    databaseState: database.state,
+    limits: config.limits,
+    bus,
+    metrics,
+    exchangeListeners,
+    rateLimits: config.rateLimits,
+  });
+  return { app, bus, commlog };
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Closes a serving gateway within about 5 s: answers the long polls still waiting (so the server
+ * need not wait for them) and ends the LISTEN connection, closes the server (the connections of
+ * requests that hang too), writes the last exchanges to the communication log, closes the pool.
+ */
+export async function closeGateway(server: Server, serving: Serving | undefined, db: Knex | undefined): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await Promise.race([serving?.bus.close(), delay(1000)]);
+  await Promise.race([closed, delay(2000)]);
+  server.closeAllConnections();
+  await Promise.race([serving?.commlog?.close(), delay(1000)]);
+  await Promise.race([db?.destroy().catch(() => {}), delay(1000)]);
+}
