@@ -22,7 +22,7 @@ afterAll(async () => {
 
 async function run(concurrency: number): Promise<{ summary: ReplaySummary; failures: string[] }> {
   const summary = await replay({ url: `${gw.url}/acmp`, paths: [FIXTURE_DIR], concurrency, out: () => undefined });
-  const failures = summary.results.filter((r) => r.outcome !== 'PASS' && r.outcome !== 'NEEDS SEED').map((r) => `${r.outcome} ${r.id}: ${r.problem}\n${r.diff ?? ''}`);
+  const failures = summary.results.filter((r) => r.outcome !== 'PASS' && r.outcome !== 'NEEDS SEED').map((r) => `${r.outcome} ${r.id}: ${r.problem}\n${(r.diff ?? '').split('\n').slice(0, 30).join('\n')}`);
   return { summary, failures };
 }
 
