@@ -109,7 +109,8 @@ describe('retries', () => {
   });
 
   test('a command that loses a real deadlock is run again and answers 0', async () => {
-    await gateway.reset(readSeedFile(path.join(PROJECT_ROOT, 'fixtures/SaveTicketWorkingTime_V1/create/seed.json')));
+    // A ticket with working times (b1…01, b2…01): a fixture seed that stays a seed (its costs' creator is not the caller).
+    await gateway.reset(readSeedFile(path.join(PROJECT_ROOT, 'fixtures/SaveTicketCosts_V1/create-several/seed.json')));
     const ticket = 'b1000000-0000-4000-8000-000000000001';
     const workingTime = 'b2000000-0000-4000-8000-000000000001';
     // The test's transaction locks the ticket; the command locks the working time, then waits for
