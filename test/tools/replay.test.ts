@@ -368,4 +368,4 @@ test('--user logs in with ACMP_PASSWORD and sends the session on every step; no 
   } finally {
     await secured.stop();
   }
-});
+}, 240_000); // seven runs of the CLI, each a Node process of its own: slow to start on a busy machine
