@@ -74,7 +74,7 @@ afterAll(async () => {
   await log.close();
   await gw.stop();
   await database.close();
-  if (!process.env.KEEP_EXPORT) rmSync(out, { recursive: true, force: true }); else console.log(out);
+  rmSync(out, { recursive: true, force: true });
 });
 
 const cases = (root: string) => readdirSync(root).flatMap((command) => readdirSync(path.join(root, command)).map((c) => `${command}/${c}`));
