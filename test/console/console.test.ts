@@ -272,6 +272,16 @@ test('open mode: the page needs no login and shows the log at once', async () =>
     await fresh.waitForFunction(() => document.querySelectorAll('#exchanges tbody tr').length > 0);
     expect(await fresh.isVisible('#login')).toBe(false);
     expect(await fresh.textContent('#who')).toBe('open mode (no login)');
+
+    // A busy gateway: the tail brings 1100 new rows, the list keeps the newest 1000.
+    await database.db.raw(
+      `insert into communication_log (at, request_id, transport, method, path, remote_address, commands, result_code, http_status, duration_ms, request_body, response_body)
+       select now(), 'burst-' || n, 'xml', 'POST', '/acmp', '127.0.0.1', '{GetHelpdeskSettings_V1}', 0, 200, 1, '<ICQL/>', '<ICQL/>' from generate_series(1, 1100) n`,
+    );
+    const newest = Number((await database.db.raw('select max(id) as id from communication_log')).rows[0].id);
+    await fresh.waitForFunction((id) => document.querySelector('#exchanges tbody tr')?.dataset.id === String(id), newest, { timeout: 15_000 });
+    expect(await fresh.locator('#exchanges tbody tr').count()).toBe(1000);
+    expect(await fresh.isVisible('#older')).toBe(true);
     await fresh.close();
   } finally {
     await open.stop();

@@ -7,6 +7,8 @@ const SESSION_KEY = 'acmp-console-session';
 const USER_KEY = 'acmp-console-user';
 const SESSION_HEADER = 'X-SICS-SESSION';
 const POLL_MS = 1000;
+/** The most rows the list keeps: a console left open on a busy gateway stays small (Older pages back). */
+const MAX_ROWS = 1000;
 /** Command endpoints only (the bus is not replayed from here): never anything a logged path could point elsewhere. */
 const REPLAYABLE_PATH = /^\/(acmp|soap|api\/v1\/(commands\/\w+|batch))$/;
 const replayable = (e) => e.method === 'POST' && REPLAYABLE_PATH.test(e.path);
@@ -166,6 +168,11 @@ async function tail() {
     body.prepend(row(e, true));
     state.newest = e.id;
     if (!state.oldest) state.oldest = e.id;
+  }
+  if (body.rows.length > MAX_ROWS) {
+    while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
+    state.oldest = Number(body.lastElementChild.dataset.id);
+    $('older').hidden = false;
   }
 }
 
