@@ -27,6 +27,9 @@ async function withPeak(env: BenchEnvironment, scenario: () => Promise<ScenarioR
   return { ...r, peakMb: env.gatewayPeakMb() };
 }
 import { bulkScenarios } from './bulk-scenario';
+import { commlogScenarios } from './commlog-scenario';
+import { observabilityScenario } from './observability-scenario';
+import { workersScenarios } from './workers-scenario';
 import { jsonScenario } from './json-scenario';
 import { sicsScenario } from './sics-scenario';
 import { soapScenario } from './soap-scenario';
@@ -107,6 +110,11 @@ async function main(): Promise<void> {
       // The transports (spec §8): the same create through SOAP and JSON, next to plain XML on the same run.
       for (const scenario of [soapScenario, jsonScenario, sicsScenario]) report(versusPlain(await withPeak(env, () => scenario(env, load)), plainSave));
       for (const r of await bulkScenarios(env, load)) report(r);
+      // Issue 10: what the communication log, the metrics and the JSON logs cost SaveTicket_V4 (on vs off, side by side).
+      for (const r of await commlogScenarios(env, load)) report(r);
+      report(await observabilityScenario(env, load));
+      // Issue 11: one worker process and one per core (ACMP_WORKERS), `node dist/src/main.js` as npm start runs it.
+      for (const r of await workersScenarios(env, load, readIds)) report(r);
     }
 
     console.log(`\nfilling the database with ${compareTickets.toLocaleString('en')} tickets for the GetTicketList_V1 comparison ...`);
