@@ -77,12 +77,13 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     await loadSeed(db, readSeedFile(path.join(PROJECT_ROOT, 'fixtures/seed/demo.json')));
     await db.raw(CREATE_MINIMAL_TABLE);
     const registry = buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
-    const cpuProfile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+    // BENCH_CPU_PROF=<dir>: each process writes its profile into <dir>/gateway or <dir>/minimal.
+    const cpuProfile = (who: string) => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF, who)}`] : []);
     // BENCH_AUTH=open (default): the gateway acts as the seed's ApiUser without a session.
     // BENCH_AUTH=required: the bench logs in once as the seed's Anna Admin and sends that session
     // on every XML request (xmlHeaders), as the issue's figures are meant to be taken.
     const auth = process.env.BENCH_AUTH === 'required' ? 'required' : 'open';
-    const gateway = await startNode('dist/src/main.js', { DATABASE_URL: embedded.url, ACMP_AUTH: auth, ACMP_DB_POOL_MAX: String(poolMax), ACMP_WORKERS: '1' }, 'acmp-gateway: ', cpuProfile);
+    const gateway = await startNode('dist/src/main.js', { DATABASE_URL: embedded.url, ACMP_AUTH: auth, ACMP_DB_POOL_MAX: String(poolMax), ACMP_WORKERS: '1' }, 'acmp-gateway: ', cpuProfile('gateway'));
     children.push(gateway);
     if (auth === 'required') await logIn(`http://127.0.0.1:${gateway.port}/acmp`);
     const databaseUrl = embedded.url;
@@ -97,7 +98,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
       gatewayPeakMb: () => Math.round(statusKb(gateway.child.pid!, 'VmHWM') / 1024),
       loggedErrors: () => gateway.stderrLines(),
       async startMinimal() {
-        const minimal = await startNode('dist/bench/minimal-pipeline.js', { DATABASE_URL: databaseUrl, POOL_MAX: String(poolMax) }, 'minimal pipeline: serving');
+        const minimal = await startNode('dist/bench/minimal-pipeline.js', { DATABASE_URL: databaseUrl, POOL_MAX: String(poolMax) }, 'minimal pipeline: serving', cpuProfile('minimal'));
         children.push(minimal);
         return `http://127.0.0.1:${minimal.port}/acmp`;
       },

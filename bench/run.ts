@@ -7,7 +7,7 @@
 //   BENCH_ROUNDS       alternating rounds of gateway and minimal pipeline per command (default 2)
 //   BENCH_COMPARE_TICKETS  tickets for the GetTicketList_V1 comparison (default 50000)
 //   BENCH_ONLY=compare only the three comparisons with the minimal pipeline
-//   BENCH_CPU_PROF=<dir>   the gateway writes a CPU profile there when it stops (node --cpu-prof)
+//   BENCH_CPU_PROF=<dir>   the gateway and the minimal pipeline write CPU profiles into <dir>/gateway and <dir>/minimal when they stop (node --cpu-prof)
 //   BENCH_AUTH=required    the gateway requires a session: the bench logs in once and sends it on every
 //                          XML request (the SOAP, JSON and SICS scenarios do not: use with BENCH_ONLY=compare)
 // The gateway runs as a process of its own; its peak resident memory is printed per scenario.

@@ -7,6 +7,7 @@ import type pino from 'pino';
 import type express from 'express';
 import { buildApp } from './app';
 import { Bus } from './bus/bus';
+import { CallerCache } from './identity/caller-cache';
 import type { Registry } from './commands/registry';
 import type { Config } from './config';
 import { CommunicationLog, startCommunicationLog } from './observability/communication-log';
@@ -19,6 +20,7 @@ export interface Serving {
   app: express.Express;
   bus: Bus;
   commlog?: CommunicationLog;
+  callers: CallerCache;
 }
 
 /** The embedded database's supervisor as this process knows it (the primary tells its workers). */
@@ -30,6 +32,7 @@ export interface DatabaseWatch {
 export function serveGateway(config: Config, db: Knex, registry: Registry, logger: pino.Logger, database: DatabaseWatch = {}): Serving {
   const log = coreLogger(logger);
   const bus = new Bus(db, config.busLimits, log);
+  const callers = CallerCache.start(db, log);
   const commlog = startCommunicationLog(db, config.communicationLog);
   const metrics = createMetrics({ db, registry, authMode: config.authMode, token: config.metricsToken, limits: config.limits, databaseRestarts: database.restarts });
   const exchangeListeners = [exchangeLogListener(logger), ...(commlog ? [commlog.listener] : [])];
@@ -46,7 +49,7 @@ export function serveGateway(config: Config, db: Knex, registry: Registry, logge
     exchangeListeners,
     rateLimits: config.rateLimits,
   });
-  return { app, bus, commlog };
+  return { app, bus, commlog, callers };
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,7 +57,8 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Closes a serving gateway within about 5 s: answers the long polls still waiting (so the server
  * need not wait for them) and ends the LISTEN connection, closes the server (the connections of
- * requests that hang too), writes the last exchanges to the communication log, closes the pool.
+ * requests that hang too), writes the last exchanges to the communication log, stops listening
+ * for identity changes, closes the pool.
  */
 export async function closeGateway(server: Server, serving: Serving | undefined, db: Knex | undefined): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -62,5 +66,6 @@ export async function closeGateway(server: Server, serving: Serving | undefined,
   await Promise.race([closed, delay(2000)]);
   server.closeAllConnections();
   await Promise.race([serving?.commlog?.close(), delay(1000)]);
+  await Promise.race([serving?.callers.close(), delay(1000)]);
   await Promise.race([db?.destroy().catch(() => {}), delay(1000)]);
 }

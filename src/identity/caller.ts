@@ -3,6 +3,7 @@
 // domain and the pipeline can both use it (architecture guide, src/identity/).
 import type { Knex } from 'knex';
 import { preparedQuery } from '../db/connection';
+import { callerCacheOf } from './caller-cache';
 
 /** The per-operation permissions of spec §5. */
 export const PERMISSIONS = ['TICKET_READ', 'TICKET_CREATE', 'TICKET_UPDATE', 'TICKET_DELETE', 'SET_STATUS', 'TICKET_BATCH', 'ADMIN'] as const;
@@ -27,15 +28,22 @@ export type CallerSource = Caller | (() => Promise<Caller>);
 
 /**
  * Open mode (spec §5, authentication mode): the seed's Settings.ApiUserId, holding every
- * permission. One small prepared query per request, so it follows a reseeded database at once.
+ * permission. One small prepared query, at most once a second when the gateway keeps callers
+ * (caller-cache.ts: a reseeded database is heard at once).
  */
 export async function openModeCaller(db: Knex): Promise<Caller> {
+  const cache = callerCacheOf(db);
+  const caller = cache ? await cache.get('open mode', () => readOpenModeCaller(db)) : await readOpenModeCaller(db);
+  if (!caller) throw new Error('No calling user: the seed file must set Settings.ApiUserId to a user');
+  return caller;
+}
+
+async function readOpenModeCaller(db: Knex): Promise<Caller | undefined> {
   const [row] = await preparedQuery<{ id: string; name: string }>(
     db,
     'open_mode_caller',
     'select a.id, a.name from settings s join assignees a on a.id = s.api_user_id',
     [],
   );
-  if (!row) throw new Error('No calling user: the seed file must set Settings.ApiUserId to a user');
-  return { id: row.id, name: row.name, permissions: new Set(PERMISSIONS) };
+  return row && { id: row.id, name: row.name, permissions: new Set(PERMISSIONS) };
 }

@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import { permissionsColumn, UserCaller } from './users';
 import { preparedQuery } from '../db/connection';
+import { callerCacheOf } from './caller-cache';
 
 export interface SessionLimits {
   /** A session unused this long has ended. Default 30 minutes. */
@@ -34,6 +35,7 @@ export async function bindSession(db: Knex, id: string, userId: string, limits: 
      returning id`,
     { id, userId, absolute: interval(limits.absoluteMs), idle: interval(limits.idleMs) },
   );
+  callerCacheOf(db)?.clear(); // the id may have changed hands: no request here may act as its old user
   return result.rows.length === 1;
 }
 
@@ -46,10 +48,18 @@ export const touchEveryMs = (limits: SessionLimits) => Math.min(30_000, limits.i
 /**
  * The user of session `id`, as a caller with its permissions, when the session is alive (used
  * within the idle time, before its end, its user not disabled), and marks it used (at most
- * every touchEveryMs); undefined for a missing, unknown or ended session. One statement.
+ * every touchEveryMs); undefined for a missing, unknown or ended session. One statement, or
+ * none when the gateway's CallerCache read it within the last second (caller-cache.ts).
  */
-export async function sessionCaller(db: Knex, id: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<UserCaller | undefined> {
-  // Prepared: every request with a session runs it.
+export function sessionCaller(db: Knex, id: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<UserCaller | undefined> {
+  const cache = callerCacheOf(db);
+  if (!cache) return readSessionCaller(db, id, limits);
+  // The limits are part of the key: gateways on one pool may end sessions at different times.
+  return cache.get(`session ${id} ${limits.idleMs} ${limits.absoluteMs}`, () => readSessionCaller(db, id, limits));
+}
+
+async function readSessionCaller(db: Knex, id: string, limits: SessionLimits): Promise<UserCaller | undefined> {
+  // Prepared: every request with a session that is not in memory runs it.
   const [row] = await preparedQuery<UserCaller>(
     db,
     'session_caller',
@@ -75,5 +85,6 @@ export async function sessionUser(db: Knex, id: string, limits: SessionLimits = 
 /** Ends session `id` (logout). */
 export async function endSession(db: Knex, id: string): Promise<void> {
   await db('sessions').where({ id }).delete();
+  callerCacheOf(db)?.clear(); // at once here; the other processes hear the notification
 }
 

@@ -152,6 +152,7 @@ test('an expired session (absolute end or idle limit passed) answers 7', async (
   await login('Ben Support', 'ben-demo-password', BEN_SESSION);
   expect((await gw.post(saveTicket, withSession(BEN_SESSION))).resultCode).toBe(0);
   await gw.db('sessions').where({ id: BEN_SESSION }).update({ ends_at: gw.db.raw("now() - interval '1 second'") });
+  await gw.settled(); // the gateway kept Ben for a second; the change in SQL is notified
   expect((await gw.post(saveComment, withSession(BEN_SESSION))).resultCode).toBe(7);
   await login('Ben Support', 'ben-demo-password', BEN_SESSION);
   await gw.db('sessions').where({ id: BEN_SESSION }).update({ last_seen: gw.db.raw("now() - interval '31 minutes'") });

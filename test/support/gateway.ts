@@ -7,6 +7,7 @@ import type { ExchangeListener } from '../../src/observability/exchange';
 import { createMetrics, GatewayMetrics, MetricsOptions } from '../../src/observability/metrics';
 import type { Logger } from '../../src/protocol/process-command';
 import { Bus } from '../../src/bus/bus';
+import { CallerCache } from '../../src/identity/caller-cache';
 import type { BusLimits } from '../../src/bus/limits';
 import { buildRegistry, Registry } from '../../src/commands/registry';
 import { AuthMode, PROJECT_ROOT, RateLimits } from '../../src/config';
@@ -26,6 +27,12 @@ export interface TestGateway extends TestDatabase {
   bus: Bus;
   /** GET /metrics and its counters, when asked for (options.metrics). */
   metrics?: GatewayMetrics;
+  /**
+   * Resolves once this gateway has heard of every identity change committed before the call
+   * (caller-cache.ts): a test that ends a session or edits a user in SQL waits for it, as a real
+   * client would wait the milliseconds the notification takes.
+   */
+  settled(): Promise<void>;
   /** Closes the bus and the server; the database too unless it was passed in (its owner closes it). */
   stop(): Promise<void>;
 }
@@ -52,6 +59,9 @@ export async function startTestGateway(authMode: AuthMode = 'open', options: Tes
   const log = options.log ?? ((m: string, e?: unknown) => logged.push([m, e]));
   const metrics = options.metrics && createMetrics({ db: database.db, registry: testRegistry(), authMode, ...options.metrics });
   const bus = new Bus(database.db, options.busLimits, log);
+  // As the gateway runs: callers kept in memory for a second, dropped on every identity change.
+  const callers = CallerCache.start(database.db, log);
+  await callers.ready;
   const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log, bus, exchangeListeners: options.exchangeListeners, metrics, rateLimits: options.rateLimits });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -67,8 +77,10 @@ export async function startTestGateway(authMode: AuthMode = 'open', options: Tes
       const body = await res.text();
       return { status: res.status, resultCode: Number(res.headers.get('x-acmp-result-code')), body, headers: res.headers };
     },
+    settled: () => callers.settled(),
     async stop() {
       await bus.close();
+      await callers.close();
       await new Promise((resolve) => server.close(resolve));
       await (own ? own.destroy() : database.close());
     },
