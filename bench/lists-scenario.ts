@@ -13,6 +13,8 @@ import type { Server } from 'http';
 import type { AddressInfo } from 'net';
 import path from 'path';
 import { buildApp } from '../src/app';
+import { CallerCache } from '../src/identity/caller-cache';
+import { resetPeak, statusKb } from './child';
 import { buildRegistry } from '../src/commands/registry';
 import { loadConfig, PROJECT_ROOT } from '../src/config';
 import { connect, migrate } from '../src/db/connection';
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   const poolMax = loadConfig().dbPoolMax;
   const db = connect(embedded.url, { poolMax, queryTimeoutMs: 0 });
   let server: Server | undefined;
+  let callers: CallerCache | undefined;
   try {
     let started = Date.now();
     await migrate(db);
@@ -51,6 +54,8 @@ async function main(): Promise<void> {
       await db.raw('vacuum analyze tickets, ticket_comments');
     }
     const registry = buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
+    callers = CallerCache.start(db); // as the gateway runs: the open mode's caller read once a second
+    await callers.ready;
     const app = buildApp({ db, registry, bodyLimit: '8mb', authMode: 'open', log: (m: string, e?: unknown) => console.error(`gateway logged: ${m} ${e instanceof Error ? e.message : ''}`) });
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server!.once('listening', resolve));
@@ -60,7 +65,9 @@ async function main(): Promise<void> {
     console.log(`${wanted.toLocaleString('en')} tickets in ${dir}`);
     const expected = await checkCounts(db);
     if (process.env.BENCH_EXPLAIN === '1') await explainLists(db, acmpUrl);
-    const results = await listScenarios({ db, registry, acmpUrl } as Parameters<typeof listScenarios>[0], load);
+    // The gateway runs in this process: its peak is this process's (the load generator's worker thread included).
+    const env = { db, registry, acmpUrl, resetGatewayPeak: () => resetPeak(process.pid), gatewayPeakMb: () => Math.round(statusKb(process.pid, 'VmHWM') / 1024) };
+    const results = await listScenarios(env as unknown as Parameters<typeof listScenarios>[0], load);
     results.forEach((r, i) => {
       const answered = Number(/TotalCount (\d+)/.exec(r.notes.join(' '))?.[1]);
       r.notes.push(answered === expected[i] ? `TotalCount exact (count(*) ${expected[i]})` : `TotalCount WRONG: answered ${answered}, count(*) ${expected[i]}`);
@@ -68,6 +75,7 @@ async function main(): Promise<void> {
     });
   } finally {
     if (server) await new Promise((resolve) => (server!.close(resolve), server!.closeAllConnections()));
+    await callers?.close();
     await db.destroy();
     await embedded.stop();
   }

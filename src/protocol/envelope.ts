@@ -64,17 +64,10 @@ export function readCommand(cmd: XmlElement): RequestEnvelope {
 /** Writes a full response envelope around payload lines (already indented for depth 4). */
 export function writeEnvelope(command: string, version: number, body: string[]): string {
   const tag = `T${command}Response_V${version}`;
-  return [
-    `<ICQL xmlns:xsi="${XSI_NS}" xmlns="http://acmp.com/${command}Response_V${version}">`,
-    '  <ACMP>',
-    `    <${command} ActionType="Response" version="${version}">`,
-    `      <${tag} xmlns:xsi="${XSI_NS}">`,
-    ...body,
-    `      </${tag}>`,
-    `    </${command}>`,
-    '  </ACMP>',
-    '</ICQL>',
-  ].join('\n');
+  // Joined once, not spread into a new array first: a list's body is thousands of lines.
+  const head = `<ICQL xmlns:xsi="${XSI_NS}" xmlns="http://acmp.com/${command}Response_V${version}">\n  <ACMP>\n    <${command} ActionType="Response" version="${version}">\n      <${tag} xmlns:xsi="${XSI_NS}">\n`;
+  const tail = `      </${tag}>\n    </${command}>\n  </ACMP>\n</ICQL>`;
+  return body.length ? `${head}${body.join('\n')}\n${tail}` : head + tail;
 }
 
 /** One response command element per answer, in order, in one document (spec §8.5). */

@@ -14,6 +14,9 @@ const GROUP = '{20000000-0000-4000-8000-000000000001}';
 const USER = '{10000000-0000-4000-8000-000000000002}';
 const BEN = '10000000-0000-4000-8000-000000000002';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(condition: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !condition(); await sleep(20)) if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+}
 const XML = { 'Content-Type': 'text/xml; charset=utf-8' };
 
 const ticket = (id: string, extra = '') => request('SaveTicket', 4, `<Ticket xsi:type="TTicket_V4"><Id>${id}</Id><Title>Printer</Title><CategoryId>${CATEGORY}</CategoryId>${extra}</Ticket>`);
@@ -119,6 +122,21 @@ test('a change in SQL to what a caller may do is heard by every process: the nex
   await required.settled();
   expect((await getAsBen()).resultCode).toBe(7);
 });
+
+test('while the LISTEN connection is down, nothing is kept: every request reads its caller, until it is back', async () => {
+  await logIn();
+  await counted(getAsBen);
+  expect(await counted(getAsBen)).toHaveLength(1);
+  // The database ends the listening connections (a restart, a network cut, an administrator).
+  await open.db.raw(`select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen acmp_identity' and datname = current_database()`);
+  await until(() => !required.callers.listening);
+  expect(await counted(getAsBen)).toHaveLength(2);
+  expect(await counted(getAsBen)).toHaveLength(2);
+  // It listens again within a few seconds, and keeps callers again.
+  await until(() => required.callers.listening, 15_000);
+  await counted(getAsBen);
+  expect(await counted(getAsBen)).toHaveLength(1);
+}, 30_000);
 
 test('a session is marked used at most every 30 s: a request right after another writes nothing', async () => {
   await logIn();

@@ -33,6 +33,8 @@ export interface TestGateway extends TestDatabase {
    * client would wait the milliseconds the notification takes.
    */
   settled(): Promise<void>;
+  /** The callers this gateway keeps in memory (src/identity/caller-cache.ts). */
+  callers: CallerCache;
   /** Closes the bus and the server; the database too unless it was passed in (its owner closes it). */
   stop(): Promise<void>;
 }
@@ -78,6 +80,7 @@ export async function startTestGateway(authMode: AuthMode = 'open', options: Tes
       return { status: res.status, resultCode: Number(res.headers.get('x-acmp-result-code')), body, headers: res.headers };
     },
     settled: () => callers.settled(),
+    callers,
     async stop() {
       await bus.close();
       await callers.close();
