@@ -40,8 +40,9 @@ export async function bindSession(db: Knex, id: string, userId: string, limits: 
 }
 
 /**
- * How stale `last_seen` may get before a request writes it again: a session in use costs one
- * read per request, not one write, and still ends within this much of its idle time.
+ * How stale `last_seen` may get before a request writes it again: a session in use costs a read
+ * (at most one a second with the caller cache), not a write, and still ends within this much of
+ * its idle time.
  */
 export const touchEveryMs = (limits: SessionLimits) => Math.min(30_000, limits.idleMs / 10);
 
