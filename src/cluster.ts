@@ -10,10 +10,23 @@ import { Config, PROJECT_ROOT } from './config';
 import { connect } from './db/connection';
 import { createLogger, setDefaultLogger } from './observability/logger';
 import type pino from 'pino';
+import { AggregatorRegistry } from 'prom-client';
 import { closeGateway, DatabaseState, DatabaseWatch, serveGateway } from './serve';
 
 /** Which process answered: operators see the load spread, tests see that any worker will do. */
 export const WORKER_HEADER = 'X-ACMP-Worker';
+
+/** worker -> primary: a scrape of /metrics; primary -> worker: every worker's metrics, aggregated. */
+const METRICS_REQUEST = 'acmp:metrics-request';
+const METRICS_ANSWER = 'acmp:metrics-answer';
+interface MetricsMessage {
+  type: typeof METRICS_REQUEST | typeof METRICS_ANSWER;
+  id: number;
+  text?: string;
+  error?: string;
+}
+/** A scrape that waits longer for the primary answers with its own worker's metrics. */
+const CLUSTER_METRICS_TIMEOUT_MS = 6000;
 
 /** primary -> worker: the embedded database's state and restarts, for /health and /metrics. */
 interface StateMessage {
@@ -41,6 +54,13 @@ export function startWorkers(config: Config, databaseUrl: string, logger: pino.L
   const tell = (worker: Worker) => worker.isConnected() && worker.send(state);
 
   cluster.on('online', tell);
+  // A worker's scrape: the primary asks every worker for its registry and sums them (prom-client).
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker: Worker, m: MetricsMessage) => {
+    if (m?.type !== METRICS_REQUEST) return;
+    const answer = (reply: Partial<MetricsMessage>) => worker.isConnected() && worker.send({ type: METRICS_ANSWER, id: m.id, ...reply });
+    aggregator.clusterMetrics().then((text) => answer({ text }), (e: Error) => answer({ error: e.message }));
+  });
   const watch = setInterval(() => {
     const now = watched();
     if (now.databaseState === state.databaseState && now.databaseRestarts === state.databaseRestarts) return;
@@ -94,7 +114,10 @@ export async function runWorker(config: Config): Promise<void> {
   const db = connect(config.databaseUrl!, { poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs });
   let state: StateMessage = { databaseState: 'up', databaseRestarts: 0 };
   process.on('message', (m: Partial<StateMessage>) => m?.databaseState && (state = m as StateMessage));
-  const serving = serveGateway(config, db, registry, logger, { state: () => state.databaseState, restarts: () => state.databaseRestarts });
+  const serving = serveGateway(config, db, registry, logger, { state: () => state.databaseState, restarts: () => state.databaseRestarts, clusterMetrics: askPrimaryForMetrics() });
+  // Answers the primary's AggregatorRegistry with this worker's registry.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([serving.metrics.registry]);
   const pid = String(process.pid);
   const server = createServer((req, res) => {
     res.setHeader(WORKER_HEADER, pid);
@@ -113,4 +136,24 @@ export async function runWorker(config: Config): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop());
   process.on('disconnect', () => void stop());
   server.listen(config.port, config.host);
+}
+
+/** In a worker: every worker's metrics, from the primary (which asks each worker for its registry). */
+function askPrimaryForMetrics(): () => Promise<string> {
+  const waiting = new Map<number, (m: MetricsMessage) => void>();
+  let next = 0;
+  process.on('message', (m: MetricsMessage) => m?.type === METRICS_ANSWER && waiting.get(m.id)?.(m));
+  return () =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      const timer = setTimeout(() => done({ type: METRICS_ANSWER, id, error: `the primary did not answer within ${CLUSTER_METRICS_TIMEOUT_MS / 1000} s` }), CLUSTER_METRICS_TIMEOUT_MS);
+      const done = (m: MetricsMessage) => {
+        clearTimeout(timer);
+        waiting.delete(id);
+        if (m.text !== undefined) resolve(m.text);
+        else reject(new Error(m.error ?? 'no answer'));
+      };
+      waiting.set(id, done);
+      process.send!({ type: METRICS_REQUEST, id });
+    });
 }

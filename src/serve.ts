@@ -12,7 +12,7 @@ import type { Registry } from './commands/registry';
 import type { Config } from './config';
 import { CommunicationLog, startCommunicationLog } from './observability/communication-log';
 import { coreLogger, exchangeLogListener } from './observability/logger';
-import { createMetrics } from './observability/metrics';
+import { createMetrics, GatewayMetrics } from './observability/metrics';
 
 export type DatabaseState = 'up' | 'recovering';
 
@@ -21,12 +21,15 @@ export interface Serving {
   bus: Bus;
   commlog?: CommunicationLog;
   callers: CallerCache;
+  metrics: GatewayMetrics;
 }
 
 /** The embedded database's supervisor as this process knows it (the primary tells its workers). */
 export interface DatabaseWatch {
   state?: () => DatabaseState;
   restarts?: () => number;
+  /** In a worker: GET /metrics answers for every worker (the primary aggregates). */
+  clusterMetrics?: () => Promise<string>;
 }
 
 export function serveGateway(config: Config, db: Knex, registry: Registry, logger: pino.Logger, database: DatabaseWatch = {}): Serving {
@@ -34,7 +37,7 @@ export function serveGateway(config: Config, db: Knex, registry: Registry, logge
   const bus = new Bus(db, config.busLimits, log);
   const callers = CallerCache.start(db, log);
   const commlog = startCommunicationLog(db, config.communicationLog);
-  const metrics = createMetrics({ db, registry, authMode: config.authMode, token: config.metricsToken, limits: config.limits, databaseRestarts: database.restarts });
+  const metrics = createMetrics({ db, registry, authMode: config.authMode, token: config.metricsToken, limits: config.limits, databaseRestarts: database.restarts, clusterMetrics: database.clusterMetrics });
   const exchangeListeners = [exchangeLogListener(logger), ...(commlog ? [commlog.listener] : [])];
   const app = buildApp({
     db,
@@ -49,7 +52,7 @@ export function serveGateway(config: Config, db: Knex, registry: Registry, logge
     exchangeListeners,
     rateLimits: config.rateLimits,
   });
-  return { app, bus, commlog, callers };
+  return { app, bus, commlog, callers, metrics };
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -36,6 +36,8 @@ export interface MetricsOptions {
   databaseRestarts?: () => number;
   /** prom-client's process metrics (CPU, memory, event loop, GC); on unless false. */
   processMetrics?: boolean;
+  /** In a worker of several (ACMP_WORKERS > 1): every worker's metrics, aggregated by the primary (src/cluster.ts). */
+  clusterMetrics?: () => Promise<string>;
 }
 
 export interface GatewayMetrics {
@@ -51,7 +53,7 @@ interface DatabaseSnapshot {
   queues: { user: string; target: string; messages: number }[];
 }
 
-export function createMetrics({ db, registry: commands, authMode, token, limits = DEFAULT_IDENTITY_LIMITS, databaseRestarts, processMetrics = true }: MetricsOptions): GatewayMetrics {
+export function createMetrics({ db, registry: commands, authMode, token, limits = DEFAULT_IDENTITY_LIMITS, databaseRestarts, processMetrics = true, clusterMetrics }: MetricsOptions): GatewayMetrics {
   const registry = new MetricsRegistry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -103,6 +105,7 @@ export function createMetrics({ db, registry: commands, authMode, token, limits 
     name: 'acmp_sessions_active',
     help: 'Sessions alive now (used within the idle time, before their end, user not disabled)',
     registers,
+    aggregator: 'max', // every worker reads the same database: not a sum
     async collect() {
       const snapshot = await readDatabase();
       this.reset();
@@ -114,6 +117,7 @@ export function createMetrics({ db, registry: commands, authMode, token, limits 
     help: 'Messages waiting (not expired) in each SICS bus target, by its user and name',
     labelNames: ['user', 'target'],
     registers,
+    aggregator: 'max',
     async collect() {
       const snapshot = await readDatabase();
       this.reset();
@@ -124,6 +128,7 @@ export function createMetrics({ db, registry: commands, authMode, token, limits 
     name: 'acmp_metrics_database_read_ok',
     help: '1 when this scrape could read sessions and bus queues from the database, 0 when it timed out or failed',
     registers,
+    aggregator: 'min',
     async collect() {
       this.set((await readDatabase()) ? 1 : 0);
     },
@@ -133,6 +138,7 @@ export function createMetrics({ db, registry: commands, authMode, token, limits 
       name: 'acmp_embedded_db_restarts_total',
       help: 'Times the embedded PostgreSQL died and was started again by the gateway',
       registers,
+      aggregator: 'max', // the primary's count, told to every worker
       collect() {
         this.reset();
         this.inc(databaseRestarts());
@@ -154,6 +160,17 @@ export function createMetrics({ db, registry: commands, authMode, token, limits 
     });
   };
 
+  // In a worker (ACMP_WORKERS > 1) a scrape answers for every worker: counters and histograms
+  // summed by the primary (prom-client's AggregatorRegistry), whichever worker the scrape reached.
+  const metricsText = async () => {
+    if (!clusterMetrics) return registry.metrics();
+    try {
+      return await clusterMetrics();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return `# acmp-gateway: the workers' metrics could not be gathered (${reason}); these are worker ${process.pid}'s alone\n${await registry.metrics()}`;
+    }
+  };
   const router = Router();
   router.get(METRICS_PATH, async (req, res, next) => {
     try {
@@ -162,7 +179,7 @@ export function createMetrics({ db, registry: commands, authMode, token, limits 
         if (refused.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="acmp-gateway metrics"');
         return void res.status(refused.status).type('text/plain').send(refused.message);
       }
-      res.type(registry.contentType).send(await registry.metrics());
+      res.type(registry.contentType).send(await metricsText());
     } catch (error) {
       next(error);
     }

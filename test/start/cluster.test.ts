@@ -58,9 +58,9 @@ afterEach(() => {
 });
 
 /** One request on a connection of its own, so that the cluster may hand it to any worker. */
-function send(port: string, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; worker: number; body: string }> {
+function send(port: string, path: string, body: string, headers: Record<string, string>, method = 'POST'): Promise<{ status: number; worker: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers, agent: false }, (res) => {
+    const req = http.request(`http://127.0.0.1:${port}${path}`, { method, headers, agent: false }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (text += d));
@@ -93,11 +93,13 @@ test('ACMP_WORKERS=2: a login is good on every worker, a killed worker is replac
   expect((await acmp(request('GetTicket', 5, `<TicketId>${ID}</TicketId>`))).body).toContain('<ResultCode>7</ResultCode>'); // a session is needed
 
   /** The workers that answered the session's GetTicket_V5 with the ticket, over fresh connections. */
+  let gets = 0;
   const servedBy = async (count: number, exclude: number[] = []) => {
     const seen = new Set<number>();
     for (let i = 0; i < 40 && [...seen].filter((w) => !exclude.includes(w)).length < count; i++) {
       const answer = await acmp(request('GetTicket', 5, `<TicketId>${ID}</TicketId>`), session);
       expect(answer.body).toContain('<Title>Seen by every worker</Title>');
+      gets++;
       seen.add(answer.worker);
     }
     return [...seen].filter((w) => !exclude.includes(w));
@@ -106,6 +108,19 @@ test('ACMP_WORKERS=2: a login is good on every worker, a killed worker is replac
   expect(workers).toHaveLength(2);
   const tree = processTree(child.pid!);
   for (const w of workers) expect(tree).toContain(w);
+
+  // GET /metrics answers for every worker, whichever worker the scrape reaches: the GetTicket_V5
+  // counter holds all of them (summed), the one live session is counted once (read, not summed).
+  const scrapedBy = new Set<number>();
+  for (let i = 0; i < 40 && scrapedBy.size < 2; i++) {
+    const scrape = await send(env.PORT, '/metrics', '', {}, 'GET');
+    expect(scrape.status).toBe(200);
+    const sample = (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(scrape.body)?.[1]);
+    expect(sample('acmp_requests_total{transport="xml",command="GetTicket_V5",result_code="0"}')).toBe(gets);
+    expect(sample('acmp_sessions_active')).toBe(1);
+    scrapedBy.add(scrape.worker);
+  }
+  expect(scrapedBy.size).toBe(2);
 
   // A worker killed: logged, replaced after a backoff, and the replacement accepts the same session.
   const [killed, kept] = workers;
