@@ -2,55 +2,22 @@
 // and several gateways starting together on one database.
 // A session made by a login is accepted by every worker; a killed worker is replaced; SIGTERM to
 // the primary answers waiting long polls and stops the workers and the database, exit 0.
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import http from 'http';
-import net from 'net';
 import os from 'os';
 import path from 'path';
 import { Client } from 'pg';
 import { PROJECT_ROOT } from '../../src/config';
 import { START_LOCK } from '../../src/db/connection';
 import { request } from '../support/gateway';
+import { alive, freePort, poll, processTree } from '../support/processes';
 
 jest.setTimeout(180000);
 
 const dataRoot = mkdtempSync(path.join(os.tmpdir(), 'acmp-gateway-cluster-'));
 chmodSync(dataRoot, 0o755); // initdb runs as the unprivileged postgres user
 afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** Runs, and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/** pid and all its descendants. */
-function processTree(pid: number): number[] {
-  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) for (const [child, parent] of rows) if (parent === tree[i]) tree.push(child);
-  return tree;
-}
-
-async function poll<T>(what: string, seconds: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  for (const end = Date.now() + seconds * 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
-    const found = await probe();
-    if (found !== undefined) return found;
-  }
-  throw new Error(`not within ${seconds} s: ${what}`);
-}
 
 let gateway: ChildProcess | undefined;
 afterEach(() => {

@@ -2,27 +2,19 @@
 // tickets kept across restarts, clean stop on SIGTERM/SIGINT, one-line message on a busy port.
 // Hardening (issue #6): the embedded server is restarted when it dies, the server a killed gateway
 // left behind is stopped by the next start, SIGTERM to `npm start` leaves no process behind.
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'fs';
-import net from 'net';
 import os from 'os';
 import path from 'path';
 import { PROJECT_ROOT } from '../../src/config';
 import { request } from '../support/gateway';
+import { alive, freePort, poll, processTree } from '../support/processes';
 
 jest.setTimeout(120000);
 
 const dataRoot = mkdtempSync(path.join(os.tmpdir(), 'acmp-gateway-start-'));
 chmodSync(dataRoot, 0o755); // initdb runs as the unprivileged postgres user
 afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 interface Started {
   child: ChildProcess;
@@ -55,33 +47,8 @@ afterEach(() => {
   leftovers.filter(alive).forEach((pid) => process.kill(pid, 'SIGINT'));
 });
 
-/** Runs, and is not a zombie (nothing may reap orphans here). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 /** The server running in a data folder, as PostgreSQL records it (the file goes when it stops). */
 const postmasterPid = (dataDir: string) => Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-
-/** pid and all its descendants. */
-function processTree(pid: number): number[] {
-  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) for (const [child, parent] of rows) if (parent === tree[i]) tree.push(child);
-  return tree;
-}
-
-async function poll<T>(what: string, seconds: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  for (const end = Date.now() + seconds * 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
-    const found = await probe();
-    if (found !== undefined) return found;
-  }
-  throw new Error(`not within ${seconds} s: ${what}`);
-}
 
 async function environment(): Promise<Record<string, string>> {
   return { PORT: String(await freePort()), ACMP_DATA_DIR: path.join(dataRoot, 'data'), ACMP_EMBEDDED_PG_PORT: String(await freePort()) };
