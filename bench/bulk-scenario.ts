@@ -9,20 +9,30 @@ import { createTickets, LoadSettings, ScenarioResult } from './ticket-scenarios'
 const GROUP = 100;
 const SELECT = ['Title', 'State', 'Priority', 'Assignee', 'LastModified'];
 
-const list = (name: string, items: string[]) => `        <${name}>${items.map((x) => `<string>${x}</string>`).join('')}</${name}>`;
+const list = (name: string, items: string[]) =>
+  `        <${name}>${items.map((x) => `<string>${x}</string>`).join('')}</${name}>`;
 
 export function getTicketsRequest(ids: string[], select: string[]): string {
   return envelope('GetTickets', 1, `${list('TicketIds', ids)}\n${list('Select', select)}`);
 }
 
 export function setTicketPrioritiesRequest(ids: string[], priority: number): string {
-  return envelope('SetTicketPriorities', 1, `${list('TicketIds', ids)}\n        <Priority>${priority}</Priority>`);
+  return envelope(
+    'SetTicketPriorities',
+    1,
+    `${list('TicketIds', ids)}\n        <Priority>${priority}</Priority>`,
+  );
 }
 
-export async function bulkScenarios(env: BenchEnvironment, load: LoadSettings): Promise<ScenarioResult[]> {
+export async function bulkScenarios(
+  env: BenchEnvironment,
+  load: LoadSettings,
+): Promise<ScenarioResult[]> {
   const groupCount = Math.max(1, load.connections);
   const ids = await createTickets(env.acmpUrl, groupCount * GROUP);
-  const groups = Array.from({ length: groupCount }, (_, g) => ids.slice(g * GROUP, (g + 1) * GROUP));
+  const groups = Array.from({ length: groupCount }, (_, g) =>
+    ids.slice(g * GROUP, (g + 1) * GROUP),
+  );
 
   const reads = groups.map((g) => getTicketsRequest(g, SELECT));
   env.resetGatewayPeak();
@@ -37,14 +47,19 @@ export async function bulkScenarios(env: BenchEnvironment, load: LoadSettings): 
 
   // Round-robin visits every group with priority 1, then every group with 2 …: each request
   // really changes its 100 tickets (an unchanged value is not written).
-  const writes = [1, 2, 3, 4, 5].flatMap((p) => groups.map((g) => setTicketPrioritiesRequest(g, p)));
+  const writes = [1, 2, 3, 4, 5].flatMap((p) =>
+    groups.map((g) => setTicketPrioritiesRequest(g, p)),
+  );
   env.resetGatewayPeak();
   const report = await runLoad({ url: env.acmpUrl, ...load, bodies: writes });
   const peakMb = env.gatewayPeakMb();
   // All or none: every group of 100 must end with one priority.
   const mixed: number[] = [];
   for (let g = 0; g < groups.length; g++) {
-    const r = await env.db.raw('select count(distinct priority)::int as n from tickets where id = any(?::uuid[])', [groups[g].map((x) => x.slice(1, -1))]);
+    const r = await env.db.raw(
+      'select count(distinct priority)::int as n from tickets where id = any(?::uuid[])',
+      [groups[g].map((x) => x.slice(1, -1))],
+    );
     if (r.rows[0].n !== 1) mixed.push(g);
   }
   const write: ScenarioResult = {

@@ -18,7 +18,12 @@ export interface NodeChild {
  * Starts `node <script>` (relative to the project root) on a free port (env PORT) and waits for
  * `ready` on its stdout. BENCH_CPU_PROF=<dir> profiles the gateway (--cpu-prof, written when it stops).
  */
-export async function startNode(script: string, env: Record<string, string>, ready: string, nodeArgs: string[] = []): Promise<NodeChild> {
+export async function startNode(
+  script: string,
+  env: Record<string, string>,
+  ready: string,
+  nodeArgs: string[] = [],
+): Promise<NodeChild> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, path.join(PROJECT_ROOT, script)], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
@@ -33,7 +38,9 @@ export async function startNode(script: string, env: Record<string, string>, rea
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('exit', (code) => reject(new Error(`${script} stopped with exit code ${code} before serving:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${script} stopped with exit code ${code} before serving:\n${output}`)),
+    );
   });
   child.stdout!.removeAllListeners('data');
   child.stdout!.resume();
@@ -56,7 +63,9 @@ export async function startNode(script: string, env: Record<string, string>, rea
 }
 
 export function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
+    readFileSync(`/proc/${pid}/status`, 'utf8'),
+  );
   if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(m[1]);
 }

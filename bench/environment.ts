@@ -24,9 +24,14 @@ import { requestEnvelope } from '../src/tools/request-envelope';
 /** Logs in as the demo seed's Anna Admin and puts the session into xmlHeaders. */
 async function logIn(acmpUrl: string): Promise<void> {
   const session = `{${randomUUID().toUpperCase()}}`;
-  const body = requestEnvelope('LoginAcmpUser', 1, `<Username>Anna Admin</Username><PasswordHash>${passwordHashOf('anna-demo-password')}</PasswordHash><SessionId>${session}</SessionId>`);
+  const body = requestEnvelope(
+    'LoginAcmpUser',
+    1,
+    `<Username>Anna Admin</Username><PasswordHash>${passwordHashOf('anna-demo-password')}</PasswordHash><SessionId>${session}</SessionId>`,
+  );
   const res = await fetch(acmpUrl, { method: 'POST', body, headers: xmlHeaders });
-  if (res.headers.get('x-acmp-result-code') !== '0') throw new Error(`BENCH_AUTH=required: the login of Anna Admin failed: ${await res.text()}`);
+  if (res.headers.get('x-acmp-result-code') !== '0')
+    throw new Error(`BENCH_AUTH=required: the login of Anna Admin failed: ${await res.text()}`);
   xmlHeaders['X-SICS-SESSION'] = session;
 }
 
@@ -62,7 +67,8 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const stop = async () => {
     for (const c of children) await c.stop();
     // Also the connections of a load run cut short (Ctrl-C): close() alone would wait for them.
-    for (const s of servers) await new Promise((resolve) => (s.close(resolve), s.closeAllConnections()));
+    for (const s of servers)
+      await new Promise((resolve) => (s.close(resolve), s.closeAllConnections()));
     await db?.destroy().catch(() => {});
     await embedded?.stop().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
@@ -78,12 +84,25 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     await db.raw(CREATE_MINIMAL_TABLE);
     const registry = buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
     // BENCH_CPU_PROF=<dir>: each process writes its profile into <dir>/gateway or <dir>/minimal.
-    const cpuProfile = (who: string) => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF, who)}`] : []);
+    const cpuProfile = (who: string) =>
+      process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF, who)}`]
+        : [];
     // BENCH_AUTH=open (default): the gateway acts as the seed's ApiUser without a session.
     // BENCH_AUTH=required: the bench logs in once as the seed's Anna Admin and sends that session
     // on every XML request (xmlHeaders), as the issue's figures are meant to be taken.
     const auth = process.env.BENCH_AUTH === 'required' ? 'required' : 'open';
-    const gateway = await startNode('dist/src/main.js', { DATABASE_URL: embedded.url, ACMP_AUTH: auth, ACMP_DB_POOL_MAX: String(poolMax), ACMP_WORKERS: '1' }, 'acmp-gateway: ', cpuProfile('gateway'));
+    const gateway = await startNode(
+      'dist/src/main.js',
+      {
+        DATABASE_URL: embedded.url,
+        ACMP_AUTH: auth,
+        ACMP_DB_POOL_MAX: String(poolMax),
+        ACMP_WORKERS: '1',
+      },
+      'acmp-gateway: ',
+      cpuProfile('gateway'),
+    );
     children.push(gateway);
     if (auth === 'required') await logIn(`http://127.0.0.1:${gateway.port}/acmp`);
     const databaseUrl = embedded.url;
@@ -98,7 +117,12 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
       gatewayPeakMb: () => Math.round(statusKb(gateway.child.pid!, 'VmHWM') / 1024),
       loggedErrors: () => gateway.stderrLines(),
       async startMinimal() {
-        const minimal = await startNode('dist/bench/minimal-pipeline.js', { DATABASE_URL: databaseUrl, POOL_MAX: String(poolMax) }, 'minimal pipeline: serving', cpuProfile('minimal'));
+        const minimal = await startNode(
+          'dist/bench/minimal-pipeline.js',
+          { DATABASE_URL: databaseUrl, POOL_MAX: String(poolMax) },
+          'minimal pipeline: serving',
+          cpuProfile('minimal'),
+        );
         children.push(minimal);
         return `http://127.0.0.1:${minimal.port}/acmp`;
       },
@@ -122,7 +146,9 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
 
 function listen(app: express.Express, servers: Server[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    const server = app.listen(0, '127.0.0.1', () =>
+      resolve((server.address() as AddressInfo).port),
+    );
     server.once('error', reject);
     servers.push(server);
   });
@@ -144,6 +170,7 @@ export function setting(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number above 0, not "${raw}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a whole number above 0, not "${raw}"`);
   return value;
 }

@@ -15,24 +15,47 @@ export async function fillTickets(env: BenchEnvironment, count: number): Promise
   return `generated ${made.tickets.toLocaleString('en')} tickets and ${made.comments.toLocaleString('en')} comments in ${((Date.now() - started) / 1000).toFixed(1)} s`;
 }
 
-export async function listScenarios(env: BenchEnvironment, load: LoadSettings): Promise<ScenarioResult[]> {
+export async function listScenarios(
+  env: BenchEnvironment,
+  load: LoadSettings,
+): Promise<ScenarioResult[]> {
   const open = TICKET_QUERIES.find((q) => q.name === 'Open tickets');
   if (!open) throw new Error('src/domain/ticket-queries.ts has no query named "Open tickets"');
   // SearchText + States + paging: ten pages of 50, requested round-robin.
   const pages = Array.from({ length: 10 }, (_, i) =>
-    ticketQueryV2Request({ searchText: 'printer', states: ['Open', 'InProgress'], offset: i * 50, limit: 50 }),
+    ticketQueryV2Request({
+      searchText: 'printer',
+      states: ['Open', 'InProgress'],
+      offset: i * 50,
+      limit: 50,
+    }),
   );
   const scenarios = [
-    { name: 'GetTicketList_V1 (MaxCount 100)', command: ['GetTicketList', 1], bodies: [ticketListRequest(100)] },
-    { name: `GetTicketListByQuery_V1 (${open.name})`, command: ['GetTicketListByQuery', 1], bodies: [ticketQueryV1Request(open.id)] },
-    { name: 'GetTicketListByQuery_V2 ("printer", Open+InProgress, 10 pages of 50)', command: ['GetTicketListByQuery', 2], bodies: pages },
+    {
+      name: 'GetTicketList_V1 (MaxCount 100)',
+      command: ['GetTicketList', 1],
+      bodies: [ticketListRequest(100)],
+    },
+    {
+      name: `GetTicketListByQuery_V1 (${open.name})`,
+      command: ['GetTicketListByQuery', 1],
+      bodies: [ticketQueryV1Request(open.id)],
+    },
+    {
+      name: 'GetTicketListByQuery_V2 ("printer", Open+InProgress, 10 pages of 50)',
+      command: ['GetTicketListByQuery', 2],
+      bodies: pages,
+    },
   ] as const;
 
   const results: ScenarioResult[] = [];
   for (const s of scenarios) {
     const [command, version] = s.command;
     if (!env.registry.get(command, version)) {
-      results.push({ name: s.name, notes: [`skipped: ${command}_V${version} is not in the registry yet`] });
+      results.push({
+        name: s.name,
+        notes: [`skipped: ${command}_V${version} is not in the registry yet`],
+      });
       continue;
     }
     const probe = await describeAnswer(env.acmpUrl, s.bodies[0]);

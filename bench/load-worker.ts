@@ -16,16 +16,35 @@ async function run(job: LoadJob): Promise<LoadReport> {
     if (Array.isArray(job.bodies)) return { ...req, body: job.bodies[next++ % job.bodies.length] };
     context.id = newGuid();
     pending.add(context.id);
-    return { ...req, body: job.bodies === 'new-ticket' ? saveTicketRequest(context.id) : job.bodies.newTicket.replaceAll('{{id}}', context.id) };
+    return {
+      ...req,
+      body:
+        job.bodies === 'new-ticket'
+          ? saveTicketRequest(context.id)
+          : job.bodies.newTicket.replaceAll('{{id}}', context.id),
+    };
   };
-  const onResponse = (status: number, text: string, context: { id?: string }, headers?: Record<string, string | string[] | undefined>) => {
-    const header = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'x-acmp-result-code')?.[1];
+  const onResponse = (
+    status: number,
+    text: string,
+    context: { id?: string },
+    headers?: Record<string, string | string[] | undefined>,
+  ) => {
+    const header = Object.entries(headers ?? {}).find(
+      ([name]) => name.toLowerCase() === 'x-acmp-result-code',
+    )?.[1];
     const code = header === undefined ? 'none' : String(header);
     resultCodes[code] = (resultCodes[code] ?? 0) + 1;
     if (context.id === undefined) return;
     pending.delete(context.id);
     // Counted as created only when the answer names the ticket that was sent.
-    if (status === 200 && code === '0' && (text.includes(`<TicketId>${context.id}</TicketId>`) || text.includes(`"TicketId":"${context.id}"`))) createdIds.push(context.id);
+    if (
+      status === 200 &&
+      code === '0' &&
+      (text.includes(`<TicketId>${context.id}</TicketId>`) ||
+        text.includes(`"TicketId":"${context.id}"`))
+    )
+      createdIds.push(context.id);
   };
   const options = { url: job.url, connections: job.connections, duration: job.durationSeconds };
   const raw = await autocannon({
@@ -33,11 +52,18 @@ async function run(job: LoadJob): Promise<LoadReport> {
     timeout: 30,
     method: 'POST',
     headers: job.headers ?? { 'content-type': 'text/xml; charset=utf-8' },
-    requests: [{ setupRequest: setupRequest as autocannon.Request['setupRequest'], onResponse: onResponse as autocannon.Request['onResponse'] }],
+    requests: [
+      {
+        setupRequest: setupRequest as autocannon.Request['setupRequest'],
+        onResponse: onResponse as autocannon.Request['onResponse'],
+      },
+    ],
   });
   // Inside a worker thread autocannon returns its histograms encoded (it expects to be one of
   // its own workers): aggregate them here. Requests per second: answers over the run time.
-  const { aggregateResult } = autocannon as unknown as { aggregateResult(results: unknown[], opts: object): autocannon.Result };
+  const { aggregateResult } = autocannon as unknown as {
+    aggregateResult(results: unknown[], opts: object): autocannon.Result;
+  };
   const result = aggregateResult([raw], options);
   return {
     requestsPerSecond: result.requests.total / result.duration,

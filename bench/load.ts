@@ -45,7 +45,9 @@ const WORKER = path.join(__dirname, 'load-worker.js');
 
 export function runLoad(job: LoadJob): Promise<LoadReport> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData: { ...job, headers: job.headers ?? xmlHeaders } });
+    const worker = new Worker(WORKER, {
+      workerData: { ...job, headers: job.headers ?? xmlHeaders },
+    });
     let settled = false;
     worker.once('message', (m: { report?: LoadReport; error?: string }) => {
       settled = true;
@@ -57,7 +59,8 @@ export function runLoad(job: LoadJob): Promise<LoadReport> {
       reject(e);
     });
     worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the load worker stopped with exit code ${code} before reporting`));
+      if (!settled)
+        reject(new Error(`the load worker stopped with exit code ${code} before reporting`));
     });
   });
 }
@@ -70,8 +73,14 @@ export function notOk(report: LoadReport, baseline = false): number {
 }
 
 /** Median latency in ms of `count` sequential requests (after two to warm up). */
-export async function sequentialMedian(url: string, bodies: string[], count = 20, headers: Record<string, string> = xmlHeaders): Promise<number> {
-  const post = (body: string) => fetch(url, { method: 'POST', body, headers }).then((r) => r.text());
+export async function sequentialMedian(
+  url: string,
+  bodies: string[],
+  count = 20,
+  headers: Record<string, string> = xmlHeaders,
+): Promise<number> {
+  const post = (body: string) =>
+    fetch(url, { method: 'POST', body, headers }).then((r) => r.text());
   for (let i = 0; i < 2; i++) await post(bodies[i % bodies.length]);
   const times: number[] = [];
   for (let i = 0; i < count; i++) {

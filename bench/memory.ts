@@ -51,21 +51,33 @@ function saveRequest(ticketId: string, id: string, content: string): string {
 }
 
 async function post(url: string, body: string): Promise<string> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'text/xml; charset=utf-8' } });
+  const res = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { 'Content-Type': 'text/xml; charset=utf-8' },
+  });
   const text = await res.text();
   const code = res.headers.get('X-ACMP-Result-Code');
-  if (res.status !== 200 || code !== '0') throw new Error(`HTTP ${res.status}, ResultCode ${code}: ${text.slice(0, 500)}`);
+  if (res.status !== 200 || code !== '0')
+    throw new Error(`HTTP ${res.status}, ResultCode ${code}: ${text.slice(0, 500)}`);
   return text;
 }
 
 /** Starts `node dist/src/main.js` on databaseUrl and waits until it serves. */
 async function startGateway(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
   // One process (ACMP_WORKERS=1): its resident set is the whole gateway's, not a cluster primary's.
-  const { child, port } = await startNode('dist/src/main.js', { DATABASE_URL: databaseUrl, ACMP_WORKERS: '1' }, 'acmp-gateway: ');
+  const { child, port } = await startNode(
+    'dist/src/main.js',
+    { DATABASE_URL: databaseUrl, ACMP_WORKERS: '1' },
+    'acmp-gateway: ',
+  );
   return { child, url: `http://127.0.0.1:${port}/acmp` };
 }
 
-export async function memoryScenario(databaseUrl: string, rounds = setting('BENCH_MEMORY_ROUNDS', 5)): Promise<MemoryFigures> {
+export async function memoryScenario(
+  databaseUrl: string,
+  rounds = setting('BENCH_MEMORY_ROUNDS', 5),
+): Promise<MemoryFigures> {
   const first = await startGateway(databaseUrl);
   const ticketId = newGuid();
   // Different bytes per request: nothing the gateway could share between them.
@@ -93,9 +105,13 @@ export async function memoryScenario(databaseUrl: string, rounds = setting('BENC
     for (let r = 0; r < rounds; r++) {
       await Promise.all(
         saved.slice(r * CONCURRENT, (r + 1) * CONCURRENT).map(async ({ id, content }) => {
-          const answer = await post(url, envelope('GetTicketAttachment', 1, `        <AttachmentId>${id}</AttachmentId>`));
+          const answer = await post(
+            url,
+            envelope('GetTicketAttachment', 1, `        <AttachmentId>${id}</AttachmentId>`),
+          );
           const text = /<Content>([^<]*)<\/Content>/.exec(answer)?.[1];
-          if (text === undefined || !Buffer.from(text, 'base64').equals(content)) throw new Error(`attachment ${id} did not come back byte for byte`);
+          if (text === undefined || !Buffer.from(text, 'base64').equals(content))
+            throw new Error(`attachment ${id} did not come back byte for byte`);
         }),
       );
     }
@@ -111,7 +127,10 @@ export async function memoryScenario(databaseUrl: string, rounds = setting('BENC
 }
 
 /** Warms the gateway up, resets its peak, runs `work` and stops it: resident MB before and peak. */
-async function phase(gateway: { child: ChildProcess; url: string }, work: (url: string) => Promise<void>): Promise<{ baseline: number; peak: number }> {
+async function phase(
+  gateway: { child: ChildProcess; url: string },
+  work: (url: string) => Promise<void>,
+): Promise<{ baseline: number; peak: number }> {
   const { child, url } = gateway;
   const pid = child.pid!;
   try {
@@ -121,7 +140,10 @@ async function phase(gateway: { child: ChildProcess; url: string }, work: (url: 
     for (let i = 0; i < 3; i++) {
       const id = newGuid();
       await post(url, saveRequest(ticketId, id, randomBytes(1024).toString('base64')));
-      await post(url, envelope('GetTicketAttachment', 1, `        <AttachmentId>${id}</AttachmentId>`));
+      await post(
+        url,
+        envelope('GetTicketAttachment', 1, `        <AttachmentId>${id}</AttachmentId>`),
+      );
     }
     const baseline = statusKb(pid, 'VmRSS');
     resetPeak(pid);
@@ -129,7 +151,9 @@ async function phase(gateway: { child: ChildProcess; url: string }, work: (url: 
     return { baseline: mb(baseline), peak: mb(statusKb(pid, 'VmHWM')) };
   } finally {
     child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+    await new Promise((resolve) =>
+      child.exitCode !== null ? resolve(null) : child.once('exit', resolve),
+    );
   }
 }
 
@@ -139,8 +163,14 @@ export function describeMemory(f: MemoryFigures): string {
     ...[
       ['resident after warm-up', `${f.baselineMb} MB`],
       ['peak, SaveTicketAttachments_V1 one at a time', `${f.sequentialPeakMb} MB`],
-      [`peak, ${CONCURRENT} concurrent SaveTicketAttachments_V1`, `${f.concurrentPeakMb} MB (target below ${f.limitMb} MB: ${verdict(f)})`],
-      [`peak, ${CONCURRENT} concurrent GetTicketAttachment_V1`, `${f.readPeakMb} MB (every answer byte-identical to what was saved)`],
+      [
+        `peak, ${CONCURRENT} concurrent SaveTicketAttachments_V1`,
+        `${f.concurrentPeakMb} MB (target below ${f.limitMb} MB: ${verdict(f)})`,
+      ],
+      [
+        `peak, ${CONCURRENT} concurrent GetTicketAttachment_V1`,
+        `${f.readPeakMb} MB (every answer byte-identical to what was saved)`,
+      ],
     ].map(([label, value]) => `  ${label.padEnd(48)}${value}`),
   ].join('\n');
 }
@@ -159,8 +189,6 @@ export function memoryMarkdown(f: MemoryFigures): string {
 }
 
 const verdict = (f: MemoryFigures) => (f.concurrentPeakMb < f.limitMb ? 'met' : 'NOT met');
-
-
 
 // `npm run bench:memory`: the memory scenario alone, on an embedded PostgreSQL of its own.
 if (require.main === module) {

@@ -15,10 +15,15 @@ export const CREATE_MINIMAL_TABLE = `create table if not exists ${MINIMAL_TABLE}
 
 const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false });
 
-const xml = (s: unknown) => String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const xml = (s: unknown) =>
+  String(s ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 const guid = (id: string | null) => (id ? `{${id.toUpperCase()}}` : '');
 const date = (d: Date | null) => (d ? d.toISOString() : '');
-const leaf = (indent: string, name: string, value: string) => (value === '' ? `${indent}<${name}/>\n` : `${indent}<${name}>${value}</${name}>\n`);
+const leaf = (indent: string, name: string, value: string) =>
+  value === '' ? `${indent}<${name}/>\n` : `${indent}<${name}>${value}</${name}>\n`;
 
 function envelope(command: string, version: number, body: string): string {
   return `<ICQL xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://acmp.com/${command}Response_V${version}">
@@ -33,7 +38,8 @@ ${body}        <ResultCode>0</ResultCode>
 </ICQL>`;
 }
 
-const bare = (id: unknown) => (typeof id === 'string' && id !== '' ? id.replace(/[{}]/g, '') : null);
+const bare = (id: unknown) =>
+  typeof id === 'string' && id !== '' ? id.replace(/[{}]/g, '') : null;
 const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? undefined : '');
 
 type Handler = (db: pg.Pool, payload: Record<string, any>) => Promise<string>;
@@ -45,9 +51,26 @@ const HANDLERS: Record<string, Handler> = {
       name: 'minimal_save',
       text: `insert into ${MINIMAL_TABLE} (id, title, html_description, category_id, priority, state, contact_id, assignee_id, keywords, impact_id, due_date, source)
              values ($1, $2, coalesce($3, ''), $4, coalesce($5::smallint, 3), coalesce($6, 'New'), $7, $8, coalesce($9, ''), $10, $11, coalesce($12, 'Unknown')) returning id, number`,
-      values: [bare(t.Id), text(t.Title), text(t.HtmlDescription), bare(t.CategoryId), t.Priority ?? null, t.State ?? null, bare(t.ContactId), bare(t.Assignee?.Id), text(t.Keywords), bare(t.ImpactId), t.DueDate || null, t.Source ?? null],
+      values: [
+        bare(t.Id),
+        text(t.Title),
+        text(t.HtmlDescription),
+        bare(t.CategoryId),
+        t.Priority ?? null,
+        t.State ?? null,
+        bare(t.ContactId),
+        bare(t.Assignee?.Id),
+        text(t.Keywords),
+        bare(t.ImpactId),
+        t.DueDate || null,
+        t.Source ?? null,
+      ],
     });
-    return envelope('SaveTicket', 4, `        <TicketId>${guid(rows[0].id)}</TicketId>\n        <TicketNumber>${rows[0].number}</TicketNumber>\n`);
+    return envelope(
+      'SaveTicket',
+      4,
+      `        <TicketId>${guid(rows[0].id)}</TicketId>\n        <TicketNumber>${rows[0].number}</TicketNumber>\n`,
+    );
   },
 
   async TGetTicketRequest_V5(db, p) {
@@ -127,11 +150,19 @@ const HANDLERS: Record<string, Handler> = {
           `          </TTicketListItem_V1>\n`,
       )
       .join('');
-    return envelope('GetTicketList', 1, `        <Tickets>\n${items}        </Tickets>\n        <TotalCount>${rows[0]?.total_count ?? 0}</TotalCount>\n`);
+    return envelope(
+      'GetTicketList',
+      1,
+      `        <Tickets>\n${items}        </Tickets>\n        <TotalCount>${rows[0]?.total_count ?? 0}</TotalCount>\n`,
+    );
   },
 };
 
-export function startMinimal(db: pg.Pool, port: number, host = '127.0.0.1'): Promise<ReturnType<typeof createServer>> {
+export function startMinimal(
+  db: pg.Pool,
+  port: number,
+  host = '127.0.0.1',
+): Promise<ReturnType<typeof createServer>> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -141,7 +172,9 @@ export function startMinimal(db: pg.Pool, port: number, host = '127.0.0.1'): Pro
         const command = Object.values(doc.ICQL.ACMP)[0] as Record<string, any>;
         const [name, payload] = Object.entries(command)[0];
         const answer = await HANDLERS[name](db, payload);
-        res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8', 'X-ACMP-Result-Code': '0' }).end(answer);
+        res
+          .writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8', 'X-ACMP-Result-Code': '0' })
+          .end(answer);
       } catch (e) {
         // Not part of the measured path: the benchmark only sends requests it can answer.
         res.writeHead(500, { 'X-ACMP-Result-Code': '18' }).end(String((e as Error).message));
@@ -153,7 +186,10 @@ export function startMinimal(db: pg.Pool, port: number, host = '127.0.0.1'): Pro
 
 if (require.main === module) {
   (async () => {
-    const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_MAX ?? 10) });
+    const db = new pg.Pool({
+      connectionString: process.env.DATABASE_URL,
+      max: Number(process.env.POOL_MAX ?? 10),
+    });
     await db.query(CREATE_MINIMAL_TABLE);
     await startMinimal(db, Number(process.env.PORT));
     console.log(`minimal pipeline: serving on port ${process.env.PORT}`);

@@ -11,10 +11,21 @@ import type { BenchEnvironment } from './environment';
 import { runLoad } from './load';
 import type { LoadSettings, ScenarioResult } from './ticket-scenarios';
 
-export async function observabilityScenario(env: BenchEnvironment, load: LoadSettings): Promise<ScenarioResult> {
+export async function observabilityScenario(
+  env: BenchEnvironment,
+  load: LoadSettings,
+): Promise<ScenarioResult> {
   const metrics = createMetrics({ db: env.db, registry: env.registry, authMode: 'open' });
   const logger = createLogger({ destination: pino.destination({ dest: '/dev/null', sync: true }) });
-  const app = buildApp({ db: env.db, registry: env.registry, bodyLimit: '8mb', authMode: 'open', log: coreLogger(logger), metrics, exchangeListeners: [exchangeLogListener(logger)] });
+  const app = buildApp({
+    db: env.db,
+    registry: env.registry,
+    bodyLimit: '8mb',
+    authMode: 'open',
+    log: coreLogger(logger),
+    metrics,
+    exchangeListeners: [exchangeLogListener(logger)],
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -26,7 +37,11 @@ export async function observabilityScenario(env: BenchEnvironment, load: LoadSet
     const plain = (plainBefore.requestsPerSecond + plainAfter.requestsPerSecond) / 2;
     const share = observed.requestsPerSecond / plain;
     const text = await (await fetch(`${base}/metrics`)).text();
-    const counted = Number(/^acmp_requests_total\{transport="xml",command="SaveTicket_V4",result_code="0"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    const counted = Number(
+      /^acmp_requests_total\{transport="xml",command="SaveTicket_V4",result_code="0"\} (\d+)$/m.exec(
+        text,
+      )?.[1] ?? 0,
+    );
     return {
       name: 'SaveTicket_V4 with /metrics and the JSON exchange log on',
       report: observed,

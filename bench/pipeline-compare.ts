@@ -40,7 +40,10 @@ export async function compare(
   }
   const bestGateway = gateway.reduce((a, b) => (rps(b) > rps(a) ? b : a));
   const bestMinimal = minimal.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
-  const size = async (url: string) => Buffer.byteLength(await (await fetch(url, { method: 'POST', body: sample.body, headers: xmlHeaders })).text());
+  const size = async (url: string) =>
+    Buffer.byteLength(
+      await (await fetch(url, { method: 'POST', body: sample.body, headers: xmlHeaders })).text(),
+    );
   return {
     command,
     gateway: bestGateway,
@@ -54,7 +57,8 @@ export async function compare(
 
 const n = (v: number) => Math.round(v).toLocaleString('en');
 const share = (c: Comparison) => rps(c.gateway) / c.minimal.requestsPerSecond;
-const met = (c: Comparison) => share(c) >= MIN_SHARE && (c.gateway.report?.p99 ?? Infinity) <= MAX_P99;
+const met = (c: Comparison) =>
+  share(c) >= MIN_SHARE && (c.gateway.report?.p99 ?? Infinity) <= MAX_P99;
 
 export function describeComparison(c: Comparison): string {
   const g = c.gateway.report!;
@@ -81,7 +85,12 @@ export function comparisonMarkdown(cs: Comparison[]): string {
 
 /** Copies tickets into the minimal pipeline's table (same rows, so both answer the same). */
 export async function copyToMinimal(env: BenchEnvironment, ids?: string[]): Promise<void> {
-  if (ids) await env.db.raw('insert into minimal_tickets select * from tickets where id = any(?::uuid[]) on conflict do nothing', [ids.map((id) => id.replace(/[{}]/g, ''))]);
-  else await env.db.raw('truncate minimal_tickets; insert into minimal_tickets select * from tickets');
+  if (ids)
+    await env.db.raw(
+      'insert into minimal_tickets select * from tickets where id = any(?::uuid[]) on conflict do nothing',
+      [ids.map((id) => id.replace(/[{}]/g, ''))],
+    );
+  else
+    await env.db.raw('truncate minimal_tickets; insert into minimal_tickets select * from tickets');
   await env.db.raw('analyze minimal_tickets');
 }

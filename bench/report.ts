@@ -12,12 +12,16 @@ const TARGETS = [
   { scenario: 'GetTicket_V5', label: 'GetTicket_V5', minRps: 1500, maxP99: 100 },
 ];
 
-const n = (v: number, digits = 0) => v.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const n = (v: number, digits = 0) =>
+  v.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function describeSetup(load: LoadSettings, poolMax: number): string {
   const cpus = os.cpus();
   return [
-    `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${n(os.totalmem() / 2 ** 30, 1)} GB RAM, load average ${os.loadavg().map((l) => n(l, 2)).join(' ')}`,
+    `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${n(os.totalmem() / 2 ** 30, 1)} GB RAM, load average ${os
+      .loadavg()
+      .map((l) => n(l, 2))
+      .join(' ')}`,
     `node ${process.version}; gateway, minimal pipeline (each a process of its own), baseline and PostgreSQL (embedded) on this machine, autocannon in a worker thread`,
     `${load.connections} connections, ${load.durationSeconds} s per scenario, database pool ${poolMax} (ACMP_DB_POOL_MAX), authentication ${process.env.BENCH_AUTH === 'required' ? 'required (one session, X-SICS-SESSION on every request)' : 'open (no session; BENCH_AUTH=required to log in)'}`,
   ].join('\n');
@@ -29,11 +33,14 @@ export function printScenario(r: ScenarioResult, baselineRps?: number): void {
     const x = r.report;
     lines.push(
       `  ${n(x.requestsPerSecond)} req/s (${n(x.responses)} answers in ${n(x.durationSeconds, 1)} s), latency p50 ${x.p50} ms, p99 ${x.p99} ms` +
-        (baselineRps && r.name !== BASELINE ? `, ${ratio(x.requestsPerSecond, baselineRps)} of baseline` : ''),
+        (baselineRps && r.name !== BASELINE
+          ? `, ${ratio(x.requestsPerSecond, baselineRps)} of baseline`
+          : ''),
       `  errors ${x.errors} (timeouts ${x.timeouts}), non-2xx ${x.non2xx}, ResultCodes ${JSON.stringify(x.resultCodes)}`,
     );
   }
-  if (r.single !== undefined) lines.push(`  single request (median of 20 sequential): ${n(r.single, 1)} ms`);
+  if (r.single !== undefined)
+    lines.push(`  single request (median of 20 sequential): ${n(r.single, 1)} ms`);
   if (r.peakMb !== undefined) lines.push(`  gateway peak resident memory: ${r.peakMb} MB`);
   for (const note of r.notes) lines.push(`  ${note}`);
   console.log(lines.join('\n'));
@@ -43,19 +50,29 @@ function ratio(rps: number, baseline: number): string {
   return `${n((rps / baseline) * 100, 1)} %`;
 }
 
-export function markdownReport(results: ScenarioResult[], load: LoadSettings, poolMax: number): string {
+export function markdownReport(
+  results: ScenarioResult[],
+  load: LoadSettings,
+  poolMax: number,
+): string {
   const baseline = results.find((r) => r.name === BASELINE)?.report?.requestsPerSecond;
   const rows = results.map((r) => {
     const x = r.report;
     const single = r.single === undefined ? '–' : n(r.single, 1);
     const peak = r.peakMb === undefined ? '–' : String(r.peakMb);
     if (!x) return `| ${r.name} | – | – | – | – | – | – | – | ${single} | ${peak} |`;
-    const vsBaseline = baseline && r.name !== BASELINE ? ratio(x.requestsPerSecond, baseline) : r.name === BASELINE ? '100 %' : '–';
+    const vsBaseline =
+      baseline && r.name !== BASELINE
+        ? ratio(x.requestsPerSecond, baseline)
+        : r.name === BASELINE
+          ? '100 %'
+          : '–';
     return `| ${r.name} | ${n(x.requestsPerSecond)} | ${x.p50} | ${x.p99} | ${x.errors} | ${x.non2xx} | ${notOk(x, r.name === BASELINE)} | ${vsBaseline} | ${single} | ${peak} |`;
   });
   const targets = TARGETS.flatMap((t) => {
     const x = results.find((r) => r.name.startsWith(t.scenario))?.report;
-    const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**');
+    const verdict = (ok: boolean | undefined) =>
+      ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**';
     return [
       `| ${t.label} ≥ ${n(t.minRps)} req/s | ${x ? n(x.requestsPerSecond) : '–'} | ${verdict(x && x.requestsPerSecond >= t.minRps)} |`,
       `| ${t.label} p99 ≤ ${t.maxP99} ms | ${x ? `${x.p99} ms` : '–'} | ${verdict(x && x.p99 <= t.maxP99)} |`,

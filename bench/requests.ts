@@ -21,7 +21,10 @@ const DESCRIPTION =
 
 /** SaveTicket_V4 creating the ticket `id`. */
 export function saveTicketRequest(id: string): string {
-  return envelope('SaveTicket', 4, `        <Ticket xsi:type="TTicket_V4">
+  return envelope(
+    'SaveTicket',
+    4,
+    `        <Ticket xsi:type="TTicket_V4">
           <Id>${id}</Id>
           <Title>Printer on floor 3 prints blank pages</Title>
           <HtmlDescription>${DESCRIPTION}</HtmlDescription>
@@ -37,7 +40,8 @@ export function saveTicketRequest(id: string): string {
           <ImpactId>${IMPACT_MEDIUM}</ImpactId>
           <DueDate>2030-06-27T11:16:00.000Z</DueDate>
           <Source>Api</Source>
-        </Ticket>`);
+        </Ticket>`,
+  );
 }
 
 export function getTicketRequest(id: string): string {
@@ -60,12 +64,16 @@ export interface QueryV2 {
 }
 
 export function ticketQueryV2Request(q: QueryV2): string {
-  return envelope('GetTicketListByQuery', 2, `        <SearchText>${q.searchText}</SearchText>
+  return envelope(
+    'GetTicketListByQuery',
+    2,
+    `        <SearchText>${q.searchText}</SearchText>
         <States>
 ${q.states.map((s) => `          <string>${s}</string>`).join('\n')}
         </States>
         <Offset>${q.offset}</Offset>
         <Limit>${q.limit}</Limit>
         <OrderBy>LastModified</OrderBy>
-        <Descending>true</Descending>`);
+        <Descending>true</Descending>`,
+  );
 }

@@ -21,7 +21,10 @@ import { newGuid, saveTicketRequest } from './requests';
 import type { BenchEnvironment } from './environment';
 
 /** Runs a scenario and notes the gateway's peak resident memory (VmHWM, reset before) during it. */
-async function withPeak(env: BenchEnvironment, scenario: () => Promise<ScenarioResult>): Promise<ScenarioResult> {
+async function withPeak(
+  env: BenchEnvironment,
+  scenario: () => Promise<ScenarioResult>,
+): Promise<ScenarioResult> {
   env.resetGatewayPeak();
   const r = await scenario();
   return { ...r, peakMb: env.gatewayPeakMb() };
@@ -33,21 +36,44 @@ import { workersScenarios } from './workers-scenario';
 import { jsonScenario } from './json-scenario';
 import { sicsScenario } from './sics-scenario';
 import { soapScenario } from './soap-scenario';
-import { createTickets, getTicketScenario, LoadSettings, saveTicketScenario, ScenarioResult } from './ticket-scenarios';
+import {
+  createTickets,
+  getTicketScenario,
+  LoadSettings,
+  saveTicketScenario,
+  ScenarioResult,
+} from './ticket-scenarios';
 import { statusKb } from './child';
-import { compare, Comparison, comparisonMarkdown, copyToMinimal, describeComparison } from './pipeline-compare';
+import {
+  compare,
+  Comparison,
+  comparisonMarkdown,
+  copyToMinimal,
+  describeComparison,
+} from './pipeline-compare';
 import { getTicketRequest, ticketListRequest } from './requests';
-
 
 /** Notes a transport's throughput as a share of plain XML's on the same run (issue: within 15 %). */
 function versusPlain(r: ScenarioResult, plain: ScenarioResult): ScenarioResult {
-  const share = r.report && plain.report ? r.report.requestsPerSecond / plain.report.requestsPerSecond : undefined;
+  const share =
+    r.report && plain.report
+      ? r.report.requestsPerSecond / plain.report.requestsPerSecond
+      : undefined;
   if (share === undefined) return r;
-  return { ...r, notes: [...r.notes, `${(share * 100).toFixed(0)} % of plain XML SaveTicket_V4 throughput on this run (target: at least 85 %)`] };
+  return {
+    ...r,
+    notes: [
+      ...r.notes,
+      `${(share * 100).toFixed(0)} % of plain XML SaveTicket_V4 throughput on this run (target: at least 85 %)`,
+    ],
+  };
 }
 
 async function main(): Promise<void> {
-  const load: LoadSettings = { durationSeconds: setting('BENCH_DURATION', 10), connections: setting('BENCH_CONNECTIONS', 32) };
+  const load: LoadSettings = {
+    durationSeconds: setting('BENCH_DURATION', 10),
+    connections: setting('BENCH_CONNECTIONS', 32),
+  };
   const ticketCount = setting('BENCH_TICKETS', 100000);
 
   console.log('starting the gateway on an embedded PostgreSQL in a temporary folder ...');
@@ -71,7 +97,9 @@ async function main(): Promise<void> {
     const readIds = await createTickets(env.acmpUrl, 1000);
     const minimalUrl = await env.startMinimal();
     await copyToMinimal(env, readIds);
-    console.log(`gateway: resident ${Math.round(statusKb(env.gatewayPid, 'VmRSS') / 1024)} MB after warm-up`);
+    console.log(
+      `gateway: resident ${Math.round(statusKb(env.gatewayPid, 'VmRSS') / 1024)} MB after warm-up`,
+    );
     const results: ScenarioResult[] = [];
     const comparisons: Comparison[] = [];
     const report = (r: ScenarioResult) => {
@@ -86,29 +114,50 @@ async function main(): Promise<void> {
 
     // Baseline: the same request in, a real SaveTicket_V4 answer (same size) out.
     if (only !== 'compare') {
-      const sample = await fetch(env.acmpUrl, { method: 'POST', body: saveTicketRequest(newGuid()), headers: xmlHeaders });
+      const sample = await fetch(env.acmpUrl, {
+        method: 'POST',
+        body: saveTicketRequest(newGuid()),
+        headers: xmlHeaders,
+      });
       const baselineUrl = await env.startBaseline(await sample.text());
       const baselineBodies = [saveTicketRequest(newGuid())];
       report({
         name: BASELINE,
         report: await runLoad({ url: baselineUrl, ...load, bodies: baselineBodies }),
         single: await sequentialMedian(baselineUrl, baselineBodies),
-        notes: [`answers ${Buffer.byteLength(await (await fetch(baselineUrl, { method: 'POST', body: baselineBodies[0] })).text())} bytes, like SaveTicket_V4`],
+        notes: [
+          `answers ${Buffer.byteLength(await (await fetch(baselineUrl, { method: 'POST', body: baselineBodies[0] })).text())} bytes, like SaveTicket_V4`,
+        ],
       });
     }
 
     // The minimal pipeline (issue 11), alternately with the gateway: the same bodies and connections.
     const saveSample = { url: env.acmpUrl, minimalUrl, body: saveTicketRequest(newGuid()) };
-    const plainSaveComparison = await compare('SaveTicket_V4 create (~1 KB ticket)', rounds, saveSample, () => withPeak(env, () => saveTicketScenario(env, load)), { ...load, bodies: 'new-ticket' }, minimalUrl);
+    const plainSaveComparison = await compare(
+      'SaveTicket_V4 create (~1 KB ticket)',
+      rounds,
+      saveSample,
+      () => withPeak(env, () => saveTicketScenario(env, load)),
+      { ...load, bodies: 'new-ticket' },
+      minimalUrl,
+    );
     compared(plainSaveComparison);
     const plainSave = plainSaveComparison.gateway;
     const readBodies = readIds.map(getTicketRequest);
     compared(
-      await compare('GetTicket_V5', rounds, { url: env.acmpUrl, minimalUrl, body: readBodies[0] }, () => withPeak(env, () => getTicketScenario(env, load, readIds)), { ...load, bodies: readBodies }, minimalUrl),
+      await compare(
+        'GetTicket_V5',
+        rounds,
+        { url: env.acmpUrl, minimalUrl, body: readBodies[0] },
+        () => withPeak(env, () => getTicketScenario(env, load, readIds)),
+        { ...load, bodies: readBodies },
+        minimalUrl,
+      ),
     );
     if (only !== 'compare') {
       // The transports (spec §8): the same create through SOAP and JSON, next to plain XML on the same run.
-      for (const scenario of [soapScenario, jsonScenario, sicsScenario]) report(versusPlain(await withPeak(env, () => scenario(env, load)), plainSave));
+      for (const scenario of [soapScenario, jsonScenario, sicsScenario])
+        report(versusPlain(await withPeak(env, () => scenario(env, load)), plainSave));
       for (const r of await bulkScenarios(env, load)) report(r);
       // Issue 10: what the communication log, the metrics and the JSON logs cost SaveTicket_V4 (on vs off, side by side).
       for (const r of await commlogScenarios(env, load)) report(r);
@@ -117,34 +166,55 @@ async function main(): Promise<void> {
       for (const r of await workersScenarios(env, load, readIds)) report(r);
     }
 
-    console.log(`\nfilling the database with ${compareTickets.toLocaleString('en')} tickets for the GetTicketList_V1 comparison ...`);
+    console.log(
+      `\nfilling the database with ${compareTickets.toLocaleString('en')} tickets for the GetTicketList_V1 comparison ...`,
+    );
     console.log(await fillTickets(env, compareTickets));
     await copyToMinimal(env);
     const listBody = ticketListRequest(100);
     const listName = `GetTicketList_V1, newest 100 of ${compareTickets.toLocaleString('en')}`;
     compared(
-      await compare(listName, rounds, { url: env.acmpUrl, minimalUrl, body: listBody }, async () => {
-        const r = await withPeak(env, async () => ({ name: listName, report: await runLoad({ url: env.acmpUrl, ...load, bodies: [listBody] }), notes: [] }));
-        return { ...r, single: await sequentialMedian(env.acmpUrl, [listBody]) };
-      }, { ...load, bodies: [listBody] }, minimalUrl),
+      await compare(
+        listName,
+        rounds,
+        { url: env.acmpUrl, minimalUrl, body: listBody },
+        async () => {
+          const r = await withPeak(env, async () => ({
+            name: listName,
+            report: await runLoad({ url: env.acmpUrl, ...load, bodies: [listBody] }),
+            notes: [],
+          }));
+          return { ...r, single: await sequentialMedian(env.acmpUrl, [listBody]) };
+        },
+        { ...load, bodies: [listBody] },
+        minimalUrl,
+      ),
     );
 
     let memory: Awaited<ReturnType<typeof memoryScenario>> | undefined;
     if (only !== 'compare') {
-      console.log('\nmemory: a gateway in a process of its own stores and reads 3 MB attachments ...');
+      console.log(
+        '\nmemory: a gateway in a process of its own stores and reads 3 MB attachments ...',
+      );
       memory = await memoryScenario(env.databaseUrl);
       console.log(describeMemory(memory));
 
-      console.log(`\nfilling the database with ${ticketCount.toLocaleString('en')} tickets for the list scenarios ...`);
+      console.log(
+        `\nfilling the database with ${ticketCount.toLocaleString('en')} tickets for the list scenarios ...`,
+      );
       console.log(await fillTickets(env, ticketCount));
       for (const r of await listScenarios(env, load)) report(r);
     }
 
-    if (env.loggedErrors()) console.log(`\nthe gateway logged ${env.loggedErrors()} unexpected error(s) (ResultCode 18/19); the first ones are above`);
+    if (env.loggedErrors())
+      console.log(
+        `\nthe gateway logged ${env.loggedErrors()} unexpected error(s) (ResultCode 18/19); the first ones are above`,
+      );
     console.log('\n---- gateway vs minimal pipeline ----');
     for (const c of comparisons) console.log(describeComparison(c));
     console.log(
-      `\n---- Markdown for the README ----\n\n${comparisonMarkdown(comparisons)}\n\n${markdownReport(results, load, env.poolMax)}\n` + (memory ? `\n${memoryMarkdown(memory)}\n` : ''),
+      `\n---- Markdown for the README ----\n\n${comparisonMarkdown(comparisons)}\n\n${markdownReport(results, load, env.poolMax)}\n` +
+        (memory ? `\n${memoryMarkdown(memory)}\n` : ''),
     );
   } finally {
     if (!stopping) {

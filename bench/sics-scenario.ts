@@ -25,19 +25,31 @@ export interface SicsRun {
 
 const WORKER = path.join(__dirname, 'sics-worker.js'); // compiled JavaScript: `npm run bench` builds dist/ first
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0;
 
 function runClients(job: SicsJob): Promise<SicsRun> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER, { workerData: job });
-    worker.once('message', (m: { run?: SicsRun; error?: string }) => (m.run ? resolve(m.run) : reject(new Error(`SICS clients failed: ${m.error}`))));
+    worker.once('message', (m: { run?: SicsRun; error?: string }) =>
+      m.run ? resolve(m.run) : reject(new Error(`SICS clients failed: ${m.error}`)),
+    );
     worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the SICS client worker stopped with exit code ${code} before reporting`)));
+    worker.once('exit', (code) =>
+      reject(new Error(`the SICS client worker stopped with exit code ${code} before reporting`)),
+    );
   });
 }
 
-export async function sicsScenario(env: BenchEnvironment, load: LoadSettings): Promise<ScenarioResult> {
-  const run = await runClients({ url: env.acmpUrl.replace(/\/acmp$/, ''), connections: load.connections, durationSeconds: load.durationSeconds });
+export async function sicsScenario(
+  env: BenchEnvironment,
+  load: LoadSettings,
+): Promise<ScenarioResult> {
+  const run = await runClients({
+    url: env.acmpUrl.replace(/\/acmp$/, ''),
+    connections: load.connections,
+    durationSeconds: load.durationSeconds,
+  });
   const latencies = run.latencies.sort((a, b) => a - b);
   const report: LoadReport = {
     requestsPerSecond: latencies.length / run.seconds,
@@ -55,6 +67,8 @@ export async function sicsScenario(env: BenchEnvironment, load: LoadSettings): P
   return {
     name: 'SICS bus: publish SaveTicket_V4 + consume the answer (round trips)',
     report,
-    notes: [`round trips, each POST /Publish (202) then POST /Consume with WaitForMessage; ${load.connections} clients, each its own session and answer queue`],
+    notes: [
+      `round trips, each POST /Publish (202) then POST /Consume with WaitForMessage; ${load.connections} clients, each its own session and answer queue`,
+    ],
   };
 }

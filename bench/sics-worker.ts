@@ -6,8 +6,17 @@ import type { SicsJob, SicsRun } from './sics-scenario';
 
 const USER = { UserName: 'Anna Admin', Password: 'anna-demo-password' }; // fixtures/seed/demo.json
 
-async function call(url: string, path: string, session: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-SICS-SESSION': session }, body: JSON.stringify(body) });
+async function call(
+  url: string,
+  path: string,
+  session: string,
+  body: unknown,
+): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-SICS-SESSION': session },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
@@ -22,7 +31,11 @@ async function run({ url, connections, durationSeconds }: SicsJob): Promise<Sics
       const session = (await call(url, '/Session', '', USER)).json.Session as string;
       if (!session) throw new Error('POST /Session failed: is the demo seed loaded?');
       await call(url, '/VirtualRouter', session, { VirtualRouterName: 'BenchCallback' });
-      await call(url, '/Target', session, { TargetName: `bench-${i}`, VirtualRouter: 'BenchCallback', RoutingKeys: [`bench-${i}`] });
+      await call(url, '/Target', session, {
+        TargetName: `bench-${i}`,
+        VirtualRouter: 'BenchCallback',
+        RoutingKeys: [`bench-${i}`],
+      });
       return { session, target: `bench-${i}` };
     }),
   );
@@ -35,18 +48,36 @@ async function run({ url, connections, durationSeconds }: SicsJob): Promise<Sics
         try {
           const pub = await call(url, '/Publish', session, {
             Body: Buffer.from(saveTicketRequest(newGuid())).toString('base64'),
-            VirtualRouter: 'ACMP', Routing_Key: 'ACMP', ExchangeType: 'ROUTING',
-            Callback_VirtualRouter: 'BenchCallback', Callback_Routing_Key: target,
+            VirtualRouter: 'ACMP',
+            Routing_Key: 'ACMP',
+            ExchangeType: 'ROUTING',
+            Callback_VirtualRouter: 'BenchCallback',
+            Callback_Routing_Key: target,
           });
-          if (pub.status !== 202) { non2xx++; continue; }
+          if (pub.status !== 202) {
+            non2xx++;
+            continue;
+          }
           let message: { Body: string } | undefined;
           while (!message) {
-            const got = await call(url, '/Consume', session, { VirtualRouter: 'BenchCallback', TargetName: target, WaitForMessage: true, WaitTimeout: 10000, MaxMessages: 1 });
-            if (got.status !== 200) { non2xx++; break; }
+            const got = await call(url, '/Consume', session, {
+              VirtualRouter: 'BenchCallback',
+              TargetName: target,
+              WaitForMessage: true,
+              WaitTimeout: 10000,
+              MaxMessages: 1,
+            });
+            if (got.status !== 200) {
+              non2xx++;
+              break;
+            }
             message = got.json.Messages[0];
           }
           if (!message) continue;
-          const code = /<ResultCode>(-?\d+)<\/ResultCode>/.exec(Buffer.from(message.Body, 'base64').toString('utf8'))?.[1] ?? 'none';
+          const code =
+            /<ResultCode>(-?\d+)<\/ResultCode>/.exec(
+              Buffer.from(message.Body, 'base64').toString('utf8'),
+            )?.[1] ?? 'none';
           resultCodes[code] = (resultCodes[code] ?? 0) + 1;
           latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
         } catch {

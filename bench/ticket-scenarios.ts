@@ -19,11 +19,15 @@ export interface LoadSettings {
   durationSeconds: number;
 }
 
-const countTickets = async (db: Knex): Promise<number> => Number((await db('tickets').count({ n: '*' }))[0].n);
+const countTickets = async (db: Knex): Promise<number> =>
+  Number((await db('tickets').count({ n: '*' }))[0].n);
 const bare = (id: string) => id.replace(/[{}]/g, '');
 
 /** Every request creates a new ticket; afterwards every stored ticket must be an acknowledged one (or one in flight at the stop). */
-export async function saveTicketScenario(env: BenchEnvironment, load: LoadSettings): Promise<ScenarioResult> {
+export async function saveTicketScenario(
+  env: BenchEnvironment,
+  load: LoadSettings,
+): Promise<ScenarioResult> {
   const before = await countTickets(env.db);
   const report = await runLoad({ url: env.acmpUrl, ...load, bodies: 'new-ticket' });
   // Requests unanswered when autocannon stopped may still commit: wait until the count is still.
@@ -35,7 +39,13 @@ export async function saveTicketScenario(env: BenchEnvironment, load: LoadSettin
     stored = now;
   }
   const storedOf = async (ids: string[]) =>
-    Number((await env.db.raw('select count(*) as n from tickets where id = any(?::uuid[])', [ids.map(bare)])).rows[0].n);
+    Number(
+      (
+        await env.db.raw('select count(*) as n from tickets where id = any(?::uuid[])', [
+          ids.map(bare),
+        ])
+      ).rows[0].n,
+    );
   const acknowledged = report.createdIds.length;
   const acknowledgedStored = await storedOf(report.createdIds);
   // Requests still in flight when autocannon closed its connections were completed by the
@@ -44,11 +54,16 @@ export async function saveTicketScenario(env: BenchEnvironment, load: LoadSettin
   const consistent = acknowledgedStored === acknowledged && stored === acknowledged + lateStored;
   const notes = [
     `check: ${stored} new tickets in the database, ${acknowledged} answers HTTP 200 + ResultCode 0: ` +
-      (stored === acknowledged ? 'equal' : `the difference is ${lateStored} of the ${report.unansweredIds.length} creates still in flight when the run stopped, which the server completed`),
+      (stored === acknowledged
+        ? 'equal'
+        : `the difference is ${lateStored} of the ${report.unansweredIds.length} creates still in flight when the run stopped, which the server completed`),
     `check: every acknowledged ticket is stored: ${acknowledgedStored === acknowledged ? 'yes' : `NO, ${acknowledged - acknowledgedStored} missing`}; ` +
       `every stored ticket accounted for: ${consistent ? 'yes' : 'NO'}`,
   ];
-  const single = await sequentialMedian(env.acmpUrl, Array.from({ length: 22 }, () => saveTicketRequest(newGuid())));
+  const single = await sequentialMedian(
+    env.acmpUrl,
+    Array.from({ length: 22 }, () => saveTicketRequest(newGuid())),
+  );
   return { name: 'SaveTicket_V4 (create, ~1 KB ticket)', report, single, notes };
 }
 
@@ -59,9 +74,14 @@ export async function createTickets(url: string, count: number): Promise<string[
   const worker = async () => {
     while (next < ids.length) {
       const id = ids[next++];
-      const res = await fetch(url, { method: 'POST', body: saveTicketRequest(id), headers: xmlHeaders });
+      const res = await fetch(url, {
+        method: 'POST',
+        body: saveTicketRequest(id),
+        headers: xmlHeaders,
+      });
       const body = await res.text();
-      if (res.headers.get('x-acmp-result-code') !== '0') throw new Error(`creating ticket ${id} failed: HTTP ${res.status} ${body.slice(0, 500)}`);
+      if (res.headers.get('x-acmp-result-code') !== '0')
+        throw new Error(`creating ticket ${id} failed: HTTP ${res.status} ${body.slice(0, 500)}`);
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
@@ -69,7 +89,11 @@ export async function createTickets(url: string, count: number): Promise<string[
 }
 
 /** Reads of existing tickets, round-robin over `ids`. */
-export async function getTicketScenario(env: BenchEnvironment, load: LoadSettings, ids: string[]): Promise<ScenarioResult> {
+export async function getTicketScenario(
+  env: BenchEnvironment,
+  load: LoadSettings,
+  ids: string[],
+): Promise<ScenarioResult> {
   const bodies = ids.map(getTicketRequest);
   const report = await runLoad({ url: env.acmpUrl, ...load, bodies });
   const single = await sequentialMedian(env.acmpUrl, bodies);

@@ -42,14 +42,33 @@ export interface AppDeps {
   rateLimits?: RateLimits;
 }
 
-export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogger, databaseState, limits, bus, exchangeListeners = [], metrics, rateLimits }: AppDeps): express.Express {
+export function buildApp({
+  db,
+  registry,
+  bodyLimit,
+  authMode,
+  log = consoleLogger,
+  databaseState,
+  limits,
+  bus,
+  exchangeListeners = [],
+  metrics,
+  rateLimits,
+}: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(exchangeMiddleware(metrics ? [...exchangeListeners, metrics.listener] : exchangeListeners));
+  app.use(
+    exchangeMiddleware(metrics ? [...exchangeListeners, metrics.listener] : exchangeListeners),
+  );
   // After the exchange middleware: a refused request has its X-Request-Id and is logged with its 35.
   for (const limiter of rateLimiters(db, rateLimits, bodyLimit, log)) app.use(limiter);
   // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
-  const pipeline = { db, registry, caller: authMode === 'open' ? () => openModeCaller(db) : undefined, limits };
+  const pipeline = {
+    db,
+    registry,
+    caller: authMode === 'open' ? () => openModeCaller(db) : undefined,
+    limits,
+  };
   app.use(acmpRouter(pipeline, bodyLimit, log));
   app.use(jsonRouter(pipeline, bodyLimit, log));
   app.use(soapRouter(pipeline, bodyLimit, log));
@@ -60,18 +79,30 @@ export function buildApp({ db, registry, bodyLimit, authMode, log = consoleLogge
   // One ping at a time: monitors polling a hung database do not fill the pool with waiting pings.
   let pinging: Promise<boolean> | undefined;
   app.get('/health', async (_req, res) => {
-    if (databaseState?.() === 'recovering') return void res.status(503).json({ status: 'degraded', database: 'recovering', commands: registry.commands.size });
+    if (databaseState?.() === 'recovering')
+      return void res
+        .status(503)
+        .json({ status: 'degraded', database: 'recovering', commands: registry.commands.size });
     pinging ??= ping(db).finally(() => (pinging = undefined));
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, HEALTH_PING_TIMEOUT_MS, false)));
+    const late = new Promise<boolean>(
+      (resolve) => (timer = setTimeout(resolve, HEALTH_PING_TIMEOUT_MS, false)),
+    );
     const up = await Promise.race([pinging, late]);
     clearTimeout(timer);
-    res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down', commands: registry.commands.size });
+    res
+      .status(up ? 200 : 503)
+      .json({
+        status: up ? 'ok' : 'degraded',
+        database: up ? 'up' : 'down',
+        commands: registry.commands.size,
+      });
   });
   if (metrics) app.use(metrics.router);
   app.use((_req, res) =>
     res.status(404).json({
-      error: 'Not found: commands go to POST /acmp (ICQL), POST /soap (SOAP 1.1/1.2, WSDL at GET /soap?wsdl) or POST /api/v1/commands/<Command>_V<N> (JSON, described at GET /openapi.json), or through the SICS bus (POST /Session, /Publish, /Consume); health at GET /health',
+      error:
+        'Not found: commands go to POST /acmp (ICQL), POST /soap (SOAP 1.1/1.2, WSDL at GET /soap?wsdl) or POST /api/v1/commands/<Command>_V<N> (JSON, described at GET /openapi.json), or through the SICS bus (POST /Session, /Publish, /Consume); health at GET /health',
     }),
   );
   // Never a stack trace on the wire.

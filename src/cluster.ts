@@ -45,10 +45,18 @@ export interface Workers {
  * Forks `config.workers` workers on the database at `databaseUrl`. A worker that dies is replaced after a backoff (0.5 s, doubled for each death within the
  * last minute, at most 30 s); `database` (the embedded database's supervisor) reaches their /health and /metrics.
  */
-export function startWorkers(config: Config, databaseUrl: string, logger: pino.Logger, database: DatabaseWatch = {}): Workers {
+export function startWorkers(
+  config: Config,
+  databaseUrl: string,
+  logger: pino.Logger,
+  database: DatabaseWatch = {},
+): Workers {
   let stopping = false;
   const deaths: number[] = [];
-  const watched = (): StateMessage => ({ databaseState: database.state?.() ?? 'up', databaseRestarts: database.restarts?.() ?? 0 });
+  const watched = (): StateMessage => ({
+    databaseState: database.state?.() ?? 'up',
+    databaseRestarts: database.restarts?.() ?? 0,
+  });
   let state = watched();
   const fork = () => cluster.fork({ DATABASE_URL: databaseUrl });
   const tell = (worker: Worker) => worker.isConnected() && worker.send(state);
@@ -58,12 +66,20 @@ export function startWorkers(config: Config, databaseUrl: string, logger: pino.L
   const aggregator = new AggregatorRegistry();
   cluster.on('message', (worker: Worker, m: MetricsMessage) => {
     if (m?.type !== METRICS_REQUEST) return;
-    const answer = (reply: Partial<MetricsMessage>) => worker.isConnected() && worker.send({ type: METRICS_ANSWER, id: m.id, ...reply });
-    aggregator.clusterMetrics().then((text) => answer({ text }), (e: Error) => answer({ error: e.message }));
+    const answer = (reply: Partial<MetricsMessage>) =>
+      worker.isConnected() && worker.send({ type: METRICS_ANSWER, id: m.id, ...reply });
+    aggregator.clusterMetrics().then(
+      (text) => answer({ text }),
+      (e: Error) => answer({ error: e.message }),
+    );
   });
   const watch = setInterval(() => {
     const now = watched();
-    if (now.databaseState === state.databaseState && now.databaseRestarts === state.databaseRestarts) return;
+    if (
+      now.databaseState === state.databaseState &&
+      now.databaseRestarts === state.databaseRestarts
+    )
+      return;
     state = now;
     for (const worker of Object.values(cluster.workers ?? {})) if (worker) tell(worker);
   }, 200);
@@ -75,18 +91,25 @@ export function startWorkers(config: Config, databaseUrl: string, logger: pino.L
     deaths.push(now);
     while (deaths[0] < now - 60_000) deaths.shift();
     const wait = Math.min(500 * 2 ** (deaths.length - 1), 30_000);
-    logger.error(`acmp-gateway: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another in ${wait / 1000} s`);
+    logger.error(
+      `acmp-gateway: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another in ${wait / 1000} s`,
+    );
     setTimeout(() => {
       if (stopping) return;
       const next = fork();
-      next.once('listening', () => logger.info(`acmp-gateway: worker ${next.process.pid} serves (replacing ${worker.process.pid})`));
+      next.once('listening', () =>
+        logger.info(
+          `acmp-gateway: worker ${next.process.pid} serves (replacing ${worker.process.pid})`,
+        ),
+      );
     }, wait).unref();
   });
 
   // Ready when as many workers listen as asked for (a replacement counts for one that died starting).
   const ready = new Promise<void>((resolve) => {
     let count = 0;
-    const counted = () => ++count === config.workers && (cluster.off('listening', counted), resolve());
+    const counted = () =>
+      ++count === config.workers && (cluster.off('listening', counted), resolve());
     cluster.on('listening', counted);
   });
   for (let i = 0; i < config.workers; i++) fork();
@@ -95,11 +118,19 @@ export function startWorkers(config: Config, databaseUrl: string, logger: pino.L
     async stop() {
       stopping = true;
       clearInterval(watch);
-      const running = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
-      const exited = running.map((w) => new Promise((resolve) => (w.isDead() ? resolve(undefined) : w.once('exit', resolve))));
+      const running = Object.values(cluster.workers ?? {}).filter(
+        (w): w is Worker => !!w && !w.isDead(),
+      );
+      const exited = running.map(
+        (w) =>
+          new Promise((resolve) => (w.isDead() ? resolve(undefined) : w.once('exit', resolve))),
+      );
       for (const w of running) w.process.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(exited), new Promise((resolve) => (timer = setTimeout(resolve, 6000)))]);
+      await Promise.race([
+        Promise.all(exited),
+        new Promise((resolve) => (timer = setTimeout(resolve, 6000))),
+      ]);
       clearTimeout(timer);
       for (const w of running) if (!w.isDead()) w.process.kill('SIGKILL');
     },
@@ -108,13 +139,25 @@ export function startWorkers(config: Config, databaseUrl: string, logger: pino.L
 
 /** A worker: the app over the database the primary prepared (DATABASE_URL), on the shared port. */
 export async function runWorker(config: Config): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat }).child({ worker: process.pid });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat }).child({
+    worker: process.pid,
+  });
   setDefaultLogger(logger);
   const registry = buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
-  const db = connect(config.databaseUrl!, { poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs });
+  const db = connect(config.databaseUrl!, {
+    poolMax: config.dbPoolMax,
+    queryTimeoutMs: config.dbQueryTimeoutMs,
+  });
   let state: StateMessage = { databaseState: 'up', databaseRestarts: 0 };
-  process.on('message', (m: Partial<StateMessage>) => m?.databaseState && (state = m as StateMessage));
-  const serving = serveGateway(config, db, registry, logger, { state: () => state.databaseState, restarts: () => state.databaseRestarts, clusterMetrics: askPrimaryForMetrics() });
+  process.on(
+    'message',
+    (m: Partial<StateMessage>) => m?.databaseState && (state = m as StateMessage),
+  );
+  const serving = serveGateway(config, db, registry, logger, {
+    state: () => state.databaseState,
+    restarts: () => state.databaseRestarts,
+    clusterMetrics: askPrimaryForMetrics(),
+  });
   // Answers the primary's AggregatorRegistry with this worker's registry.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([serving.metrics.registry]);
@@ -133,7 +176,8 @@ export async function runWorker(config: Config): Promise<void> {
   };
   // The primary sends SIGTERM; Ctrl-C reaches every process of the group; a primary that is gone
   // (killed) closes the IPC channel: each ends this worker the same clean way.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop());
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => void stop());
   process.on('disconnect', () => void stop());
   server.listen(config.port, config.host);
 }
@@ -142,11 +186,22 @@ export async function runWorker(config: Config): Promise<void> {
 function askPrimaryForMetrics(): () => Promise<string> {
   const waiting = new Map<number, (m: MetricsMessage) => void>();
   let next = 0;
-  process.on('message', (m: MetricsMessage) => m?.type === METRICS_ANSWER && waiting.get(m.id)?.(m));
+  process.on(
+    'message',
+    (m: MetricsMessage) => m?.type === METRICS_ANSWER && waiting.get(m.id)?.(m),
+  );
   return () =>
     new Promise((resolve, reject) => {
       const id = next++;
-      const timer = setTimeout(() => done({ type: METRICS_ANSWER, id, error: `the primary did not answer within ${CLUSTER_METRICS_TIMEOUT_MS / 1000} s` }), CLUSTER_METRICS_TIMEOUT_MS);
+      const timer = setTimeout(
+        () =>
+          done({
+            type: METRICS_ANSWER,
+            id,
+            error: `the primary did not answer within ${CLUSTER_METRICS_TIMEOUT_MS / 1000} s`,
+          }),
+        CLUSTER_METRICS_TIMEOUT_MS,
+      );
       const done = (m: MetricsMessage) => {
         clearTimeout(timer);
         waiting.delete(id);

@@ -65,8 +65,16 @@ export interface RateLimits {
 
 /** Loopback only: 127.0.0.0/8, ::1, localhost. Anything else (0.0.0.0 too) reaches other machines. */
 export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  return (
+    h === 'localhost' ||
+    h === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
+  );
 }
 
 export const PROJECT_ROOT = findRoot();
@@ -84,7 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      problems.push(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
     return n;
   };
   const config: Config = {
@@ -100,7 +109,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authMode: 'required',
     logLevel: 'info',
     limits: {
-      session: { idleMs: int('ACMP_SESSION_IDLE_MINUTES', 30, 1, 10_080) * 60_000, absoluteMs: int('ACMP_SESSION_MAX_HOURS', 12, 1, 720) * 3_600_000 },
+      session: {
+        idleMs: int('ACMP_SESSION_IDLE_MINUTES', 30, 1, 10_080) * 60_000,
+        absoluteMs: int('ACMP_SESSION_MAX_HOURS', 12, 1, 720) * 3_600_000,
+      },
       tokenLifetimeMs: int('ACMP_TOKEN_DAYS', 30, 1, 3650) * 86_400_000,
     },
     busLimits: {
@@ -124,29 +136,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
   };
   const logSwitch = (env.ACMP_LOG ?? '').trim().toLowerCase();
-  if (!['', 'on', 'off'].includes(logSwitch)) problems.push(`ACMP_LOG must be on or off, not "${env.ACMP_LOG}"`);
+  if (!['', 'on', 'off'].includes(logSwitch))
+    problems.push(`ACMP_LOG must be on or off, not "${env.ACMP_LOG}"`);
   config.communicationLog.enabled = logSwitch !== 'off';
   const level = (env.ACMP_LOG_LEVEL ?? '').trim().toLowerCase() || 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) problems.push(`ACMP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${env.ACMP_LOG_LEVEL}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    problems.push(
+      `ACMP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${env.ACMP_LOG_LEVEL}"`,
+    );
   else config.logLevel = level as LogLevel;
   const format = (env.ACMP_LOG_FORMAT ?? '').trim().toLowerCase();
-  if (format !== '' && format !== 'json' && format !== 'pretty') problems.push(`ACMP_LOG_FORMAT must be json or pretty, not "${env.ACMP_LOG_FORMAT}"`);
+  if (format !== '' && format !== 'json' && format !== 'pretty')
+    problems.push(`ACMP_LOG_FORMAT must be json or pretty, not "${env.ACMP_LOG_FORMAT}"`);
   else if (format) config.logFormat = format as LogFormat;
   if (env.ACMP_METRICS_TOKEN !== undefined && env.ACMP_METRICS_TOKEN !== '') {
-    if (!/^[\x21-\x7e]{16,}$/.test(env.ACMP_METRICS_TOKEN)) problems.push('ACMP_METRICS_TOKEN must be at least 16 printable characters without spaces');
+    if (!/^[\x21-\x7e]{16,}$/.test(env.ACMP_METRICS_TOKEN))
+      problems.push('ACMP_METRICS_TOKEN must be at least 16 printable characters without spaces');
     else config.metricsToken = env.ACMP_METRICS_TOKEN;
   }
   const loopback = (env.ACMP_RATE_LIMIT_LOOPBACK ?? '').trim().toLowerCase();
-  if (!['', 'on', 'off'].includes(loopback)) problems.push(`ACMP_RATE_LIMIT_LOOPBACK must be on or off, not "${env.ACMP_RATE_LIMIT_LOOPBACK}"`);
+  if (!['', 'on', 'off'].includes(loopback))
+    problems.push(
+      `ACMP_RATE_LIMIT_LOOPBACK must be on or off, not "${env.ACMP_RATE_LIMIT_LOOPBACK}"`,
+    );
   config.rateLimits.loopback = loopback === 'on';
   // Spec §5: open by default only on loopback; beyond it only when asked for, and said loudly.
   const auth = (env.ACMP_AUTH ?? '').trim().toLowerCase();
-  if (auth !== '' && auth !== 'open' && auth !== 'required') problems.push(`ACMP_AUTH must be required or open, not "${env.ACMP_AUTH}"`);
-  config.authMode = auth === 'open' || auth === 'required' ? auth : isLoopback(config.host) ? 'open' : 'required';
+  if (auth !== '' && auth !== 'open' && auth !== 'required')
+    problems.push(`ACMP_AUTH must be required or open, not "${env.ACMP_AUTH}"`);
+  config.authMode =
+    auth === 'open' || auth === 'required' ? auth : isLoopback(config.host) ? 'open' : 'required';
   if (config.authMode === 'open' && !isLoopback(config.host)) {
     config.authWarning = `WARNING: ACMP_AUTH=open on ${config.host}, beyond loopback: anyone who reaches this port acts as Settings.ApiUserId with every permission, without logging in`;
   }
-  if (!/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(config.bodyLimit)) problems.push(`ACMP_BODY_LIMIT must look like 8mb or 500kb, not "${config.bodyLimit}"`);
+  if (!/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(config.bodyLimit))
+    problems.push(`ACMP_BODY_LIMIT must look like 8mb or 500kb, not "${config.bodyLimit}"`);
   if (problems.length) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   return config;
 }

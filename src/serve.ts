@@ -32,12 +32,26 @@ export interface DatabaseWatch {
   clusterMetrics?: () => Promise<string>;
 }
 
-export function serveGateway(config: Config, db: Knex, registry: Registry, logger: pino.Logger, database: DatabaseWatch = {}): Serving {
+export function serveGateway(
+  config: Config,
+  db: Knex,
+  registry: Registry,
+  logger: pino.Logger,
+  database: DatabaseWatch = {},
+): Serving {
   const log = coreLogger(logger);
   const bus = new Bus(db, config.busLimits, log);
   const callers = CallerCache.start(db, log);
   const commlog = startCommunicationLog(db, config.communicationLog);
-  const metrics = createMetrics({ db, registry, authMode: config.authMode, token: config.metricsToken, limits: config.limits, databaseRestarts: database.restarts, clusterMetrics: database.clusterMetrics });
+  const metrics = createMetrics({
+    db,
+    registry,
+    authMode: config.authMode,
+    token: config.metricsToken,
+    limits: config.limits,
+    databaseRestarts: database.restarts,
+    clusterMetrics: database.clusterMetrics,
+  });
   const exchangeListeners = [exchangeLogListener(logger), ...(commlog ? [commlog.listener] : [])];
   const app = buildApp({
     db,
@@ -63,7 +77,11 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * requests that hang too), writes the last exchanges to the communication log, stops listening
  * for identity changes, closes the pool.
  */
-export async function closeGateway(server: Server, serving: Serving | undefined, db: Knex | undefined): Promise<void> {
+export async function closeGateway(
+  server: Server,
+  serving: Serving | undefined,
+  db: Knex | undefined,
+): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   await Promise.race([serving?.bus.close(), delay(1000)]);
   await Promise.race([closed, delay(2000)]);

@@ -22,8 +22,15 @@ export class Bus {
   private closed = false;
   private readonly purgeTimer: NodeJS.Timeout;
 
-  constructor(readonly db: Knex, readonly limits: BusLimits = DEFAULT_BUS_LIMITS, private readonly log: Logger = () => {}) {
-    this.purgeTimer = setInterval(() => void purgeExpired(db).catch(() => {}), PURGE_EVERY_MS).unref();
+  constructor(
+    readonly db: Knex,
+    readonly limits: BusLimits = DEFAULT_BUS_LIMITS,
+    private readonly log: Logger = () => {},
+  ) {
+    this.purgeTimer = setInterval(
+      () => void purgeExpired(db).catch(() => {}),
+      PURGE_EVERY_MS,
+    ).unref();
   }
 
   get isClosed(): boolean {
@@ -35,7 +42,10 @@ export class Bus {
    * published in between is not missed) and returns a promise that resolves on a notification
    * for it, after `ms`, or on close, whichever comes first. `cancel` when done waiting.
    */
-  async subscribe(targetId: string, ms: number): Promise<{ woken: Promise<void>; cancel: () => void }> {
+  async subscribe(
+    targetId: string,
+    ms: number,
+  ): Promise<{ woken: Promise<void>; cancel: () => void }> {
     let wake!: () => void;
     const woken = new Promise<void>((resolve) => (wake = resolve));
     const set = this.waiters.get(targetId) ?? new Set();
@@ -49,7 +59,10 @@ export class Bus {
     const timer = setTimeout(done, ms);
     set.add(done);
     if (this.closed) done();
-    else await this.listen().catch((e) => this.log('bus: LISTEN connection failed; consumers re-check every few seconds', e));
+    else
+      await this.listen().catch((e) =>
+        this.log('bus: LISTEN connection failed; consumers re-check every few seconds', e),
+      );
     return { woken, cancel: done };
   }
 
@@ -57,7 +70,8 @@ export class Bus {
     if (this.client) return Promise.resolve();
     this.connecting ??= (async () => {
       // The same connection settings as knex's pool (src/db/connection.ts).
-      const settings = (this.db.client as unknown as { connectionSettings: pg.ClientConfig }).connectionSettings;
+      const settings = (this.db.client as unknown as { connectionSettings: pg.ClientConfig })
+        .connectionSettings;
       const client = new pg.Client({ ...settings, query_timeout: undefined });
       client.on('notification', (n) => this.wake(n.payload ?? ''));
       client.on('error', (e) => {

@@ -10,7 +10,12 @@ export interface BusLimits {
   maxTargets: number;
 }
 
-export const DEFAULT_BUS_LIMITS: BusLimits = { maxMessagesPerTarget: 10_000, messageTtlSeconds: 86_400, maxRouters: 100, maxTargets: 100 };
+export const DEFAULT_BUS_LIMITS: BusLimits = {
+  maxMessagesPerTarget: 10_000,
+  messageTtlSeconds: 86_400,
+  maxRouters: 100,
+  maxTargets: 100,
+};
 
 /** Consume answers at most this many messages and waits at most this long (spec §8.2). */
 export const MAX_CONSUME_MESSAGES = 100;

@@ -7,7 +7,11 @@ import { preparedQuery } from '../db/connection';
 
 /** A refusal the SICS transport answers as JSON {ErrorCode, Error} with this HTTP status. */
 export class BusError extends Error {
-  constructor(readonly status: number, readonly errorCode: number, message: string) {
+  constructor(
+    readonly status: number,
+    readonly errorCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -37,22 +41,40 @@ export const isAcmpRouter = (name: string) => name.toLowerCase() === ACMP_ROUTER
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function findRouter(db: Knex, userId: string, ref: string): Promise<Router | undefined> {
+export async function findRouter(
+  db: Knex,
+  userId: string,
+  ref: string,
+): Promise<Router | undefined> {
   const q = db('bus_routers').first('id', 'name').where({ user_id: userId });
-  const row = await (UUID.test(ref) ? q.andWhere((w) => w.where({ id: ref }).orWhereRaw('lower(name) = lower(?)', [ref])) : q.whereRaw('lower(name) = lower(?)', [ref]));
+  const row = await (UUID.test(ref)
+    ? q.andWhere((w) => w.where({ id: ref }).orWhereRaw('lower(name) = lower(?)', [ref]))
+    : q.whereRaw('lower(name) = lower(?)', [ref]));
   return row && { id: row.id, name: row.name };
 }
 
 /** The router `name`, created when missing (spec: creating an existing name returns it). */
-export async function ensureRouter(db: Knex, userId: string, name: string, limits: BusLimits): Promise<Router> {
+export async function ensureRouter(
+  db: Knex,
+  userId: string,
+  name: string,
+  limits: BusLimits,
+): Promise<Router> {
   const existing = await findRouter(db, userId, name);
   if (existing) return existing;
   const [{ n }] = await db('bus_routers').where({ user_id: userId }).count({ n: '*' });
   if (Number(n) >= limits.maxRouters) {
-    throw new BusError(429, 35, `You have ${n} virtual routers, the limit per user (ACMP_SICS_MAX_ROUTERS = ${limits.maxRouters}); delete one with DELETE /VirtualRouter/{name} first`);
+    throw new BusError(
+      429,
+      35,
+      `You have ${n} virtual routers, the limit per user (ACMP_SICS_MAX_ROUTERS = ${limits.maxRouters}); delete one with DELETE /VirtualRouter/{name} first`,
+    );
   }
   // A concurrent create of the same name wins the unique index: return that one.
-  const rows = await db.raw(`insert into bus_routers (user_id, name) values (?, ?) on conflict (user_id, lower(name)) do nothing returning id, name`, [userId, name]);
+  const rows = await db.raw(
+    `insert into bus_routers (user_id, name) values (?, ?) on conflict (user_id, lower(name)) do nothing returning id, name`,
+    [userId, name],
+  );
   return rows.rows[0] ?? (await findRouter(db, userId, name))!;
 }
 
@@ -64,9 +86,15 @@ export async function deleteRouter(db: Knex, userId: string, ref: string): Promi
   return true;
 }
 
-export async function findTarget(db: Knex, userId: string, ref: string): Promise<Target | undefined> {
+export async function findTarget(
+  db: Knex,
+  userId: string,
+  ref: string,
+): Promise<Target | undefined> {
   const q = db('bus_targets').first('id', 'name', 'router_id').where({ user_id: userId });
-  const row = await (UUID.test(ref) ? q.andWhere((w) => w.where({ id: ref }).orWhereRaw('lower(name) = lower(?)', [ref])) : q.whereRaw('lower(name) = lower(?)', [ref]));
+  const row = await (UUID.test(ref)
+    ? q.andWhere((w) => w.where({ id: ref }).orWhereRaw('lower(name) = lower(?)', [ref]))
+    : q.whereRaw('lower(name) = lower(?)', [ref]));
   return row && { id: row.id, name: row.name, routerId: row.router_id };
 }
 
@@ -74,9 +102,19 @@ export async function findTarget(db: Knex, userId: string, ref: string): Promise
  * Target `ref` of the user with, when `routerRef` is given, whether it is bound to that router
  * (by id or any-case name): one statement for what a consume checks first.
  */
-export async function findTargetOfRouter(db: Knex, userId: string, ref: string, routerRef?: string): Promise<(Target & { routerMatches: boolean }) | undefined> {
+export async function findTargetOfRouter(
+  db: Knex,
+  userId: string,
+  ref: string,
+  routerRef?: string,
+): Promise<(Target & { routerMatches: boolean }) | undefined> {
   // A target named like another target's id is not a case worth a second statement: the id wins.
-  const [row] = await preparedQuery<{ id: string; name: string; router_id: string; router_matches: boolean }>(
+  const [row] = await preparedQuery<{
+    id: string;
+    name: string;
+    router_id: string;
+    router_matches: boolean;
+  }>(
     db,
     'bus_target_of_router',
     `select t.id, t.name, t.router_id, (r.id::text = $3 or lower(r.name) = lower($3)) as router_matches
@@ -85,19 +123,39 @@ export async function findTargetOfRouter(db: Knex, userId: string, ref: string, 
      order by t.id::text = $2 desc limit 1`,
     [userId, ref, routerRef ?? ''],
   );
-  return row && { id: row.id, name: row.name, routerId: row.router_id, routerMatches: routerRef === undefined || row.router_matches };
+  return (
+    row && {
+      id: row.id,
+      name: row.name,
+      routerId: row.router_id,
+      routerMatches: routerRef === undefined || row.router_matches,
+    }
+  );
 }
 
 /** Creates target `name` bound to `routerId` by `routingKeys`; an existing one of that name is rebound. */
-export async function saveTarget(db: Knex, userId: string, name: string, routerId: string, routingKeys: string[], limits: BusLimits): Promise<Target> {
+export async function saveTarget(
+  db: Knex,
+  userId: string,
+  name: string,
+  routerId: string,
+  routingKeys: string[],
+  limits: BusLimits,
+): Promise<Target> {
   const existing = await findTarget(db, userId, name);
   if (existing) {
-    await db('bus_targets').where({ id: existing.id }).update({ router_id: routerId, routing_keys: routingKeys });
+    await db('bus_targets')
+      .where({ id: existing.id })
+      .update({ router_id: routerId, routing_keys: routingKeys });
     return { ...existing, routerId };
   }
   const [{ n }] = await db('bus_targets').where({ user_id: userId }).count({ n: '*' });
   if (Number(n) >= limits.maxTargets) {
-    throw new BusError(429, 35, `You have ${n} targets, the limit per user (ACMP_SICS_MAX_TARGETS = ${limits.maxTargets}); delete one with DELETE /Target/{name} first`);
+    throw new BusError(
+      429,
+      35,
+      `You have ${n} targets, the limit per user (ACMP_SICS_MAX_TARGETS = ${limits.maxTargets}); delete one with DELETE /Target/{name} first`,
+    );
   }
   const rows = await db.raw(
     `insert into bus_targets (user_id, name, router_id, routing_keys) values (?, ?, ?, ?) on conflict (user_id, lower(name)) do update set router_id = excluded.router_id, routing_keys = excluded.routing_keys returning id, name, router_id`,
@@ -118,10 +176,23 @@ export async function deleteTarget(db: Knex, userId: string, ref: string): Promi
  * The targets bound to (router, routingKey) of the user. Refused when the router does not exist,
  * when nothing is bound (the message would be lost) or when a target is full.
  */
-export async function boundTargets(db: Knex, userId: string, routerName: string, routingKey: string, field: string, limits: BusLimits): Promise<Target[]> {
+export async function boundTargets(
+  db: Knex,
+  userId: string,
+  routerName: string,
+  routingKey: string,
+  field: string,
+  limits: BusLimits,
+): Promise<Target[]> {
   // One statement: the router, then its bound targets with their queue depths (none: a row with
   // a null target, so that "no router" and "nothing bound" are told apart).
-  const rows = await preparedQuery<{ router_id: string; router_name: string; id: string | null; name: string; queued: number }>(
+  const rows = await preparedQuery<{
+    router_id: string;
+    router_name: string;
+    id: string | null;
+    name: string;
+    queued: number;
+  }>(
     db,
     'bus_bound_targets',
     `select r.id as router_id, r.name as router_name, t.id, t.name,
@@ -131,20 +202,41 @@ export async function boundTargets(db: Knex, userId: string, routerName: string,
      order by t.name`,
     [routingKey, userId, routerName],
   );
-  if (!rows.length) throw new BusError(400, 35, `${field}: there is no virtual router "${routerName}"; create it with POST /VirtualRouter`);
+  if (!rows.length)
+    throw new BusError(
+      400,
+      35,
+      `${field}: there is no virtual router "${routerName}"; create it with POST /VirtualRouter`,
+    );
   const router = { id: rows[0].router_id, name: rows[0].router_name };
   if (rows[0].id === null) {
-    throw new BusError(400, 35, `${field}: no target is bound to virtual router "${router.name}" with routing key "${routingKey}", so the message would be lost; create one with POST /Target`);
+    throw new BusError(
+      400,
+      35,
+      `${field}: no target is bound to virtual router "${router.name}" with routing key "${routingKey}", so the message would be lost; create one with POST /Target`,
+    );
   }
   const full = rows.find((r) => Number(r.queued) >= limits.maxMessagesPerTarget);
   if (full) {
-    throw new BusError(429, 35, `Target "${full.name}" holds ${full.queued} messages, the limit per target (ACMP_SICS_MAX_MESSAGES_PER_TARGET = ${limits.maxMessagesPerTarget}); consume them first`);
+    throw new BusError(
+      429,
+      35,
+      `Target "${full.name}" holds ${full.queued} messages, the limit per target (ACMP_SICS_MAX_MESSAGES_PER_TARGET = ${limits.maxMessagesPerTarget}); consume them first`,
+    );
   }
   return rows.map((r) => ({ id: r.id!, name: r.name, routerId: router.id }));
 }
 
 /** Queues `body` (one MessageId, a copy per target) into each target (inside the caller's transaction) and notifies listeners at commit. */
-export async function enqueue(trx: Knex.Transaction, targets: Target[], messageId: string, routingKey: string, body: string, limits: BusLimits, channel: string): Promise<void> {
+export async function enqueue(
+  trx: Knex.Transaction,
+  targets: Target[],
+  messageId: string,
+  routingKey: string,
+  body: string,
+  limits: BusLimits,
+  channel: string,
+): Promise<void> {
   // One statement for all targets. NOTIFY inside a transaction is delivered when it commits, never when it rolls back.
   await preparedQuery(
     trx,
@@ -165,7 +257,13 @@ export async function enqueue(trx: Knex.Transaction, targets: Target[], messageI
  * take different messages, so each message goes to exactly one consumer.
  */
 export async function take(db: Knex, targetId: string, max: number): Promise<QueuedMessage[]> {
-  const rows = await preparedQuery<{ id: string; message_id: string; body: string; routing_key: string; published_at: Date }>(
+  const rows = await preparedQuery<{
+    id: string;
+    message_id: string;
+    body: string;
+    routing_key: string;
+    published_at: Date;
+  }>(
     db,
     'bus_take',
     `delete from bus_messages where id in (
@@ -175,7 +273,12 @@ export async function take(db: Knex, targetId: string, max: number): Promise<Que
   );
   return rows
     .sort((a, b) => Number(a.id) - Number(b.id))
-    .map((r) => ({ MessageId: r.message_id, Body: r.body, Routing_Key: r.routing_key, PublishedAt: r.published_at.toISOString() }));
+    .map((r) => ({
+      MessageId: r.message_id,
+      Body: r.body,
+      Routing_Key: r.routing_key,
+      PublishedAt: r.published_at.toISOString(),
+    }));
 }
 
 /** Drops messages older than the TTL (spec §8.2: message age limit). */

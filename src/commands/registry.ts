@@ -18,7 +18,10 @@ export interface RegisteredCommand {
 }
 
 export class Registry {
-  constructor(readonly commands: Map<string, RegisteredCommand>, readonly schemaDir: string) {}
+  constructor(
+    readonly commands: Map<string, RegisteredCommand>,
+    readonly schemaDir: string,
+  ) {}
 
   get(command: string, version: number): RegisteredCommand | undefined {
     return this.commands.get(`${command}_V${version}`);
@@ -32,7 +35,8 @@ export class Registry {
   /** Command name → its versions, ascending. */
   versions(): Map<string, number[]> {
     const out = new Map<string, number[]>();
-    for (const c of this.commands.values()) out.set(c.definition.name, [...(out.get(c.definition.name) ?? []), c.definition.version]);
+    for (const c of this.commands.values())
+      out.set(c.definition.name, [...(out.get(c.definition.name) ?? []), c.definition.version]);
     for (const list of out.values()) list.sort((a, b) => a - b);
     return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
   }
@@ -43,7 +47,11 @@ export function commandKey(name: string, version: number): string {
 }
 
 /** Loads src/commands/<Name>/v<N>.(ts|js) and the JSON Schemas under schemaDir/json. */
-export function buildRegistry(schemaDir: string, commandDir = __dirname, definitions = discover(commandDir)): Registry {
+export function buildRegistry(
+  schemaDir: string,
+  commandDir = __dirname,
+  definitions = discover(commandDir),
+): Registry {
   const files = loadJsonSchemas(path.join(schemaDir, 'json'));
   const ajv = createAjv(files);
   const shapes = new ShapeBuilder(files);
@@ -53,7 +61,10 @@ export function buildRegistry(schemaDir: string, commandDir = __dirname, definit
     if (commands.has(key)) throw new Error(`Registry: ${key} is defined twice`);
     checkPermission(key, definition);
     const fileId = `/${key}.json`;
-    if (!files.has(fileId)) throw new Error(`Registry: ${key} has no schema (expected schemas/json/${key}.json from schemas/xsd/${key}.xsd)`);
+    if (!files.has(fileId))
+      throw new Error(
+        `Registry: ${key} has no schema (expected schemas/json/${key}.json from schemas/xsd/${key}.xsd)`,
+      );
     const requestDef = `T${definition.name}Request_V${definition.version}`;
     const responseDef = `T${definition.name}Response_V${definition.version}`;
     commands.set(key, {
@@ -69,8 +80,13 @@ export function buildRegistry(schemaDir: string, commandDir = __dirname, definit
 
 function checkPermission(key: string, { name, version, permission }: CommandDefinition): void {
   if (permission === 'NONE' || typeof permission === 'function' || isPermission(permission)) return;
-  const declared = permission === undefined ? 'declares no permission' : `declares the unknown permission ${JSON.stringify(permission)}`;
-  throw new Error(`Registry: ${key} (src/commands/${name}/v${version}.ts) ${declared}; set permission to 'NONE' or one of ${PERMISSIONS.join(', ')} (spec §5)`);
+  const declared =
+    permission === undefined
+      ? 'declares no permission'
+      : `declares the unknown permission ${JSON.stringify(permission)}`;
+  throw new Error(
+    `Registry: ${key} (src/commands/${name}/v${version}.ts) ${declared}; set permission to 'NONE' or one of ${PERMISSIONS.join(', ')} (spec §5)`,
+  );
 }
 
 function discover(dir: string): CommandDefinition[] {
@@ -82,7 +98,9 @@ function discover(dir: string): CommandDefinition[] {
       if (!m) continue;
       const definition = require(path.join(dir, folder.name, file)).default as CommandDefinition;
       if (definition?.name !== folder.name || definition.version !== Number(m[1])) {
-        throw new Error(`Registry: ${folder.name}/${file} must declare name "${folder.name}" and version ${m[1]}`);
+        throw new Error(
+          `Registry: ${folder.name}/${file} must declare name "${folder.name}" and version ${m[1]}`,
+        );
       }
       out.push(definition);
     }

@@ -17,7 +17,10 @@ export interface CommandContext {
  * The permission a command version needs (spec §5): 'NONE', one permission, or one decided from
  * the validated request (SaveTicket: TICKET_CREATE for a new Id, TICKET_UPDATE for an existing one).
  */
-export type PermissionRule<In = any> = 'NONE' | Permission | ((input: In, ctx: CommandContext) => Promise<Permission>);
+export type PermissionRule<In = any> =
+  | 'NONE'
+  | Permission
+  | ((input: In, ctx: CommandContext) => Promise<Permission>);
 
 /**
  * One file per command version, written as a declaration: src/commands/<Name>/v<N>.ts exports

@@ -27,6 +27,9 @@ export function fixtureOf(e: ExchangeDetail): FixtureDownload | { refused: strin
   if ('skip' in c) return { refused: `Exchange ${e.id} cannot be a fixture case: ${c.skip}` };
   return {
     fileName: `${c.folder.replace('/', '-')}.tar`,
-    archive: writeTar({ [`${c.folder}/request.xml`]: c.request, [`${c.folder}/response.xml`]: c.response }),
+    archive: writeTar({
+      [`${c.folder}/request.xml`]: c.request,
+      [`${c.folder}/response.xml`]: c.response,
+    }),
   };
 }

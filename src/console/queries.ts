@@ -55,13 +55,20 @@ export async function listExchanges(db: Knex, f: ExchangeFilter): Promise<Exchan
     else add(`exists (select 1 from unnest(commands) c where c like ? || '\\_V%')`, f.command);
   }
   if (f.resultCode !== undefined) add('result_code = ?', f.resultCode);
-  if (f.user) add(`user_name ilike '%' || ? || '%'`, f.user.replace(/[\\%_]/g, (c) => `\\${c}`));
+  if (f.user)
+    add(
+      `user_name ilike '%' || ? || '%'`,
+      f.user.replace(/[\\%_]/g, (c) => `\\${c}`),
+    );
   if (f.from) add('at >= ?', f.from);
   if (f.to) add('at < ?', f.to);
   if (f.before !== undefined) add('id < ?', f.before);
   if (f.after !== undefined) add('id > ?', f.after);
   const order = f.after !== undefined ? 'asc' : 'desc';
-  const { rows } = await db.raw(`select ${SUMMARY} from communication_log where ${where.join(' and ')} order by id ${order} limit ?`, [...bindings, f.limit]);
+  const { rows } = await db.raw(
+    `select ${SUMMARY} from communication_log where ${where.join(' and ')} order by id ${order} limit ?`,
+    [...bindings, f.limit],
+  );
   return rows.map(summary);
 }
 
@@ -98,7 +105,9 @@ export interface CommandChart extends Figures {
 }
 
 /** Rate, latency p50/p99 and error share per command, over the last hour, by minute and in all. */
-export async function commandCharts(db: Knex): Promise<{ since: string; until: string; commands: CommandChart[] }> {
+export async function commandCharts(
+  db: Knex,
+): Promise<{ since: string; until: string; commands: CommandChart[] }> {
   const figures = `count(*)::int as count,
     percentile_cont(0.5) within group (order by duration_ms) as p50,
     percentile_cont(0.99) within group (order by duration_ms) as p99,
@@ -106,15 +115,29 @@ export async function commandCharts(db: Knex): Promise<{ since: string; until: s
   const lastHour = `from communication_log l cross join lateral unnest(l.commands) as c(command) where l.at > now() - interval '1 hour'`;
   const [totals, minutes, clock] = await Promise.all([
     db.raw(`select command, ${figures} ${lastHour} group by command order by command`),
-    db.raw(`select command, date_trunc('minute', at) as minute, ${figures} ${lastHour} group by command, minute order by command, minute`),
+    db.raw(
+      `select command, date_trunc('minute', at) as minute, ${figures} ${lastHour} group by command, minute order by command, minute`,
+    ),
     db.raw(`select now() - interval '1 hour' as since, now() as until`),
   ]);
-  const fig = (r: any): Figures => ({ count: r.count, p50: Number(r.p50), p99: Number(r.p99), errorShare: Number(r.error_share) });
-  const charts = totals.rows.map((r: any): CommandChart => ({ command: r.command, ...fig(r), minutes: [] }));
+  const fig = (r: any): Figures => ({
+    count: r.count,
+    p50: Number(r.p50),
+    p99: Number(r.p99),
+    errorShare: Number(r.error_share),
+  });
+  const charts = totals.rows.map(
+    (r: any): CommandChart => ({ command: r.command, ...fig(r), minutes: [] }),
+  );
   const byCommand = new Map<string, CommandChart>(charts.map((c: CommandChart) => [c.command, c]));
-  for (const r of minutes.rows) byCommand.get(r.command)!.minutes.push({ minute: new Date(r.minute).toISOString(), ...fig(r) });
+  for (const r of minutes.rows)
+    byCommand.get(r.command)!.minutes.push({ minute: new Date(r.minute).toISOString(), ...fig(r) });
   const { since, until } = clock.rows[0];
-  return { since: new Date(since).toISOString(), until: new Date(until).toISOString(), commands: charts };
+  return {
+    since: new Date(since).toISOString(),
+    until: new Date(until).toISOString(),
+    commands: charts,
+  };
 }
 
 function summary(r: any): ExchangeSummary {

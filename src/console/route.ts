@@ -22,9 +22,13 @@ export interface ConsoleDeps {
 }
 
 const PUBLIC = path.join(PROJECT_ROOT, 'src/console/public');
-const ASSETS: Record<string, string> = { 'console.js': 'text/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' };
+const ASSETS: Record<string, string> = {
+  'console.js': 'text/javascript; charset=utf-8',
+  'console.css': 'text/css; charset=utf-8',
+};
 /** The page runs only its own script: a logged body that slipped into the DOM could not run. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 const PAGE_SIZE = 50;
 const TAIL_SIZE = 500;
 
@@ -33,14 +37,21 @@ export function consoleRouter({ db, authMode, limits }: ConsoleDeps): Router {
   const assets = new Map<string, string>();
 
   router.get('/console', (_req, res) => {
-    res.set({ 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store' });
+    res.set({
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': CSP,
+      'Cache-Control': 'no-store',
+    });
     res.send(consolePage(authMode));
   });
   router.get('/console/:asset', (req, res, next) => {
     const type = ASSETS[req.params.asset];
     if (!type) return next();
-    if (!assets.has(req.params.asset)) assets.set(req.params.asset, readFileSync(path.join(PUBLIC, req.params.asset), 'utf8'));
-    res.set({ 'Content-Type': type, 'Cache-Control': 'no-cache' }).send(assets.get(req.params.asset));
+    if (!assets.has(req.params.asset))
+      assets.set(req.params.asset, readFileSync(path.join(PUBLIC, req.params.asset), 'utf8'));
+    res
+      .set({ 'Content-Type': type, 'Cache-Control': 'no-cache' })
+      .send(assets.get(req.params.asset));
   });
 
   /** The console's data is every user's traffic: administrators only, unless the gateway runs open. */
@@ -49,11 +60,26 @@ export function consoleRouter({ db, authMode, limits }: ConsoleDeps): Router {
       const session = req.get(SESSION_HEADER);
       // Open mode without a session acts as Settings.ApiUserId, who holds every permission (spec §5).
       if (!session && authMode === 'open') return next();
-      if (!session) return refuse(res, 401, `The console needs an administrator: log in with LoginAcmpUser_V1 and send the session in ${SESSION_HEADER}`);
+      if (!session)
+        return refuse(
+          res,
+          401,
+          `The console needs an administrator: log in with LoginAcmpUser_V1 and send the session in ${SESSION_HEADER}`,
+        );
       const userId = await sessionUser(db, session, limits?.session);
       const user = userId === undefined ? undefined : await callerOf(db, userId);
-      if (!user) return refuse(res, 401, `The session in ${SESSION_HEADER} is unknown or has expired: log in again`);
-      if (!user.permissions.includes('ADMIN')) return refuse(res, 403, `The console needs the permission ADMIN, which user ${user.name} does not have: log in as an administrator`);
+      if (!user)
+        return refuse(
+          res,
+          401,
+          `The session in ${SESSION_HEADER} is unknown or has expired: log in again`,
+        );
+      if (!user.permissions.includes('ADMIN'))
+        return refuse(
+          res,
+          403,
+          `The console needs the permission ADMIN, which user ${user.name} does not have: log in as an administrator`,
+        );
       next();
     } catch (error) {
       next(error);
@@ -72,8 +98,15 @@ export function consoleRouter({ db, authMode, limits }: ConsoleDeps): Router {
 
   router.get('/console/api/exchanges/:id', adminOnly, async (req, res, next) => {
     try {
-      const e = /^\d{1,15}$/.test(req.params.id) ? await exchangeById(db, Number(req.params.id)) : undefined;
-      if (!e) return refuse(res, 404, `There is no exchange ${req.params.id} in the communication log (retention may have removed it)`);
+      const e = /^\d{1,15}$/.test(req.params.id)
+        ? await exchangeById(db, Number(req.params.id))
+        : undefined;
+      if (!e)
+        return refuse(
+          res,
+          404,
+          `There is no exchange ${req.params.id} in the communication log (retention may have removed it)`,
+        );
       res.json(e);
     } catch (error) {
       next(error);
@@ -82,11 +115,23 @@ export function consoleRouter({ db, authMode, limits }: ConsoleDeps): Router {
 
   router.get('/console/api/exchanges/:id/fixture', adminOnly, async (req, res, next) => {
     try {
-      const e = /^\d{1,15}$/.test(req.params.id) ? await exchangeById(db, Number(req.params.id)) : undefined;
-      if (!e) return refuse(res, 404, `There is no exchange ${req.params.id} in the communication log (retention may have removed it)`);
+      const e = /^\d{1,15}$/.test(req.params.id)
+        ? await exchangeById(db, Number(req.params.id))
+        : undefined;
+      if (!e)
+        return refuse(
+          res,
+          404,
+          `There is no exchange ${req.params.id} in the communication log (retention may have removed it)`,
+        );
       const fixture = fixtureOf(e);
       if ('refused' in fixture) return refuse(res, 409, fixture.refused);
-      res.set({ 'Content-Type': 'application/x-tar', 'Content-Disposition': `attachment; filename="${fixture.fileName}"` }).send(fixture.archive);
+      res
+        .set({
+          'Content-Type': 'application/x-tar',
+          'Content-Disposition': `attachment; filename="${fixture.fileName}"`,
+        })
+        .send(fixture.archive);
     } catch (error) {
       next(error);
     }
@@ -100,7 +145,13 @@ export function consoleRouter({ db, authMode, limits }: ConsoleDeps): Router {
     }
   });
 
-  router.all('/console/api/*', (_req, res) => refuse(res, 404, 'Unknown console API call: GET /console/api/exchanges[/<id>[/fixture]] or /console/api/charts'));
+  router.all('/console/api/*', (_req, res) =>
+    refuse(
+      res,
+      404,
+      'Unknown console API call: GET /console/api/exchanges[/<id>[/fixture]] or /console/api/charts',
+    ),
+  );
   return router;
 }
 
@@ -110,7 +161,8 @@ function refuse(res: Response, status: number, error: string): void {
 
 /** The list's query string, checked: a filter, or the message of a 400. */
 function filterOf(q: Record<string, unknown>): ExchangeFilter | string {
-  const text = (name: string) => (typeof q[name] === 'string' && q[name] !== '' ? (q[name] as string) : undefined);
+  const text = (name: string) =>
+    typeof q[name] === 'string' && q[name] !== '' ? (q[name] as string) : undefined;
   const int = (name: string) => {
     const v = text(name);
     return v === undefined ? undefined : /^-?\d{1,9}$/.test(v) ? Number(v) : NaN;
@@ -129,8 +181,13 @@ function filterOf(q: Record<string, unknown>): ExchangeFilter | string {
     after: int('after'),
     limit: text('after') ? TAIL_SIZE : PAGE_SIZE,
   };
-  if (f.command && !/^[A-Za-z]\w*$/.test(f.command)) return `command "${f.command}" is not a command name like SaveTicket or SaveTicket_V4`;
-  for (const name of ['resultCode', 'before', 'after'] as const) if (Number.isNaN(f[name])) return `${name === 'resultCode' ? 'result' : name} must be a whole number`;
-  for (const name of ['from', 'to'] as const) if (f[name] && Number.isNaN(f[name]!.getTime())) return `${name} must be a date and time, e.g. 2026-11-24T20:00:00Z`;
+  if (f.command && !/^[A-Za-z]\w*$/.test(f.command))
+    return `command "${f.command}" is not a command name like SaveTicket or SaveTicket_V4`;
+  for (const name of ['resultCode', 'before', 'after'] as const)
+    if (Number.isNaN(f[name]))
+      return `${name === 'resultCode' ? 'result' : name} must be a whole number`;
+  for (const name of ['from', 'to'] as const)
+    if (f[name] && Number.isNaN(f[name]!.getTime()))
+      return `${name} must be a date and time, e.g. 2026-11-24T20:00:00Z`;
   return f;
 }

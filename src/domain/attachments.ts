@@ -66,7 +66,12 @@ interface Planned {
  * edit are ignored, like read-only fields ([doc]: "only Description and IsVisibleForWeb change").
  * Every item is checked before anything is written, and all problems are reported.
  */
-export async function saveAttachments(db: Knex, ticketId: string, items: AttachmentSave[], caller: Caller): Promise<void> {
+export async function saveAttachments(
+  db: Knex,
+  ticketId: string,
+  items: AttachmentSave[],
+  caller: Caller,
+): Promise<void> {
   const maxBytes = (await getSettings(db)).maxAttachmentSizeKb * 1024;
   await db.transaction(async (trx) => {
     // Locking the ticket serialises concurrent saves of attachments on it (lock order: ticket-locks.ts).
@@ -77,7 +82,11 @@ export async function saveAttachments(db: Knex, ticketId: string, items: Attachm
     const ids = items.map((a) => a.id);
     const stored = new Map<string, Record<string, any>>();
     if (ids.length) {
-      for (const row of await trx('ticket_attachments').forUpdate().select('id', 'ticket_id', 'document_id', 'description', 'is_visible_for_web').whereIn('id', ids).orderBy('id')) {
+      for (const row of await trx('ticket_attachments')
+        .forUpdate()
+        .select('id', 'ticket_id', 'document_id', 'description', 'is_visible_for_web')
+        .whereIn('id', ids)
+        .orderBy('id')) {
         stored.set(row.id, row);
       }
     }
@@ -89,23 +98,43 @@ export async function saveAttachments(db: Knex, ticketId: string, items: Attachm
       const at = itemPath(i);
       const fail: Fail = (field, message) => void errors.push({ path: `${at}/${field}`, message });
       const key = bareGuid(item.id);
-      if (seen.has(key)) return fail('Id', `the same Id as item ${seen.get(key)! + 1}; each attachment may appear once per request`);
+      if (seen.has(key))
+        return fail(
+          'Id',
+          `the same Id as item ${seen.get(key)! + 1}; each attachment may appear once per request`,
+        );
       seen.set(key, i);
-      if (item.ticketId && !sameId(ticketId, item.ticketId)) fail('TicketId', `must be the request's TicketId ${ticketId} or left out`);
+      if (item.ticketId && !sameId(ticketId, item.ticketId))
+        fail('TicketId', `must be the request's TicketId ${ticketId} or left out`);
       const existing = stored.get(key);
-      const moved = existing && otherTicketProblem('attachment', item.id, existing.ticket_id, ticketId, `${at}/Id`);
+      const moved =
+        existing &&
+        otherTicketProblem('attachment', item.id, existing.ticket_id, ticketId, `${at}/Id`);
       if (moved) return void errors.push(moved);
-      const plan = existing ? planEdit(item, existing, fail) : planInsert(item, ticketId, maxBytes, caller, fail);
+      const plan = existing
+        ? planEdit(item, existing, fail)
+        : planInsert(item, ticketId, maxBytes, caller, fail);
       if (plan) plans.push({ ...plan, index: i });
     });
     if (errors.length) throw new AttachmentsRefused(errors);
 
     for (const p of plans) {
-      if (p.update) await trx('ticket_attachments').update(p.update.changes).where({ id: p.update.id });
+      if (p.update)
+        await trx('ticket_attachments').update(p.update.changes).where({ id: p.update.id });
       if (p.insert) {
-        const [inserted] = await trx('ticket_attachments').insert(p.insert).onConflict('id').ignore().returning('id');
+        const [inserted] = await trx('ticket_attachments')
+          .insert(p.insert)
+          .onConflict('id')
+          .ignore()
+          .returning('id');
         // Only a save on another ticket can race us here (this ticket's row is locked).
-        if (!inserted) throw new AttachmentsRefused([{ path: `${itemPath(p.index!)}/Id`, message: 'was just saved by another request; send the request again' }]);
+        if (!inserted)
+          throw new AttachmentsRefused([
+            {
+              path: `${itemPath(p.index!)}/Id`,
+              message: 'was just saved by another request; send the request again',
+            },
+          ]);
       }
     }
   });
@@ -115,26 +144,48 @@ type Fail = (field: string, message: string) => undefined;
 
 const WIRE_TO_FIELD = { DocumentId: 'documentId', Name: 'name', FileName: 'fileName' } as const;
 
-function planEdit(item: AttachmentSave, existing: Record<string, any>, fail: Fail): Planned | undefined {
-  if (!item.documentId) return fail('DocumentId', 'missing; editing an attachment needs Id and DocumentId');
+function planEdit(
+  item: AttachmentSave,
+  existing: Record<string, any>,
+  fail: Fail,
+): Planned | undefined {
+  if (!item.documentId)
+    return fail('DocumentId', 'missing; editing an attachment needs Id and DocumentId');
   if (!sameId(existing.document_id, item.documentId)) {
-    return fail('DocumentId', `does not match the stored attachment's DocumentId ${formatGuid(existing.document_id)}; the DocumentId of an attachment cannot change`);
+    return fail(
+      'DocumentId',
+      `does not match the stored attachment's DocumentId ${formatGuid(existing.document_id)}; the DocumentId of an attachment cannot change`,
+    );
   }
   const changes: Record<string, unknown> = {};
-  if (item.description !== undefined && item.description !== existing.description) changes.description = item.description;
-  if (item.isVisibleForWeb !== undefined && item.isVisibleForWeb !== existing.is_visible_for_web) changes.is_visible_for_web = item.isVisibleForWeb;
+  if (item.description !== undefined && item.description !== existing.description)
+    changes.description = item.description;
+  if (item.isVisibleForWeb !== undefined && item.isVisibleForWeb !== existing.is_visible_for_web)
+    changes.is_visible_for_web = item.isVisibleForWeb;
   return Object.keys(changes).length ? { update: { id: existing.id, changes } } : {};
 }
 
-function planInsert(item: AttachmentSave, ticketId: string, maxBytes: number, caller: { id: string; name: string }, fail: Fail): Planned | undefined {
+function planInsert(
+  item: AttachmentSave,
+  ticketId: string,
+  maxBytes: number,
+  caller: { id: string; name: string },
+  fail: Fail,
+): Planned | undefined {
   const why = 'a new attachment needs Id, DocumentId, Name, FileName and Content';
-  const missing = (['DocumentId', 'Name', 'FileName'] as const).filter((f) => !item[WIRE_TO_FIELD[f]]);
+  const missing = (['DocumentId', 'Name', 'FileName'] as const).filter(
+    (f) => !item[WIRE_TO_FIELD[f]],
+  );
   for (const field of missing) fail(field, `missing; ${why}`);
   // Content is checked even when other fields are missing: every problem is reported at once.
   if (!item.content) return fail('Content', `missing; ${why}`);
   const decoded = decodeBase64(item.content);
   if (!decoded.ok) return fail('Content', `not valid base64: ${decoded.error}`);
-  if (decoded.bytes.length > maxBytes) return fail('Content', `${decoded.bytes.length} bytes is more than MaxAttachmentSizeKb (${maxBytes / 1024} KB)`);
+  if (decoded.bytes.length > maxBytes)
+    return fail(
+      'Content',
+      `${decoded.bytes.length} bytes is more than MaxAttachmentSizeKb (${maxBytes / 1024} KB)`,
+    );
   if (missing.length) return undefined;
   return {
     insert: {
@@ -153,7 +204,18 @@ function planInsert(item: AttachmentSave, ticketId: string, maxBytes: number, ca
   };
 }
 
-const META_COLUMNS = ['id', 'ticket_id', 'document_id', 'name', 'file_name', 'description', 'is_visible_for_web', 'size', 'creator', 'creation_date'];
+const META_COLUMNS = [
+  'id',
+  'ticket_id',
+  'document_id',
+  'name',
+  'file_name',
+  'description',
+  'is_visible_for_web',
+  'size',
+  'creator',
+  'creation_date',
+];
 
 function toAttachment(r: Record<string, any>): Attachment {
   return {
@@ -174,12 +236,17 @@ function toAttachment(r: Record<string, any>): Attachment {
 /** Metadata only: the content stays in the database. Oldest first. */
 export async function listAttachments(db: Knex, ticketId: string): Promise<Attachment[]> {
   await requireExists(db, 'tickets', ticketId, 'TicketId');
-  const rows = await db('ticket_attachments').select(META_COLUMNS).where({ ticket_id: ticketId }).orderBy([{ column: 'creation_date' }, { column: 'position' }]);
+  const rows = await db('ticket_attachments')
+    .select(META_COLUMNS)
+    .where({ ticket_id: ticketId })
+    .orderBy([{ column: 'creation_date' }, { column: 'position' }]);
   return rows.map(toAttachment);
 }
 
 export async function getAttachment(db: Knex, id: string): Promise<Attachment> {
-  const row = await db('ticket_attachments').first([...META_COLUMNS, 'content']).where({ id });
+  const row = await db('ticket_attachments')
+    .first([...META_COLUMNS, 'content'])
+    .where({ id });
   if (!row) throw new NotFound(`AttachmentId: no attachment with Id ${id}`);
   return toAttachment(row);
 }

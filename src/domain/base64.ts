@@ -25,7 +25,8 @@ const TABLE = (() => {
 })();
 
 function describe(code: number): string {
-  if (code < 0x20 || code === 0x7f) return `control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (code < 0x20 || code === 0x7f)
+    return `control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
   return `"${String.fromCharCode(code)}"`;
 }
 
@@ -43,17 +44,26 @@ export function decodeBase64(text: string): Base64Result {
     const code = text.charCodeAt(i);
     const v = code < 256 ? TABLE[code] : INVALID;
     if (v === SPACE) continue;
-    if (v === INVALID) return { ok: false, error: `character ${i + 1} is ${code < 256 ? describe(code) : `"${String.fromCharCode(code)}"`}, which is not a base64 character` };
+    if (v === INVALID)
+      return {
+        ok: false,
+        error: `character ${i + 1} is ${code < 256 ? describe(code) : `"${String.fromCharCode(code)}"`}, which is not a base64 character`,
+      };
     significant++;
     if (v === PAD) {
       // Padding may only fill the third and fourth place of the last group.
-      if (inQuad < 2) return { ok: false, error: `character ${i + 1} is padding "=" where data is expected` };
+      if (inQuad < 2)
+        return { ok: false, error: `character ${i + 1} is padding "=" where data is expected` };
       padding++;
       inQuad++;
       if (inQuad === 4) inQuad = 0;
       continue;
     }
-    if (padding) return { ok: false, error: `character ${i + 1} follows the "=" padding, which may only end the text` };
+    if (padding)
+      return {
+        ok: false,
+        error: `character ${i + 1} follows the "=" padding, which may only end the text`,
+      };
     quad = (quad << 6) | v;
     lastValue = v;
     if (++inQuad === 4) {
@@ -65,15 +75,26 @@ export function decodeBase64(text: string): Base64Result {
     }
   }
   if (significant % 4 !== 0) {
-    return { ok: false, error: `${significant} base64 characters (without whitespace) is not a multiple of 4; the text is cut off or its padding is missing` };
+    return {
+      ok: false,
+      error: `${significant} base64 characters (without whitespace) is not a multiple of 4; the text is cut off or its padding is missing`,
+    };
   }
   if (padding === 2) {
     // "xx==": two characters carry one byte; the low 4 bits of the second must be zero.
-    if (lastValue & 0x0f) return { ok: false, error: 'the bits after the last byte are not zero (a non-canonical encoding)' };
+    if (lastValue & 0x0f)
+      return {
+        ok: false,
+        error: 'the bits after the last byte are not zero (a non-canonical encoding)',
+      };
     out[written++] = (quad >> 4) & 0xff;
   } else if (padding === 1) {
     // "xxx=": three characters carry two bytes; the low 2 bits of the third must be zero.
-    if (lastValue & 0x03) return { ok: false, error: 'the bits after the last byte are not zero (a non-canonical encoding)' };
+    if (lastValue & 0x03)
+      return {
+        ok: false,
+        error: 'the bits after the last byte are not zero (a non-canonical encoding)',
+      };
     out[written++] = (quad >> 10) & 0xff;
     out[written++] = (quad >> 2) & 0xff;
   }

@@ -16,14 +16,20 @@ interface Problem extends FieldError {
 
 /** 35 with FirstErrorMsg, the first ticket (in request order) that stopped the change. */
 export class TicketsRuleViolation extends RuleViolation {
-  constructor(message: string, readonly firstErrorMsg: string) {
+  constructor(
+    message: string,
+    readonly firstErrorMsg: string,
+  ) {
     super(message);
   }
 }
 
 /** 30 with FirstErrorMsg: the first problem is an unknown ticket (as SaveTicketCosts_V1 does). */
 export class TicketsNotFound extends NotFound {
-  constructor(message: string, readonly firstErrorMsg: string) {
+  constructor(
+    message: string,
+    readonly firstErrorMsg: string,
+  ) {
     super(message);
   }
 }
@@ -32,14 +38,20 @@ export class TicketsNotFound extends NotFound {
  * Sets the state or the priority of every listed ticket, or of none. A repeated Id counts once.
  * LastModified moves only on tickets whose value really changes (as an identical SaveTicket).
  */
-export async function setTickets(db: Knex, ticketIds: string[], change: TicketChange): Promise<void> {
+export async function setTickets(
+  db: Knex,
+  ticketIds: string[],
+  change: TicketChange,
+): Promise<void> {
   // Closing has its own rules (resolution, comment, working time): CloseTicket_V1 (spec §7, §9).
   if ('state' in change && change.state === 'Closed') {
-    const message = 'State: Closed is refused; a ticket is closed with CloseTicket_V1 (one ticket at a time, with its resolution, comment and working time rules)';
+    const message =
+      'State: Closed is refused; a ticket is closed with CloseTicket_V1 (one ticket at a time, with its resolution, comment and working time rules)';
     throw new TicketsRuleViolation(`${message}. Nothing was saved`, message);
   }
   if (!ticketIds.length) return;
-  const [column, value] = 'state' in change ? ['state', change.state] : ['priority', change.priority];
+  const [column, value] =
+    'state' in change ? ['state', change.state] : ['priority', change.priority];
   await db.transaction(async (trx) => {
     const tickets = await lockTickets(trx, ticketIds);
     const problems: Problem[] = [];
@@ -50,12 +62,16 @@ export async function setTickets(db: Knex, ticketIds: string[], change: TicketCh
       seen.add(bare);
       const path = itemPath('TicketIds', i);
       const t = tickets.get(bare);
-      if (!t) return void problems.push({ path, message: `no ticket with Id ${id}`, notFound: true });
+      if (!t)
+        return void problems.push({ path, message: `no ticket with Id ${id}`, notFound: true });
       const merged = mergedProblem(t, path);
       if (merged) return void problems.push(merged);
       // As SaveTicket: a closed ticket changes state only through ReopenTicket_V1.
       if (column === 'state' && t.state === 'Closed') {
-        problems.push({ path, message: `ticket ${t.number} is closed; reopen it with ReopenTicket_V1 before changing its state` });
+        problems.push({
+          path,
+          message: `ticket ${t.number} is closed; reopen it with ReopenTicket_V1 before changing its state`,
+        });
       }
     });
     if (problems.length) throw refusal(problems);
@@ -69,5 +85,7 @@ export async function setTickets(db: Knex, ticketIds: string[], change: TicketCh
 function refusal(problems: Problem[]): Error {
   const message = `${new ValidationFailed(problems).message}. Nothing was saved`;
   const first = `${problems[0].path}: ${problems[0].message}`;
-  return problems[0].notFound ? new TicketsNotFound(message, first) : new TicketsRuleViolation(message, first);
+  return problems[0].notFound
+    ? new TicketsNotFound(message, first)
+    : new TicketsRuleViolation(message, first);
 }

@@ -54,7 +54,13 @@ export const PREVIEW_LENGTH = 200;
 export async function saveComment(db: Knex, input: CommentSave, caller: Caller): Promise<string> {
   return db.transaction(async (trx) => {
     // Ticket, then comment (lock order: ticket-locks.ts).
-    const { tickets, entries } = await lockEntries(trx, 'ticket_comments', [input.id], [input.ticketId], 'id, ticket_id');
+    const { tickets, entries } = await lockEntries(
+      trx,
+      'ticket_comments',
+      [input.id],
+      [input.ticketId],
+      'id, ticket_id',
+    );
     const existing = entries.get(bareGuid(input.id));
     if (existing) return editComment(trx, existing, input, tickets);
 
@@ -68,33 +74,67 @@ export async function saveComment(db: Knex, input: CommentSave, caller: Caller):
     refuseIfMerged(ticket, 'Comment/TicketId');
 
     const [inserted] = await trx('ticket_comments')
-      .insert(commentRow({ id: input.id, ticketId: input.ticketId!, text: input.text!, htmlText: input.htmlText, isVisibleForWeb: input.isVisibleForWeb }, caller))
+      .insert(
+        commentRow(
+          {
+            id: input.id,
+            ticketId: input.ticketId!,
+            text: input.text!,
+            htmlText: input.htmlText,
+            isVisibleForWeb: input.isVisibleForWeb,
+          },
+          caller,
+        ),
+      )
       .onConflict('id')
       .ignore()
       .returning('id');
     if (inserted) return inserted.id as string;
     // Created meanwhile by a request on another ticket (ours is locked): a comment never moves.
     const winner = await trx('ticket_comments').first('ticket_id').where({ id: input.id });
-    if (winner) refuseOtherTicket('comment', input.id, winner.ticket_id, input.ticketId, 'Comment/TicketId');
-    throw new RuleViolation(`Comment/Id: comment ${input.id} was just saved or deleted by another request; send the request again`);
+    if (winner)
+      refuseOtherTicket('comment', input.id, winner.ticket_id, input.ticketId, 'Comment/TicketId');
+    throw new RuleViolation(
+      `Comment/Id: comment ${input.id} was just saved or deleted by another request; send the request again`,
+    );
   });
 }
 
-async function editComment(trx: Knex.Transaction, existing: Record<string, any>, input: CommentSave, tickets: Map<string, LockedTicket>): Promise<string> {
+async function editComment(
+  trx: Knex.Transaction,
+  existing: Record<string, any>,
+  input: CommentSave,
+  tickets: Map<string, LockedTicket>,
+): Promise<string> {
   // An empty TicketId cannot detach a comment from its ticket: only a different one is an error.
   refuseOtherTicket('comment', input.id, existing.ticket_id, input.ticketId, 'Comment/TicketId');
   refuseIfMerged(tickets.get(existing.ticket_id)!, 'Comment/TicketId');
-  if (input.text === '') throw new RuleViolation('Comment/Text: must not be empty; leave Text out to keep the stored text');
+  if (input.text === '')
+    throw new RuleViolation(
+      'Comment/Text: must not be empty; leave Text out to keep the stored text',
+    );
   const changes: Record<string, unknown> = {};
   if (input.text !== undefined) changes.text = input.text;
   if (input.htmlText !== undefined) changes.html_text = input.htmlText;
   if (input.isVisibleForWeb !== undefined) changes.is_visible_for_web = input.isVisibleForWeb;
-  if (Object.keys(changes).length) await trx('ticket_comments').update(changes).where({ id: existing.id });
+  if (Object.keys(changes).length)
+    await trx('ticket_comments').update(changes).where({ id: existing.id });
   return existing.id;
 }
 
 const COMMENT_COLUMNS = [
-  'id', 'ticket_id', 'text', 'html_text', 'is_visible_for_web', 'is_external', 'external_mail', 'external_recipient', 'external_cc', 'signature', 'creator', 'creation_date',
+  'id',
+  'ticket_id',
+  'text',
+  'html_text',
+  'is_visible_for_web',
+  'is_external',
+  'external_mail',
+  'external_recipient',
+  'external_cc',
+  'signature',
+  'creator',
+  'creation_date',
 ];
 
 function toComment(r: Record<string, any>): Comment {
@@ -123,7 +163,10 @@ export async function getComment(db: Knex, id: string): Promise<Comment> {
 /** Oldest first; comments written in the same transaction keep the order they were written in. */
 export async function listComments(db: Knex, ticketId: string): Promise<Comment[]> {
   await requireExists(db, 'tickets', ticketId, 'TicketId');
-  const rows = await db('ticket_comments').select(COMMENT_COLUMNS).where({ ticket_id: ticketId }).orderBy([{ column: 'creation_date' }, { column: 'position' }]);
+  const rows = await db('ticket_comments')
+    .select(COMMENT_COLUMNS)
+    .where({ ticket_id: ticketId })
+    .orderBy([{ column: 'creation_date' }, { column: 'position' }]);
   return rows.map(toComment);
 }
 
@@ -131,16 +174,36 @@ export async function listCommentItems(db: Knex, ticketId: string): Promise<Comm
   await requireExists(db, 'tickets', ticketId, 'TicketId');
   // left() counts characters (code points), not bytes, and spares sending whole texts over.
   const rows = await db('ticket_comments')
-    .select('id', 'ticket_id', 'creator', 'creation_date', 'is_external', db.raw('left(text, ?) as preview', [PREVIEW_LENGTH]))
+    .select(
+      'id',
+      'ticket_id',
+      'creator',
+      'creation_date',
+      'is_external',
+      db.raw('left(text, ?) as preview', [PREVIEW_LENGTH]),
+    )
     .where({ ticket_id: ticketId })
     .orderBy([{ column: 'creation_date' }, { column: 'position' }]);
-  return rows.map((r) => ({ id: r.id, ticketId: r.ticket_id, creator: r.creator, creationDate: r.creation_date, isExternal: r.is_external, preview: r.preview }));
+  return rows.map((r) => ({
+    id: r.id,
+    ticketId: r.ticket_id,
+    creator: r.creator,
+    creationDate: r.creation_date,
+    isExternal: r.is_external,
+    preview: r.preview,
+  }));
 }
 
 export async function deleteComment(db: Knex, id: string): Promise<void> {
   await db.transaction(async (trx) => {
     // Ticket, then comment: the LastModified trigger updates the ticket (ticket-locks.ts).
-    const { tickets, entries } = await lockEntries(trx, 'ticket_comments', [id], [], 'id, ticket_id');
+    const { tickets, entries } = await lockEntries(
+      trx,
+      'ticket_comments',
+      [id],
+      [],
+      'id, ticket_id',
+    );
     const comment = entries.get(bareGuid(id));
     if (!comment) throw new NotFound(`CommentId: no comment with Id ${id}`);
     refuseIfMerged(tickets.get(comment.ticket_id)!, 'CommentId');

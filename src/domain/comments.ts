@@ -16,10 +16,19 @@ export interface NewComment {
  * Adds a comment written by `caller`. Returns false when a comment with this Id already exists
  * on this ticket with the same text (a retried request), and refuses any other reuse of the Id.
  */
-export async function addComment(trx: Knex.Transaction | Knex, c: NewComment, caller: Caller, field = 'Comment'): Promise<boolean> {
+export async function addComment(
+  trx: Knex.Transaction | Knex,
+  c: NewComment,
+  caller: Caller,
+  field = 'Comment',
+): Promise<boolean> {
   // Insert first, conflict-safe: a concurrent save of the same Id cannot make this a unique
   // violation; when a row with the Id exists (or wins the race) it decides below.
-  const [inserted] = await trx('ticket_comments').insert(commentRow(c, caller)).onConflict('id').ignore().returning('id');
+  const [inserted] = await trx('ticket_comments')
+    .insert(commentRow(c, caller))
+    .onConflict('id')
+    .ignore()
+    .returning('id');
   if (inserted) return true;
   const existing = await trx('ticket_comments').first('ticket_id', 'text').where({ id: c.id });
   if (existing && sameId(existing.ticket_id, c.ticketId) && existing.text === c.text) return false;
@@ -38,4 +47,3 @@ export function commentRow(c: NewComment, caller: Caller): Record<string, unknow
     creator: caller.name,
   };
 }
-

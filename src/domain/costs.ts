@@ -57,14 +57,20 @@ interface Problem extends FieldError {
 
 /** 35 for SaveTicketCosts: carries FirstErrorMsg, the first failing item with its path. */
 export class CostsRuleViolation extends RuleViolation {
-  constructor(message: string, readonly firstErrorMsg: string) {
+  constructor(
+    message: string,
+    readonly firstErrorMsg: string,
+  ) {
     super(message);
   }
 }
 
 /** 30 for SaveTicketCosts (an unknown ticket), with FirstErrorMsg as above. */
 export class CostsNotFound extends NotFound {
-  constructor(message: string, readonly firstErrorMsg: string) {
+  constructor(
+    message: string,
+    readonly firstErrorMsg: string,
+  ) {
     super(message);
   }
 }
@@ -78,20 +84,33 @@ function itemProblems(c: CostSave, at: string, isNew: boolean): Problem[] {
     if (c.unitPrice === undefined) out.push({ path: `${at}/UnitPrice`, message: why });
     if (c.amount === undefined) out.push({ path: `${at}/Amount`, message: why });
   } else if (c.ticketId === null) {
-    out.push({ path: `${at}/TicketId`, message: 'cannot be cleared; a cost entry belongs to a ticket' });
+    out.push({
+      path: `${at}/TicketId`,
+      message: 'cannot be cleared; a cost entry belongs to a ticket',
+    });
   }
   if (c.unitPrice !== undefined) {
     const cents = toCents(c.unitPrice);
-    if (cents <= 0n || cents > MAX_UNIT_PRICE_CENTS) out.push({ path: `${at}/UnitPrice`, message: 'must be greater than 0.00 and at most 999999.99' });
+    if (cents <= 0n || cents > MAX_UNIT_PRICE_CENTS)
+      out.push({
+        path: `${at}/UnitPrice`,
+        message: 'must be greater than 0.00 and at most 999999.99',
+      });
   }
   if (c.amount !== undefined && (c.amount <= 0 || c.amount > MAX_AMOUNT)) {
     out.push({ path: `${at}/Amount`, message: `must be greater than 0 and at most ${MAX_AMOUNT}` });
   }
   if (c.category !== undefined && length(c.category) > MAX_CATEGORY) {
-    out.push({ path: `${at}/Category`, message: `at most ${MAX_CATEGORY} characters (got ${length(c.category)})` });
+    out.push({
+      path: `${at}/Category`,
+      message: `at most ${MAX_CATEGORY} characters (got ${length(c.category)})`,
+    });
   }
   if (c.description !== undefined && length(c.description) > MAX_DESCRIPTION) {
-    out.push({ path: `${at}/Description`, message: `at most ${MAX_DESCRIPTION} characters (got ${length(c.description)})` });
+    out.push({
+      path: `${at}/Description`,
+      message: `at most ${MAX_DESCRIPTION} characters (got ${length(c.description)})`,
+    });
   }
   return out;
 }
@@ -101,25 +120,47 @@ function itemProblems(c: CostSave, at: string, isNew: boolean): Problem[] {
  * collected first; the error's code and FirstErrorMsg are those of the first problem in item
  * order, and ResultMessage lists them all. CreatorId is always the calling user.
  */
-export async function saveCosts(db: Knex, items: CostSave[], caller: Caller, listPath = 'Costs/TTicketCost_V1'): Promise<void> {
+export async function saveCosts(
+  db: Knex,
+  items: CostSave[],
+  caller: Caller,
+  listPath = 'Costs/TTicketCost_V1',
+): Promise<void> {
   if (!items.length) return;
   await db.transaction(async (trx) => {
     // Tickets, then entries, in id order (ticket-locks.ts).
-    const { tickets, entries } = await lockEntries(trx, 'ticket_costs', items.map((c) => c.id), items.map((c) => c.ticketId), 'id, ticket_id');
+    const { tickets, entries } = await lockEntries(
+      trx,
+      'ticket_costs',
+      items.map((c) => c.id),
+      items.map((c) => c.ticketId),
+      'id, ticket_id',
+    );
     const isStored = (id: string) => entries.has(bareGuid(id));
 
     const problems: Problem[] = [];
     items.forEach((c, i) => {
       const at = `${listPath}[${i + 1}]`;
       const first = items.findIndex((other) => sameId(c.id, other.id));
-      if (first < i) problems.push({ path: `${at}/Id`, message: `the same Id as item ${first + 1}; send each cost entry once` });
+      if (first < i)
+        problems.push({
+          path: `${at}/Id`,
+          message: `the same Id as item ${first + 1}; send each cost entry once`,
+        });
       problems.push(...itemProblems(c, at, !isStored(c.id)));
       const stored = entries.get(bareGuid(c.id));
-      const moved = stored && otherTicketProblem('cost entry', c.id, stored.ticket_id, c.ticketId, `${at}/TicketId`);
+      const moved =
+        stored &&
+        otherTicketProblem('cost entry', c.id, stored.ticket_id, c.ticketId, `${at}/TicketId`);
       if (moved) return void problems.push(moved);
       const ticketId = stored?.ticket_id ?? c.ticketId;
       const ticket = ticketId && tickets.get(bareGuid(ticketId));
-      if (ticketId && !ticket) problems.push({ path: `${at}/TicketId`, message: `no ticket with Id ${c.ticketId}`, notFound: true });
+      if (ticketId && !ticket)
+        problems.push({
+          path: `${at}/TicketId`,
+          message: `no ticket with Id ${c.ticketId}`,
+          notFound: true,
+        });
       const merged = ticket && mergedProblem(ticket, `${at}/TicketId`);
       if (merged) problems.push(merged);
     });
@@ -133,16 +174,26 @@ export async function saveCosts(db: Knex, items: CostSave[], caller: Caller, lis
       if (c.category !== undefined) changes.category = c.category;
       if (c.description !== undefined) changes.description = c.description;
       if (!isStored(c.id)) {
-        const [inserted] = await trx('ticket_costs').insert({ id: c.id, ...changes, creator_id: caller.id }).onConflict('id').ignore().returning('id');
+        const [inserted] = await trx('ticket_costs')
+          .insert({ id: c.id, ...changes, creator_id: caller.id })
+          .onConflict('id')
+          .ignore()
+          .returning('id');
         if (inserted) continue;
         // Created meanwhile by a request on another ticket (ours is locked): an entry never moves.
         const winner = await trx('ticket_costs').first('ticket_id').where({ id: c.id });
         if (winner) {
           const at = `${listPath}[${items.indexOf(c) + 1}]/TicketId`;
-          throw refusal([otherTicketProblem('cost entry', c.id, winner.ticket_id, c.ticketId, at) ?? { path: at, message: 'was just saved by another request; send the request again' }]);
+          throw refusal([
+            otherTicketProblem('cost entry', c.id, winner.ticket_id, c.ticketId, at) ?? {
+              path: at,
+              message: 'was just saved by another request; send the request again',
+            },
+          ]);
         }
       }
-      if (Object.keys(changes).length) await trx('ticket_costs').update(changes).where({ id: c.id });
+      if (Object.keys(changes).length)
+        await trx('ticket_costs').update(changes).where({ id: c.id });
     }
   });
 }
@@ -150,7 +201,9 @@ export async function saveCosts(db: Knex, items: CostSave[], caller: Caller, lis
 function refusal(problems: Problem[]): Error {
   const message = `${new ValidationFailed(problems).message}. Nothing was saved`;
   const first = `${problems[0].path}: ${problems[0].message}`;
-  return problems[0].notFound ? new CostsNotFound(message, first) : new CostsRuleViolation(message, first);
+  return problems[0].notFound
+    ? new CostsNotFound(message, first)
+    : new CostsRuleViolation(message, first);
 }
 
 function toCost(r: Record<string, any>): Cost {
@@ -176,7 +229,10 @@ export async function getCost(db: Knex, id: string): Promise<Cost> {
 /** The costs of a ticket, in the order they were stored; 30 for an unknown ticket. */
 export async function listCosts(db: Knex, ticketId: string): Promise<Cost[]> {
   await requireExists(db, 'tickets', ticketId, 'TicketId');
-  const rows = await db('ticket_costs').select('*').where({ ticket_id: ticketId }).orderBy('position');
+  const rows = await db('ticket_costs')
+    .select('*')
+    .where({ ticket_id: ticketId })
+    .orderBy('position');
   return rows.map(toCost);
 }
 

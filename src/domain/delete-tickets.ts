@@ -14,7 +14,15 @@ import { lockTickets } from './ticket-locks';
 
 // Rows that belong to one ticket; the four entry tables first (their delete triggers touch the
 // ticket row, which is locked already and goes next).
-const OWNED = ['ticket_comments', 'ticket_attachments', 'ticket_working_times', 'ticket_costs', 'ticket_reminders', 'ticket_assets', 'ticket_clients'];
+const OWNED = [
+  'ticket_comments',
+  'ticket_attachments',
+  'ticket_working_times',
+  'ticket_costs',
+  'ticket_reminders',
+  'ticket_assets',
+  'ticket_clients',
+];
 
 export async function deleteTickets(db: Knex, ticketIds: string[]): Promise<void> {
   if (!ticketIds.length) return;
@@ -23,7 +31,11 @@ export async function deleteTickets(db: Knex, ticketIds: string[]): Promise<void
     // FOR UPDATE in id order (ticket-locks.ts). Holding a ticket's lock also stops a merge into it,
     // so the tickets merged into it, read next, cannot change before the commit.
     const tickets = await lockTickets(trx, wanted, 'delete');
-    const missing = ticketIds.map((id, i) => (tickets.has(bareGuid(id)) ? '' : `${itemPath('TicketIds', i)}: no ticket with Id ${id}`)).filter(Boolean);
+    const missing = ticketIds
+      .map((id, i) =>
+        tickets.has(bareGuid(id)) ? '' : `${itemPath('TicketIds', i)}: no ticket with Id ${id}`,
+      )
+      .filter(Boolean);
     if (missing.length) throw new NotFound(`${missing.join('; ')}; nothing was deleted`);
 
     const followers: { number: number; master_ticket_id: string }[] = await trx('tickets')
@@ -34,8 +46,11 @@ export async function deleteTickets(db: Knex, ticketIds: string[]): Promise<void
     if (followers.length) {
       const problems = ticketIds
         .map((id, i) => {
-          const left = followers.filter((f) => f.master_ticket_id === bareGuid(id)).map((f) => f.number);
-          if (!left.length || ticketIds.findIndex((other) => bareGuid(other) === bareGuid(id)) < i) return '';
+          const left = followers
+            .filter((f) => f.master_ticket_id === bareGuid(id))
+            .map((f) => f.number);
+          if (!left.length || ticketIds.findIndex((other) => bareGuid(other) === bareGuid(id)) < i)
+            return '';
           const t = tickets.get(bareGuid(id))!;
           return `${itemPath('TicketIds', i)}: ticket ${t.number} has tickets merged into it (${left.map((n) => `ticket ${n}`).join(', ')}); delete them first or in the same request`;
         })

@@ -7,14 +7,25 @@ import { sameId } from '../protocol/values';
 import { lockEntries, LockedTicket, mergedProblem } from './ticket-locks';
 
 // The tables whose rows belong to a ticket (their delete trigger updates it, migration 010).
-const TICKET_ENTRIES = new Set(['ticket_comments', 'ticket_attachments', 'ticket_working_times', 'ticket_costs']);
+const TICKET_ENTRIES = new Set([
+  'ticket_comments',
+  'ticket_attachments',
+  'ticket_working_times',
+  'ticket_costs',
+]);
 
 /**
  * Deletes the rows of `table` whose ids are listed, in one transaction. The rows are locked
  * first, so a concurrent delete of the same Id makes one of the two requests answer 30
  * instead of both reporting success. `listPath` is the wire path of the list (e.g. "CostIds").
  */
-export async function deleteAllOrNone(db: Knex, table: string, ids: string[], listPath: string, label: string): Promise<void> {
+export async function deleteAllOrNone(
+  db: Knex,
+  table: string,
+  ids: string[],
+  listPath: string,
+  label: string,
+): Promise<void> {
   if (!ids.length) return;
   await db.transaction(async (trx) => {
     // Locked in id order, so that two deletes of overlapping lists queue instead of deadlocking;
@@ -42,7 +53,10 @@ export async function deleteAllOrNone(db: Knex, table: string, ids: string[], li
         return ticket && mergedProblem(ticket, `${listPath}/string[${i + 1}]`);
       })
       .filter((p): p is FieldError => !!p);
-    if (merged.length) throw new RuleViolation(`${merged.map((p) => `${p.path}: ${p.message}`).join('; ')}; nothing was deleted`);
+    if (merged.length)
+      throw new RuleViolation(
+        `${merged.map((p) => `${p.path}: ${p.message}`).join('; ')}; nothing was deleted`,
+      );
     await trx(table).delete().whereIn('id', ids);
   });
 }

@@ -28,7 +28,9 @@ export async function login(
   limits: IdentityLimits = DEFAULT_IDENTITY_LIMITS,
 ): Promise<LoginAnswer> {
   if (!isValidSessionId(sessionId)) {
-    throw new InvalidRequest('SessionId must be 32 to 200 characters from A-Z, a-z, 0-9, -, _, { and } (for example a GUID in braces)');
+    throw new InvalidRequest(
+      'SessionId must be 32 to 200 characters from A-Z, a-z, 0-9, -, _, { and } (for example a GUID in braces)',
+    );
   }
   if (await loginLockedUntil(db, userName)) {
     await equalTime();
@@ -41,10 +43,16 @@ export async function login(
   }
   await clearLoginFailures(db, userName);
   if (!(await bindSession(db, sessionId, userId, limits.session))) {
-    throw new InvalidRequest('SessionId is in use by another user\'s session; start a new session (a new SessionId) and log in again');
+    throw new InvalidRequest(
+      "SessionId is in use by another user's session; start a new session (a new SessionId) and log in again",
+    );
   }
   if (!createTokenToo) return { LoginResult: 'Successful' };
-  return { LoginResult: 'Successful', Token: (await createToken(db, userId, limits.tokenLifetimeMs)).token };
+  return {
+    LoginResult: 'Successful',
+    Token: (await createToken(db, userId, limits.tokenLifetimeMs)).token,
+  };
 }
 
-export const dummyPasswordCheck = (passwordHash: string) => () => verifyAgainstNothing(passwordHash);
+export const dummyPasswordCheck = (passwordHash: string) => () =>
+  verifyAgainstNothing(passwordHash);

@@ -10,18 +10,30 @@ import { lockTickets, LockedTicket, mergedProblem } from './ticket-locks';
 // Entries that belong to exactly one ticket and simply change owner.
 const OWNED = ['ticket_comments', 'ticket_attachments', 'ticket_working_times', 'ticket_costs'];
 
-export async function mergeTickets(db: Knex, survivorId: string, mergedIds: string[]): Promise<void> {
-  if (!mergedIds.length) throw new RuleViolation('TicketIds: empty; name at least one ticket to merge into TicketId');
+export async function mergeTickets(
+  db: Knex,
+  survivorId: string,
+  mergedIds: string[],
+): Promise<void> {
+  if (!mergedIds.length)
+    throw new RuleViolation('TicketIds: empty; name at least one ticket to merge into TicketId');
   const survivor = bareGuid(survivorId);
-  const self = mergedIds.map((id, i) => (bareGuid(id) === survivor ? itemPath('TicketIds', i) : '')).filter(Boolean);
-  if (self.length) throw new RuleViolation(`${self.join(', ')}: a ticket cannot be merged into itself; leave TicketId ${survivorId} out of TicketIds`);
+  const self = mergedIds
+    .map((id, i) => (bareGuid(id) === survivor ? itemPath('TicketIds', i) : ''))
+    .filter(Boolean);
+  if (self.length)
+    throw new RuleViolation(
+      `${self.join(', ')}: a ticket cannot be merged into itself; leave TicketId ${survivorId} out of TicketIds`,
+    );
   const mergedAll = distinctIds(mergedIds);
 
   await db.transaction(async (trx) => {
     // Lock every ticket involved in one statement, in id order: two merges over overlapping
     // tickets then queue instead of deadlocking (the lock order of ticket-locks.ts). That
     // includes the tickets merged earlier into the merged ones: their MasterTicketId changes.
-    const followers: { id: string }[] = await trx('tickets').select('id').whereIn('master_ticket_id', mergedAll);
+    const followers: { id: string }[] = await trx('tickets')
+      .select('id')
+      .whereIn('master_ticket_id', mergedAll);
     const byId = await lockTickets(trx, [survivor, ...mergedAll, ...followers.map((f) => f.id)]);
     checkTickets(byId, survivorId, mergedIds);
     // Whatever the merged tickets still hold moves to the survivor, also on a retried merge
@@ -50,11 +62,16 @@ export async function mergeTickets(db: Knex, survivorId: string, mergedIds: stri
 }
 
 /** Unknown ids (30, all named), then merged tickets (35): a merged ticket is final (ticket-locks.ts). */
-function checkTickets(byId: Map<string, LockedTicket>, survivorId: string, mergedIds: string[]): void {
+function checkTickets(
+  byId: Map<string, LockedTicket>,
+  survivorId: string,
+  mergedIds: string[],
+): void {
   const missing: string[] = [];
   if (!byId.has(bareGuid(survivorId))) missing.push(`TicketId: no ticket with Id ${survivorId}`);
   mergedIds.forEach((id, i) => {
-    if (!byId.has(bareGuid(id))) missing.push(`${itemPath('TicketIds', i)}: no ticket with Id ${id}`);
+    if (!byId.has(bareGuid(id)))
+      missing.push(`${itemPath('TicketIds', i)}: no ticket with Id ${id}`);
   });
   if (missing.length) throw new NotFound(missing.join('; '));
 
@@ -63,14 +80,20 @@ function checkTickets(byId: Map<string, LockedTicket>, survivorId: string, merge
   mergedIds.forEach((id, i) => {
     const t = byId.get(bareGuid(id))!;
     // Merged into this survivor already: a retry, not a problem.
-    if (t.master_ticket_id !== survivor.id) problems.push(mergedProblem(t, itemPath('TicketIds', i)));
+    if (t.master_ticket_id !== survivor.id)
+      problems.push(mergedProblem(t, itemPath('TicketIds', i)));
   });
   const found = problems.filter((p) => p !== undefined);
   if (found.length) throw new RuleViolation(found.map((p) => `${p.path}: ${p.message}`).join('; '));
 }
 
-async function moveEntries(trx: Knex.Transaction, survivor: string, merged: string[]): Promise<void> {
-  for (const table of OWNED) await trx(table).whereIn('ticket_id', merged).update({ ticket_id: survivor });
+async function moveEntries(
+  trx: Knex.Transaction,
+  survivor: string,
+  merged: string[],
+): Promise<void> {
+  for (const table of OWNED)
+    await trx(table).whereIn('ticket_id', merged).update({ ticket_id: survivor });
 
   // One reminder per ticket and user (migration 007): the survivor's own reminder wins; among
   // the merged tickets' reminders for the same user the earliest is kept.
@@ -88,7 +111,10 @@ async function moveEntries(trx: Knex.Transaction, survivor: string, merged: stri
 
 /** Asset, client and ticket links (with their types) move to the survivor; duplicates and self-links are dropped. */
 async function moveLinks(trx: Knex.Transaction, survivor: string, merged: string[]): Promise<void> {
-  for (const [table, column] of [['ticket_assets', 'asset_id'], ['ticket_clients', 'client_id']]) {
+  for (const [table, column] of [
+    ['ticket_assets', 'asset_id'],
+    ['ticket_clients', 'client_id'],
+  ]) {
     await trx.raw(
       `insert into ${table} (ticket_id, ${column})
        select distinct ?::uuid, ${column} from ${table} where ticket_id = any(?::uuid[])

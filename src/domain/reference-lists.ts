@@ -5,8 +5,18 @@ import type { Assignee } from './tickets';
 
 /** Users first, then groups, each by name. */
 export async function listAssignees(db: Knex): Promise<Assignee[]> {
-  const rows = await db('assignees').select('*').orderBy([{ column: 'is_group' }, { column: 'name' }, { column: 'id' }]);
-  return rows.map((r) => ({ id: r.id, name: r.name, description: r.description, email: r.email, userType: r.user_type, roles: r.roles, isGroup: r.is_group }));
+  const rows = await db('assignees')
+    .select('*')
+    .orderBy([{ column: 'is_group' }, { column: 'name' }, { column: 'id' }]);
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    email: r.email,
+    userType: r.user_type,
+    roles: r.roles,
+    isGroup: r.is_group,
+  }));
 }
 
 export interface Category {
@@ -19,12 +29,18 @@ export interface Category {
 
 /** Ordered by path, compared name by name, so that each category's subtree follows it directly. */
 export async function listCategories(db: Knex): Promise<Category[]> {
-  const rows: { id: string; name: string; parent_id: string | null }[] = await db('categories').select('id', 'name', 'parent_id');
+  const rows: { id: string; name: string; parent_id: string | null }[] = await db(
+    'categories',
+  ).select('id', 'name', 'parent_id');
   const byId = new Map(rows.map((r) => [r.id, r]));
   const pathOf = (id: string): string => {
     const names: string[] = [];
     // The seed may hold a parent cycle by mistake: stop at the first category seen twice.
-    for (let c = byId.get(id), seen = new Set<string>(); c && !seen.has(c.id); c = c.parent_id ? byId.get(c.parent_id) : undefined) {
+    for (
+      let c = byId.get(id), seen = new Set<string>();
+      c && !seen.has(c.id);
+      c = c.parent_id ? byId.get(c.parent_id) : undefined
+    ) {
       seen.add(c.id);
       names.unshift(c.name);
     }
@@ -53,7 +69,9 @@ export interface Resolution {
 }
 
 export async function listResolutions(db: Knex): Promise<Resolution[]> {
-  const rows = await db('resolutions').select('*').orderBy([{ column: 'name' }, { column: 'id' }]);
+  const rows = await db('resolutions')
+    .select('*')
+    .orderBy([{ column: 'name' }, { column: 'id' }]);
   return rows.map((r) => ({ id: r.id, name: r.name, description: r.description }));
 }
 
@@ -66,8 +84,16 @@ export interface EmailMonitor {
 }
 
 export async function listEmailMonitors(db: Knex): Promise<EmailMonitor[]> {
-  const rows = await db('email_monitors').select('*').orderBy([{ column: 'name' }, { column: 'id' }]);
-  return rows.map((r) => ({ id: r.id, name: r.name, emailAddress: r.email_address, server: r.server, enabled: r.enabled }));
+  const rows = await db('email_monitors')
+    .select('*')
+    .orderBy([{ column: 'name' }, { column: 'id' }]);
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    emailAddress: r.email_address,
+    server: r.server,
+    enabled: r.enabled,
+  }));
 }
 
 /** All or nothing: one unknown id (30, every one named) deletes none. */

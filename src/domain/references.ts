@@ -14,7 +14,10 @@ export interface HelpdeskSettings {
 
 export async function getSettings(db: Knex): Promise<HelpdeskSettings> {
   const row = await db('settings').first();
-  if (!row) throw new Error('The settings row is missing: load a seed file (npm run seed -- fixtures/seed/demo.json)');
+  if (!row)
+    throw new Error(
+      'The settings row is missing: load a seed file (npm run seed -- fixtures/seed/demo.json)',
+    );
   return {
     resolutionsEnabled: row.resolutions_enabled,
     commentRequiredOnClose: row.comment_required_on_close,
@@ -60,7 +63,12 @@ export interface Reference {
 export async function requireReferences(db: Knex, refs: Reference[]): Promise<void> {
   const check = referenceCheck(refs, 1);
   if (!check.columns.length) return;
-  const [row] = await preparedQuery<Record<string, boolean | null>>(db, `refs_${check.name}`, `select ${check.columns.join(', ')}`, check.values);
+  const [row] = await preparedQuery<Record<string, boolean | null>>(
+    db,
+    `refs_${check.name}`,
+    `select ${check.columns.join(', ')}`,
+    check.values,
+  );
   check.verify(row);
 }
 
@@ -70,7 +78,10 @@ export async function requireReferences(db: Knex, refs: Reference[]): Promise<vo
  * with parameters from $`first` on; `allFound` is a boolean expression over them (each r<i> must
  * be in scope) that holds when every id exists; `verify` throws the first one's NotFound.
  */
-export function referenceCheck(refs: Reference[], first: number): {
+export function referenceCheck(
+  refs: Reference[],
+  first: number,
+): {
   name: string;
   columns: string[];
   allFound: string;
@@ -79,7 +90,9 @@ export function referenceCheck(refs: Reference[], first: number): {
 } {
   const present = refs.filter((r) => r.id);
   const values: unknown[] = [];
-  const param = (value: unknown, type: string) => (values.push(value), `$${first + values.length - 1}::${type}`);
+  const param = (value: unknown, type: string) => (
+    values.push(value), `$${first + values.length - 1}::${type}`
+  );
   // Table names come from LABELS, never from input.
   const columns: string[] = [];
   const found: string[] = [];
@@ -94,7 +107,12 @@ export function referenceCheck(refs: Reference[], first: number): {
     }
   });
   return {
-    name: present.map((r) => `${TABLES.indexOf(r.table)}${r.table !== 'assignees' || r.isGroup === undefined ? '' : r.isGroup ? 'g' : 'u'}`).join('_'),
+    name: present
+      .map(
+        (r) =>
+          `${TABLES.indexOf(r.table)}${r.table !== 'assignees' || r.isGroup === undefined ? '' : r.isGroup ? 'g' : 'u'}`,
+      )
+      .join('_'),
     columns,
     allFound: found.length ? found.join(' and ') : 'true',
     values,
@@ -104,7 +122,9 @@ export function referenceCheck(refs: Reference[], first: number): {
         if (r.table !== 'assignees') {
           if (!value) throw new NotFound(`${r.field}: no ${LABELS[r.table]} with Id ${r.id}`);
         } else if (value === null || (r.isGroup !== undefined && value !== r.isGroup)) {
-          throw new NotFound(`${r.field}: no ${r.isGroup === undefined ? 'user or group' : r.isGroup ? 'group' : 'user'} with Id ${r.id}`);
+          throw new NotFound(
+            `${r.field}: no ${r.isGroup === undefined ? 'user or group' : r.isGroup ? 'group' : 'user'} with Id ${r.id}`,
+          );
         }
       });
     },
@@ -112,11 +132,21 @@ export function referenceCheck(refs: Reference[], first: number): {
 }
 
 /** Throws NotFound (30) naming the field when `id` is not in `table`. Null/undefined pass. */
-export async function requireExists(db: Knex, table: Reference['table'], id: string | null | undefined, field: string): Promise<void> {
+export async function requireExists(
+  db: Knex,
+  table: Reference['table'],
+  id: string | null | undefined,
+  field: string,
+): Promise<void> {
   await requireReferences(db, [{ table, id, field }]);
 }
 
 /** A user (isGroup false), a group (true) or either (undefined) must exist with this Id. */
-export async function requireAssignee(db: Knex, id: string | null | undefined, isGroup: boolean | undefined, field: string): Promise<void> {
+export async function requireAssignee(
+  db: Knex,
+  id: string | null | undefined,
+  isGroup: boolean | undefined,
+  field: string,
+): Promise<void> {
   await requireReferences(db, [{ table: 'assignees', id, field, isGroup }]);
 }

@@ -17,9 +17,16 @@ export interface ReminderSave {
 }
 
 /** Sets the reminder of a user on a ticket; saving again replaces it, text included. */
-export async function saveReminder(db: Knex, r: ReminderSave, caller: Caller, field = 'Reminder'): Promise<void> {
+export async function saveReminder(
+  db: Knex,
+  r: ReminderSave,
+  caller: Caller,
+  field = 'Reminder',
+): Promise<void> {
   if (!r.reminderDate) {
-    throw new RuleViolation(`${field}/ReminderDate: a reminder needs a real date (1899-12-30T00:00:00.000Z means no date); to remove a reminder use DeleteReminderOfTicket_V1`);
+    throw new RuleViolation(
+      `${field}/ReminderDate: a reminder needs a real date (1899-12-30T00:00:00.000Z means no date); to remove a reminder use DeleteReminderOfTicket_V1`,
+    );
   }
   const userId = r.userId ?? caller.id;
   await db.transaction(async (trx) => {
@@ -28,22 +35,36 @@ export async function saveReminder(db: Knex, r: ReminderSave, caller: Caller, fi
     await requireAssignee(trx, userId, false, `${field}/UserId`);
     // A single upsert: two concurrent saves for the same ticket and user leave one reminder.
     await trx('ticket_reminders')
-      .insert({ ticket_id: r.ticketId, user_id: userId, reminder_date: r.reminderDate, text: r.text ?? '' })
+      .insert({
+        ticket_id: r.ticketId,
+        user_id: userId,
+        reminder_date: r.reminderDate,
+        text: r.text ?? '',
+      })
       .onConflict(['ticket_id', 'user_id'])
       .merge();
   });
 }
 
 /** Deletes the reminder of a user (default: the caller) on a ticket; 30 when there is none. */
-export async function deleteReminder(db: Knex, ticketId: string, userId: string | null | undefined, caller: Caller): Promise<void> {
+export async function deleteReminder(
+  db: Knex,
+  ticketId: string,
+  userId: string | null | undefined,
+  caller: Caller,
+): Promise<void> {
   const user = userId ?? caller.id;
   await db.transaction(async (trx) => {
     await lockWritableTicket(trx, ticketId, 'TicketId', 'share');
     await requireAssignee(trx, user, false, 'UserId');
-    const deleted = await trx('ticket_reminders').delete().where({ ticket_id: ticketId, user_id: user });
+    const deleted = await trx('ticket_reminders')
+      .delete()
+      .where({ ticket_id: ticketId, user_id: user });
     if (!deleted) {
       const who = userId ? `user ${userId}` : `the calling user (${caller.name})`;
-      throw new NotFound(`TicketId: ticket ${ticketId} has no reminder of ${who}; nothing was deleted`);
+      throw new NotFound(
+        `TicketId: ticket ${ticketId} has no reminder of ${who}; nothing was deleted`,
+      );
     }
   });
 }

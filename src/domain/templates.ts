@@ -59,7 +59,9 @@ export async function ticketFromTemplate(db: Knex, templateId: string): Promise<
   const { rows } = await db.raw(`${SELECT_TEMPLATE} where t.id = ?`, [templateId]);
   if (!rows.length) throw new NotFound(`TemplateId: no template with Id ${templateId}`);
   const t = toTemplate(rows[0]);
-  const assignee = t.assigneeId ? await db('assignees').first('*').where({ id: t.assigneeId }) : undefined;
+  const assignee = t.assigneeId
+    ? await db('assignees').first('*').where({ id: t.assigneeId })
+    : undefined;
   return {
     id: randomUUID(),
     title: t.title,
@@ -69,7 +71,15 @@ export async function ticketFromTemplate(db: Knex, templateId: string): Promise<
     state: !t.state || t.state === 'Closed' ? 'New' : t.state,
     contactId: null,
     assignee: assignee
-      ? { id: assignee.id, name: assignee.name, description: assignee.description, email: assignee.email, userType: assignee.user_type, roles: assignee.roles, isGroup: assignee.is_group }
+      ? {
+          id: assignee.id,
+          name: assignee.name,
+          description: assignee.description,
+          email: assignee.email,
+          userType: assignee.user_type,
+          roles: assignee.roles,
+          isGroup: assignee.is_group,
+        }
       : null,
     keywords: '',
     impactId: null,

@@ -13,7 +13,8 @@ export const COMPACT_AFTER_EXTRA_ROWS = 64;
 export const TICKETS_COUNTED = 'coalesce(sum(t.n), 0)';
 
 /** Over the same rows: how many more rows than groups were summed (folding would spare them). */
-export const EXTRA_COUNTER_ROWS = 'count(*) - count(distinct (t.state, t.assignee_id, t.category_id))';
+export const EXTRA_COUNTER_ROWS =
+  'count(*) - count(distinct (t.state, t.assignee_id, t.category_id))';
 
 /**
  * Replaces the rows of each group by one holding their sum, in one statement: a concurrent reader

@@ -9,7 +9,12 @@ import { requireAssignee, requireExists } from './references';
 import type { Caller } from '../identity/caller';
 
 import { findTicketQuery, TicketQuery, TicketQueryContext } from './ticket-queries';
-import { compactTicketCounts, COMPACT_AFTER_EXTRA_ROWS, EXTRA_COUNTER_ROWS, TICKETS_COUNTED } from './ticket-counts';
+import {
+  compactTicketCounts,
+  COMPACT_AFTER_EXTRA_ROWS,
+  EXTRA_COUNTER_ROWS,
+  TICKETS_COUNTED,
+} from './ticket-counts';
 import type { TicketState } from './tickets';
 import type { LinkType } from './links';
 
@@ -51,7 +56,11 @@ export interface TicketPage {
 }
 
 /** Newest first: the order of the lists that take no ordering. */
-export const NEWEST_FIRST: Omit<TicketPage, 'limit'> = { offset: 0, orderBy: 'CreationDate', descending: true };
+export const NEWEST_FIRST: Omit<TicketPage, 'limit'> = {
+  offset: 0,
+  orderBy: 'CreationDate',
+  descending: true,
+};
 
 const ORDER_COLUMNS: Record<TicketOrder, string[]> = {
   TicketNumber: ['t.number'],
@@ -63,7 +72,9 @@ const ORDER_COLUMNS: Record<TicketOrder, string[]> = {
 /** A requested list size outside 1..1000 is refused rather than silently cut (35). */
 export function requireListSize(size: number, field: string): void {
   if (!Number.isInteger(size) || size < 1 || size > MAX_LIST_SIZE) {
-    throw new RuleViolation(`${field}: must be from 1 to ${MAX_LIST_SIZE} (leave it out for ${MAX_LIST_SIZE}); got ${size}`);
+    throw new RuleViolation(
+      `${field}: must be from 1 to ${MAX_LIST_SIZE} (leave it out for ${MAX_LIST_SIZE}); got ${size}`,
+    );
   }
 }
 
@@ -71,7 +82,12 @@ export function requireListSize(size: number, field: string): void {
  * One page of the tickets matching `filter`, and how many match in all. Referenced ids that do
  * not exist give 30 (spec §7), also when they are only filters.
  */
-export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPage, caller: Caller): Promise<{ tickets: TicketListItem[]; totalCount: number }> {
+export async function listTickets(
+  db: Knex,
+  filter: TicketFilter,
+  page: TicketPage,
+  caller: Caller,
+): Promise<{ tickets: TicketListItem[]; totalCount: number }> {
   const query = filter.queryId ? findTicketQuery(filter.queryId) : undefined;
   await requireExists(db, 'categories', filter.categoryId, 'CategoryId');
   await requireAssignee(db, filter.assigneeId, undefined, 'AssigneeId');
@@ -91,7 +107,11 @@ export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPa
     // A text search costs most in finding the matches: find them once, for page and count.
     const matches = () => searchMatches(db, filter, query, ctx);
     const rows = await paged(matches()).select(db.raw('count(*) over () as total_count'));
-    const totalCount = rows.length ? Number(rows[0].total_count) : page.offset > 0 ? await countOf(matches()) : 0;
+    const totalCount = rows.length
+      ? Number(rows[0].total_count)
+      : page.offset > 0
+        ? await countOf(matches())
+        : 0;
     return { tickets: rows.map(toItem), totalCount };
   }
   if (!filter.modifiedSince && (!query || query.counted)) {
@@ -102,15 +122,23 @@ export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPa
       counters().select(db.raw(TICKETS_COUNTED)).as('total_count'),
       counters().select(db.raw(EXTRA_COUNTER_ROWS)).as('extra_counter_rows'),
     );
-    if (rows.length && Number(rows[0].extra_counter_rows) > COMPACT_AFTER_EXTRA_ROWS) await compactTicketCounts(db);
-    const totalCount = Number(rows.length ? rows[0].total_count : (await counters().select(db.raw(`${TICKETS_COUNTED} as n`)))[0].n);
+    if (rows.length && Number(rows[0].extra_counter_rows) > COMPACT_AFTER_EXTRA_ROWS)
+      await compactTicketCounts(db);
+    const totalCount = Number(
+      rows.length
+        ? rows[0].total_count
+        : (await counters().select(db.raw(`${TICKETS_COUNTED} as n`)))[0].n,
+    );
     return { tickets: rows.map(toItem), totalCount };
   }
   // A date (ModifiedSince, "Overdue"): the matching tickets are counted.
   return db.transaction(
     async (trx) => {
       const totalCount = await countOf(applyFilter(trx('tickets as t'), filter, query, ctx));
-      return { tickets: (await paged(applyFilter(trx('tickets as t'), filter, query, ctx))).map(toItem), totalCount };
+      return {
+        tickets: (await paged(applyFilter(trx('tickets as t'), filter, query, ctx))).map(toItem),
+        totalCount,
+      };
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );
@@ -120,7 +148,12 @@ export async function listTickets(db: Knex, filter: TicketFilter, page: TicketPa
  * Adds the conditions of `f` (but its SearchText, see searchMatches) and of the built-in `query`
  * on the tickets (or ticket_counts, or the matches of a search) aliased `t`.
  */
-function applyFilter(q: Knex.QueryBuilder, f: TicketFilter, query: TicketQuery | undefined, ctx: TicketQueryContext): Knex.QueryBuilder {
+function applyFilter(
+  q: Knex.QueryBuilder,
+  f: TicketFilter,
+  query: TicketQuery | undefined,
+  ctx: TicketQueryContext,
+): Knex.QueryBuilder {
   query?.where(q, ctx);
   if (f.states?.length) q.whereIn('t.state', f.states);
   if (f.categoryId) q.where('t.category_id', f.categoryId);
@@ -130,7 +163,18 @@ function applyFilter(q: Knex.QueryBuilder, f: TicketFilter, query: TicketQuery |
 }
 
 // What a search keeps of each matching ticket: what the list shows and every filter reads.
-const SEARCH_COLUMNS = ['t.id', 't.number', 't.title', 't.state', 't.priority', 't.category_id', 't.assignee_id', 't.due_date', 't.creation_date', 't.last_modified'];
+const SEARCH_COLUMNS = [
+  't.id',
+  't.number',
+  't.title',
+  't.state',
+  't.priority',
+  't.category_id',
+  't.assignee_id',
+  't.due_date',
+  't.creation_date',
+  't.last_modified',
+];
 
 /**
  * The tickets whose title, description or a comment contains the SearchText, with every other
@@ -147,7 +191,12 @@ const SEARCH_COLUMNS = ['t.id', 't.number', 't.title', 't.state', 't.priority', 
  * lowercases every candidate text first, which in a UTF-8 database made a common word over
  * 100,000 tickets take 0.8 s instead of 0.5 s (rechecking the matches dominates).
  */
-function searchMatches(db: Knex, f: TicketFilter, query: TicketQuery | undefined, ctx: TicketQueryContext): Knex.QueryBuilder {
+function searchMatches(
+  db: Knex,
+  f: TicketFilter,
+  query: TicketQuery | undefined,
+  ctx: TicketQueryContext,
+): Knex.QueryBuilder {
   const pattern = literalPattern(f.searchText!);
   const onlyOpen = (f.states?.length ? !f.states.includes('Closed') : false) || !!query?.onlyOpen;
   const branch = (from: Knex.QueryBuilder, text: string) => {
@@ -156,8 +205,15 @@ function searchMatches(db: Knex, f: TicketFilter, query: TicketQuery | undefined
   };
   const union = branch(db('tickets as t'), 't.title')
     .union(branch(db('tickets as t'), 't.html_description'))
-    .union(branch(db('ticket_comments as c').join('tickets as t', 't.id', 'c.ticket_id'), 'c.text'));
-  return applyFilter(db.withMaterialized('matches', union).from('matches as t'), { ...f, searchText: undefined }, query, ctx);
+    .union(
+      branch(db('ticket_comments as c').join('tickets as t', 't.id', 'c.ticket_id'), 'c.text'),
+    );
+  return applyFilter(
+    db.withMaterialized('matches', union).from('matches as t'),
+    { ...f, searchText: undefined },
+    query,
+    ctx,
+  );
 }
 
 /**
@@ -172,7 +228,15 @@ export function literalPattern(text: string): string {
 /** Tickets linked to an asset, newest first (at most 1000). Unknown asset: 30. */
 export async function listTicketsOfAsset(db: Knex, assetId: string): Promise<TicketListItem[]> {
   await requireExists(db, 'assets', assetId, 'AssetId');
-  const rows = await newestFirst(selectItems(db, db('tickets as t').whereIn('t.id', db('ticket_assets').select('ticket_id').where({ asset_id: assetId }))));
+  const rows = await newestFirst(
+    selectItems(
+      db,
+      db('tickets as t').whereIn(
+        't.id',
+        db('ticket_assets').select('ticket_id').where({ asset_id: assetId }),
+      ),
+    ),
+  );
   return rows.map(toItem);
 }
 
@@ -186,20 +250,44 @@ export async function listLinkedTickets(db: Knex, ticketId: string): Promise<Lin
   await requireExists(db, 'tickets', ticketId, 'TicketId');
   // A link is stored once, smaller id first, typed from ticket_a's side (migrations 008, 013):
   // the ticket may be on either side, and from ticket_b's side the type is flipped.
-  const linked = db('ticket_links').select('ticket_b as id', 'link_type').where({ ticket_a: ticketId })
-    .unionAll((u) => u.select('ticket_a as id', db.raw('ticket_link_flip(link_type)')).from('ticket_links').where({ ticket_b: ticketId }));
-  const rows = await newestFirst(selectItems(db, db('tickets as t').join(linked.as('l'), 'l.id', 't.id')).select('l.link_type'));
+  const linked = db('ticket_links')
+    .select('ticket_b as id', 'link_type')
+    .where({ ticket_a: ticketId })
+    .unionAll((u) =>
+      u
+        .select('ticket_a as id', db.raw('ticket_link_flip(link_type)'))
+        .from('ticket_links')
+        .where({ ticket_b: ticketId }),
+    );
+  const rows = await newestFirst(
+    selectItems(db, db('tickets as t').join(linked.as('l'), 'l.id', 't.id')).select('l.link_type'),
+  );
   return rows.map((r: Record<string, any>) => ({ ...toItem(r), linkType: r.link_type }));
 }
 
 function newestFirst(q: Knex.QueryBuilder): Knex.QueryBuilder {
-  return q.orderBy([{ column: 't.creation_date', order: 'desc' }, { column: 't.number', order: 'desc' }]).limit(MAX_LIST_SIZE);
+  return q
+    .orderBy([
+      { column: 't.creation_date', order: 'desc' },
+      { column: 't.number', order: 'desc' },
+    ])
+    .limit(MAX_LIST_SIZE);
 }
 
 function selectItems(db: Knex, q: Knex.QueryBuilder): Knex.QueryBuilder {
   return q
     .leftJoin('assignees as a', 'a.id', 't.assignee_id')
-    .select('t.id', 't.number', 't.title', 't.state', 't.priority', 't.category_id', 't.assignee_id', 't.creation_date', 't.last_modified')
+    .select(
+      't.id',
+      't.number',
+      't.title',
+      't.state',
+      't.priority',
+      't.category_id',
+      't.assignee_id',
+      't.creation_date',
+      't.last_modified',
+    )
     .select(db.raw('coalesce(a.is_group, false) as assignee_is_group'));
 }
 

@@ -32,7 +32,11 @@ export interface LockedTicket {
 const LOCK_CLAUSE = { update: 'no key update', share: 'share', delete: 'update' } as const;
 
 /** Locks the existing tickets among `ids` (step 1 of the lock order); keyed by bare id. */
-export async function lockTickets(trx: Knex.Transaction, ids: (string | null | undefined)[], mode: keyof typeof LOCK_CLAUSE = 'update'): Promise<Map<string, LockedTicket>> {
+export async function lockTickets(
+  trx: Knex.Transaction,
+  ids: (string | null | undefined)[],
+  mode: keyof typeof LOCK_CLAUSE = 'update',
+): Promise<Map<string, LockedTicket>> {
   const wanted = [...new Set(ids.filter((id): id is string => !!id).map(bareGuid))];
   if (!wanted.length) return new Map();
   const rows: LockedTicket[] = (
@@ -61,7 +65,12 @@ export function refuseIfMerged(t: LockedTicket, path: string): void {
 }
 
 /** Locks one ticket for writing: 30 when it does not exist, 35 when it is merged. */
-export async function lockWritableTicket(trx: Knex.Transaction, id: string, path = 'TicketId', mode: 'update' | 'share' = 'update'): Promise<LockedTicket> {
+export async function lockWritableTicket(
+  trx: Knex.Transaction,
+  id: string,
+  path = 'TicketId',
+  mode: 'update' | 'share' = 'update',
+): Promise<LockedTicket> {
   const t = (await lockTickets(trx, [id], mode)).get(bareGuid(id));
   if (!t) throw new NotFound(`${path}: no ticket with Id ${id}`);
   refuseIfMerged(t, path);
@@ -72,7 +81,13 @@ export async function lockWritableTicket(trx: Knex.Transaction, id: string, path
  * An entry never moves to another ticket (comments, attachments, working times, costs alike):
  * an edit that names a TicketId other than the stored one is refused (35), nothing changes.
  */
-export function otherTicketProblem(label: string, entryId: string, storedTicketId: string, sentTicketId: string | null | undefined, path: string): FieldError | undefined {
+export function otherTicketProblem(
+  label: string,
+  entryId: string,
+  storedTicketId: string,
+  sentTicketId: string | null | undefined,
+  path: string,
+): FieldError | undefined {
   if (!sentTicketId || sameId(storedTicketId, sentTicketId)) return undefined;
   return {
     path,
@@ -80,7 +95,13 @@ export function otherTicketProblem(label: string, entryId: string, storedTicketI
   };
 }
 
-export function refuseOtherTicket(label: string, entryId: string, storedTicketId: string, sentTicketId: string | null | undefined, path: string): void {
+export function refuseOtherTicket(
+  label: string,
+  entryId: string,
+  storedTicketId: string,
+  sentTicketId: string | null | undefined,
+  path: string,
+): void {
   const p = otherTicketProblem(label, entryId, storedTicketId, sentTicketId, path);
   if (p) throw new RuleViolation(`${p.path}: ${p.message}`);
 }
@@ -100,14 +121,21 @@ export async function lockEntries(
 ): Promise<{ tickets: Map<string, LockedTicket>; entries: Map<string, Record<string, any>> }> {
   const wanted = [...new Set(ids.map(bareGuid))].sort();
   for (;;) {
-    const owners: { ticket_id: string }[] = wanted.length ? await trx(table).distinct('ticket_id').whereIn('id', wanted) : [];
+    const owners: { ticket_id: string }[] = wanted.length
+      ? await trx(table).distinct('ticket_id').whereIn('id', wanted)
+      : [];
     // In a savepoint: when a concurrent merge moved an entry to another ticket meanwhile, rolling
     // back to it releases the locks taken, and the next round locks all owners in id order again
     // (locking the new owner on top of held ones would break the order and can deadlock).
     const locked = await trx
       .transaction(async (sp) => {
-        const tickets = await lockTickets(sp, [...owners.map((o) => o.ticket_id), ...extraTicketIds]);
-        const rows: Record<string, any>[] = wanted.length ? await sp(table).select(sp.raw(columns)).whereIn('id', wanted).orderBy('id').forUpdate() : [];
+        const tickets = await lockTickets(sp, [
+          ...owners.map((o) => o.ticket_id),
+          ...extraTicketIds,
+        ]);
+        const rows: Record<string, any>[] = wanted.length
+          ? await sp(table).select(sp.raw(columns)).whereIn('id', wanted).orderBy('id').forUpdate()
+          : [];
         if (!rows.every((r) => tickets.has(r.ticket_id))) throw MOVED;
         return { tickets, entries: new Map(rows.map((r) => [r.id, r])) };
       })

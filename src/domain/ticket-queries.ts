@@ -76,8 +76,11 @@ export const TICKET_QUERIES: readonly TicketQuery[] = [
 ];
 
 /** Id, name and description of every built-in query, for the README and error messages. */
-export const TICKET_QUERY_TABLE = TICKET_QUERIES.map(({ id, name, description }) => ({ id, name, description }));
-
+export const TICKET_QUERY_TABLE = TICKET_QUERIES.map(({ id, name, description }) => ({
+  id,
+  name,
+  description,
+}));
 
 /** The built-in query with this Id (any GUID form), or NotFound (30) naming the known ones. */
 export function findTicketQuery(id: string, field = 'QueryId'): TicketQuery {

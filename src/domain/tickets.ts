@@ -82,15 +82,27 @@ const COLUMNS = {
   source: 'source',
 } as const;
 
-export async function saveTicket(db: Knex, input: TicketInput, caller: Caller): Promise<{ id: string; number: number }> {
-  if (input.state === 'Closed') throw new RuleViolation('Ticket/State: a ticket is closed with CloseTicket_V1, not saved as Closed');
+export async function saveTicket(
+  db: Knex,
+  input: TicketInput,
+  caller: Caller,
+): Promise<{ id: string; number: number }> {
+  if (input.state === 'Closed')
+    throw new RuleViolation(
+      'Ticket/State: a ticket is closed with CloseTicket_V1, not saved as Closed',
+    );
   const references: Reference[] = [
     { table: 'categories', id: input.categoryId, field: 'Ticket/CategoryId' },
     { table: 'contacts', id: input.contactId, field: 'Ticket/ContactId' },
     { table: 'impacts', id: input.impactId, field: 'Ticket/ImpactId' },
     { table: 'templates', id: input.templateId, field: 'Ticket/TemplateId' },
     // TTicket_V1/V2 carry AssigneeId, V3+ an Assignee object: name the field the caller sent.
-    { table: 'assignees', id: input.assignee?.id, field: input.assignee?.isGroup === undefined ? 'Ticket/AssigneeId' : 'Ticket/Assignee', isGroup: input.assignee?.isGroup },
+    {
+      table: 'assignees',
+      id: input.assignee?.id,
+      field: input.assignee?.isGroup === undefined ? 'Ticket/AssigneeId' : 'Ticket/Assignee',
+      isGroup: input.assignee?.isGroup,
+    },
   ];
 
   const columns: Record<string, unknown> = {};
@@ -113,15 +125,32 @@ export async function saveTicket(db: Knex, input: TicketInput, caller: Caller): 
     if (existing) return updateTicket(trx, existing, columns);
     const created = await createTicket(trx, input, columns, caller);
     // Another request created the same Id between our select and insert: this one is an edit.
-    if (!created) return updateTicket(trx, await trx('tickets').forUpdate().first('*').where({ id: input.id }), columns);
+    if (!created)
+      return updateTicket(
+        trx,
+        await trx('tickets').forUpdate().first('*').where({ id: input.id }),
+        columns,
+      );
     return created;
   });
 }
 
-async function createTicket(trx: Knex.Transaction, input: TicketInput, columns: Record<string, unknown>, caller: Caller) {
-  const template = input.templateId ? await trx('templates').first('*').where({ id: input.templateId }) : undefined;
-  if (input.templateId && !template) throw new NotFound(`Ticket/TemplateId: no template with Id ${input.templateId}`);
-  const row: Record<string, unknown> = { id: input.id, ...columns, template_id: input.templateId ?? null };
+async function createTicket(
+  trx: Knex.Transaction,
+  input: TicketInput,
+  columns: Record<string, unknown>,
+  caller: Caller,
+) {
+  const template = input.templateId
+    ? await trx('templates').first('*').where({ id: input.templateId })
+    : undefined;
+  if (input.templateId && !template)
+    throw new NotFound(`Ticket/TemplateId: no template with Id ${input.templateId}`);
+  const row: Record<string, unknown> = {
+    id: input.id,
+    ...columns,
+    template_id: input.templateId ?? null,
+  };
   if (template) {
     // Fields absent from the request come from the template (spec §7, SaveTicket_V4).
     const fromTemplate: Record<string, unknown> = {
@@ -133,9 +162,11 @@ async function createTicket(trx: Knex.Transaction, input: TicketInput, columns: 
       state: template.state === 'Closed' ? null : template.state,
       assignee_id: template.assignee_id,
     };
-    for (const [column, value] of Object.entries(fromTemplate)) if (row[column] === undefined && value !== null) row[column] = value;
+    for (const [column, value] of Object.entries(fromTemplate))
+      if (row[column] === undefined && value !== null) row[column] = value;
   }
-  if (row.title === undefined || row.title === '') throw new RuleViolation('Ticket/Title: missing; a new ticket needs Id and Title');
+  if (row.title === undefined || row.title === '')
+    throw new RuleViolation('Ticket/Title: missing; a new ticket needs Id and Title');
   const inserted = await insertIfAbsent(trx, row);
   if (inserted && template) await copyTemplateEntries(trx, template.id, input.id, caller);
   return inserted;
@@ -143,8 +174,19 @@ async function createTicket(trx: Knex.Transaction, input: TicketInput, columns: 
 
 // Column types, for the parameters of insertIfAbsent's SELECT (they have no target type there).
 const COLUMN_TYPES: Record<string, string> = {
-  id: 'uuid', title: 'text', html_description: 'text', category_id: 'uuid', priority: 'smallint', state: 'text', contact_id: 'uuid',
-  assignee_id: 'uuid', keywords: 'text', impact_id: 'uuid', due_date: 'timestamptz', source: 'text', template_id: 'uuid',
+  id: 'uuid',
+  title: 'text',
+  html_description: 'text',
+  category_id: 'uuid',
+  priority: 'smallint',
+  state: 'text',
+  contact_id: 'uuid',
+  assignee_id: 'uuid',
+  keywords: 'text',
+  impact_id: 'uuid',
+  due_date: 'timestamptz',
+  source: 'text',
+  template_id: 'uuid',
 };
 
 /**
@@ -154,13 +196,22 @@ const COLUMN_TYPES: Record<string, string> = {
  * `references` are checked in the same statement: when one is missing nothing is inserted and
  * its NotFound (30) is thrown.
  */
-async function insertIfAbsent(conn: Knex | Knex.Transaction, row: Record<string, unknown>, references: Reference[] = []): Promise<{ id: string; number: number } | undefined> {
+async function insertIfAbsent(
+  conn: Knex | Knex.Transaction,
+  row: Record<string, unknown>,
+  references: Reference[] = [],
+): Promise<{ id: string; number: number } | undefined> {
   const { priority = null, state = null, ...rest } = row;
-  const cols = Object.keys(COLUMN_TYPES).filter((c) => rest[c] !== undefined && c !== 'priority' && c !== 'state');
+  const cols = Object.keys(COLUMN_TYPES).filter(
+    (c) => rest[c] !== undefined && c !== 'priority' && c !== 'state',
+  );
   const n = cols.length;
   const refs = referenceCheck(references, n + 3);
   // One prepared statement per set of columns and of references: the name says which (a bit per column).
-  const mask = Object.keys(COLUMN_TYPES).reduce((m, c, i) => (cols.includes(c) ? m | (1 << i) : m), 0);
+  const mask = Object.keys(COLUMN_TYPES).reduce(
+    (m, c, i) => (cols.includes(c) ? m | (1 << i) : m),
+    0,
+  );
   const [result] = await preparedQuery<Record<string, any>>(
     conn,
     `insert_ticket_${mask}_${refs.name}`,
@@ -180,8 +231,16 @@ async function insertIfAbsent(conn: Knex | Knex.Transaction, row: Record<string,
 }
 
 /** The template's working times and costs become the ticket's own (spec §7, SaveTicket_V4). */
-async function copyTemplateEntries(trx: Knex.Transaction, templateId: string, ticketId: string, caller: Caller): Promise<void> {
-  const times = await trx('template_working_times').select('*').where({ template_id: templateId }).orderBy('id');
+async function copyTemplateEntries(
+  trx: Knex.Transaction,
+  templateId: string,
+  ticketId: string,
+  caller: Caller,
+): Promise<void> {
+  const times = await trx('template_working_times')
+    .select('*')
+    .where({ template_id: templateId })
+    .orderBy('id');
   const now = Date.now();
   for (const t of times) {
     await trx('ticket_working_times').insert({
@@ -194,24 +253,44 @@ async function copyTemplateEntries(trx: Knex.Transaction, templateId: string, ti
       description: t.description,
     });
   }
-  const costs = await trx('template_costs').select('*').where({ template_id: templateId }).orderBy('id');
+  const costs = await trx('template_costs')
+    .select('*')
+    .where({ template_id: templateId })
+    .orderBy('id');
   for (const c of costs) {
     await trx('ticket_costs').insert({
-      id: randomUUID(), ticket_id: ticketId, unit_price: c.unit_price, amount: c.amount, category: c.category, description: c.description, creator_id: caller.id,
+      id: randomUUID(),
+      ticket_id: ticketId,
+      unit_price: c.unit_price,
+      amount: c.amount,
+      category: c.category,
+      description: c.description,
+      creator_id: caller.id,
     });
   }
 }
 
-async function updateTicket(trx: Knex.Transaction, existing: Record<string, any>, columns: Record<string, unknown>) {
+async function updateTicket(
+  trx: Knex.Transaction,
+  existing: Record<string, any>,
+  columns: Record<string, unknown>,
+) {
   // A merged ticket is read-only, an identical save included (ticket-locks.ts).
   if (existing.master_ticket_id) await lockWritableTicket(trx, existing.id, 'Ticket/Id');
   if (existing.state === 'Closed' && columns.state !== undefined) {
-    throw new RuleViolation('Ticket/State: the ticket is closed; reopen it with ReopenTicket_V1 before changing its state');
+    throw new RuleViolation(
+      'Ticket/State: the ticket is closed; reopen it with ReopenTicket_V1 before changing its state',
+    );
   }
   // Title is mandatory, not an optional string that an empty element may clear (spec §2, §7).
-  if (columns.title === '') throw new RuleViolation('Ticket/Title: a ticket needs a title; send a new Title or leave the element out');
+  if (columns.title === '')
+    throw new RuleViolation(
+      'Ticket/Title: a ticket needs a title; send a new Title or leave the element out',
+    );
   // A repeated identical save changes nothing, not even LastModified (safe retries).
-  const changed = Object.entries(columns).filter(([column, value]) => !sameValue(existing[column], value));
+  const changed = Object.entries(columns).filter(
+    ([column, value]) => !sameValue(existing[column], value),
+  );
   if (changed.length) {
     await trx('tickets')
       .update({ ...Object.fromEntries(changed), last_modified: trx.fn.now() })
@@ -221,8 +300,10 @@ async function updateTicket(trx: Knex.Transaction, existing: Record<string, any>
 }
 
 function sameValue(stored: unknown, next: unknown): boolean {
-  if (stored instanceof Date || next instanceof Date) return stored instanceof Date && next instanceof Date && stored.getTime() === next.getTime();
-  if (typeof next === 'string' && typeof stored === 'string' && /^\{[0-9A-F-]{36}\}$/.test(next)) return stored === next.slice(1, -1).toLowerCase();
+  if (stored instanceof Date || next instanceof Date)
+    return stored instanceof Date && next instanceof Date && stored.getTime() === next.getTime();
+  if (typeof next === 'string' && typeof stored === 'string' && /^\{[0-9A-F-]{36}\}$/.test(next))
+    return stored === next.slice(1, -1).toLowerCase();
   return (stored ?? null) === (next ?? null);
 }
 
@@ -234,7 +315,12 @@ const SELECT_TICKET = `
   from tickets t left join assignees a on a.id = t.assignee_id`;
 
 export async function getTicket(db: Knex, id: string): Promise<Ticket> {
-  const rows = await preparedQuery<Record<string, any>>(db, 'get_ticket', `${SELECT_TICKET} where t.id = $1`, [id]);
+  const rows = await preparedQuery<Record<string, any>>(
+    db,
+    'get_ticket',
+    `${SELECT_TICKET} where t.id = $1`,
+    [id],
+  );
   if (!rows.length) throw new NotFound(`TicketId: no ticket with Id ${id}`);
   return toTicket(rows[0]);
 }
@@ -243,10 +329,18 @@ export async function getTicket(db: Knex, id: string): Promise<Ticket> {
  * Many tickets in one query (GetTickets_V1, spec §9): the found ones in the order asked, each
  * once (a repeated Id adds nothing), and the asked Ids that name no ticket, each once.
  */
-export async function findTickets(db: Knex, ids: string[]): Promise<{ found: Ticket[]; missing: string[] }> {
+export async function findTickets(
+  db: Knex,
+  ids: string[],
+): Promise<{ found: Ticket[]; missing: string[] }> {
   const wanted = [...new Set(ids.map(bareGuid))];
   if (!wanted.length) return { found: [], missing: [] };
-  const rows = await preparedQuery<Record<string, any>>(db, 'get_tickets', `${SELECT_TICKET} where t.id = any($1::uuid[])`, [wanted]);
+  const rows = await preparedQuery<Record<string, any>>(
+    db,
+    'get_tickets',
+    `${SELECT_TICKET} where t.id = any($1::uuid[])`,
+    [wanted],
+  );
   const byId = new Map(rows.map((r) => [r.id as string, r]));
   return {
     found: wanted.filter((id) => byId.has(id)).map((id) => toTicket(byId.get(id)!)),
@@ -265,7 +359,15 @@ function toTicket(r: Record<string, any>): Ticket {
     state: r.state,
     contactId: r.contact_id,
     assignee: r.assignee_id
-      ? { id: r.assignee_id, name: r.a_name, description: r.a_description, email: r.a_email, userType: r.a_user_type, roles: r.a_roles, isGroup: r.a_is_group }
+      ? {
+          id: r.assignee_id,
+          name: r.a_name,
+          description: r.a_description,
+          email: r.a_email,
+          userType: r.a_user_type,
+          roles: r.a_roles,
+          isGroup: r.a_is_group,
+        }
       : null,
     keywords: r.keywords,
     impactId: r.impact_id,
@@ -284,6 +386,11 @@ function toTicket(r: Record<string, any>): Ticket {
 
 /** Whether a ticket with this Id is stored (SaveTicket's permission: create or update, spec §5). */
 export async function ticketExists(db: Knex, id: string): Promise<boolean> {
-  const [row] = await preparedQuery<{ found: boolean }>(db, 'ticket_exists', 'select exists(select 1 from tickets where id = $1::uuid) as found', [id]);
+  const [row] = await preparedQuery<{ found: boolean }>(
+    db,
+    'ticket_exists',
+    'select exists(select 1 from tickets where id = $1::uuid) as found',
+    [id],
+  );
   return row.found;
 }

@@ -22,7 +22,10 @@ export const MAX_DURATION_MINUTES = 2147483647;
 function durationError(start: Date, end: Date, field: string): FieldError | undefined {
   const minutes = durationMinutes(start, end);
   if (minutes <= MAX_DURATION_MINUTES) return undefined;
-  return { path: `${field}/EndDate`, message: `the working time would last ${minutes} minutes; at most ${MAX_DURATION_MINUTES} minutes (about 4000 years) after StartDate` };
+  return {
+    path: `${field}/EndDate`,
+    message: `the working time would last ${minutes} minutes; at most ${MAX_DURATION_MINUTES} minutes (about 4000 years) after StartDate`,
+  };
 }
 
 /** Whole minutes between start and end (spec §7: Duration is computed). */
@@ -31,8 +34,13 @@ export function durationMinutes(start: Date, end: Date): number {
 }
 
 /** Adds a working time; false when the identical entry is already stored (a retried request). */
-export async function addWorkingTime(trx: Knex.Transaction | Knex, w: NewWorkingTime, field = 'WorkingTime'): Promise<boolean> {
-  if (w.startDate.getTime() >= w.endDate.getTime()) throw new RuleViolation(`${field}/StartDate: must be before EndDate`);
+export async function addWorkingTime(
+  trx: Knex.Transaction | Knex,
+  w: NewWorkingTime,
+  field = 'WorkingTime',
+): Promise<boolean> {
+  if (w.startDate.getTime() >= w.endDate.getTime())
+    throw new RuleViolation(`${field}/StartDate: must be before EndDate`);
   const tooLong = durationError(w.startDate, w.endDate, field);
   if (tooLong) throw new ValidationFailed([tooLong]);
   await requireAssignee(trx, w.executorId, false, `${field}/Executor`);
@@ -52,8 +60,12 @@ export async function addWorkingTime(trx: Knex.Transaction | Knex, w: NewWorking
     .returning('id');
   if (inserted) return true;
   const existing = await trx('ticket_working_times').first('*').where({ id: w.id });
-  const same = existing && sameId(existing.ticket_id, w.ticketId) && sameId(existing.executor_id, w.executorId) &&
-    existing.start_date.getTime() === w.startDate.getTime() && existing.end_date.getTime() === w.endDate.getTime();
+  const same =
+    existing &&
+    sameId(existing.ticket_id, w.ticketId) &&
+    sameId(existing.executor_id, w.executorId) &&
+    existing.start_date.getTime() === w.startDate.getTime() &&
+    existing.end_date.getTime() === w.endDate.getTime();
   if (same) return false;
   throw new RuleViolation(`${field}/Id: a different working time with Id ${w.id} already exists`);
 }
@@ -83,14 +95,26 @@ export interface WorkingTime {
  * working times are disabled (spec §7). Duration is always computed; the rule checks (35) come
  * before the lookups of the ticket and the executor (30), and nothing is written on any failure.
  */
-export async function saveWorkingTime(db: Knex, w: WorkingTimeSave, field = 'WorkingTime'): Promise<string> {
+export async function saveWorkingTime(
+  db: Knex,
+  w: WorkingTimeSave,
+  field = 'WorkingTime',
+): Promise<string> {
   if (!(await getSettings(db)).workingTimesEnabled) {
-    throw new RuleViolation(`${field}: working times are disabled in the helpdesk settings (WorkingTimesEnabled is false); nothing was saved`);
+    throw new RuleViolation(
+      `${field}: working times are disabled in the helpdesk settings (WorkingTimesEnabled is false); nothing was saved`,
+    );
   }
   return db.transaction(async (trx) => {
-    const { tickets, entries } = await lockEntries(trx, 'ticket_working_times', [w.id], [w.ticketId]);
+    const { tickets, entries } = await lockEntries(
+      trx,
+      'ticket_working_times',
+      [w.id],
+      [w.ticketId],
+    );
     const existing = entries.get(bareGuid(w.id));
-    if (existing) refuseOtherTicket('working time', w.id, existing.ticket_id, w.ticketId, `${field}/TicketId`);
+    if (existing)
+      refuseOtherTicket('working time', w.id, existing.ticket_id, w.ticketId, `${field}/TicketId`);
     const merged = mergeWorkingTime(existing, w);
     checkWorkingTime(merged, !existing, field);
     const ticket = tickets.get(bareGuid(merged.ticketId!));
@@ -106,11 +130,16 @@ export async function saveWorkingTime(db: Knex, w: WorkingTimeSave, field = 'Wor
       description: merged.description,
     };
     if (!existing) {
-      const [inserted] = await trx('ticket_working_times').insert({ id: w.id, ...row }).onConflict('id').ignore().returning('id');
+      const [inserted] = await trx('ticket_working_times')
+        .insert({ id: w.id, ...row })
+        .onConflict('id')
+        .ignore()
+        .returning('id');
       if (inserted) return w.id;
       // Another request created this Id meanwhile, on another ticket (this one is locked).
       const winner = await trx('ticket_working_times').first('ticket_id').where({ id: w.id });
-      if (winner) refuseOtherTicket('working time', w.id, winner.ticket_id, merged.ticketId, `${field}/Id`);
+      if (winner)
+        refuseOtherTicket('working time', w.id, winner.ticket_id, merged.ticketId, `${field}/Id`);
     }
     await trx('ticket_working_times').update(row).where({ id: w.id });
     return w.id;
@@ -133,13 +162,18 @@ function mergeWorkingTime(existing: Record<string, any> | undefined, w: WorkingT
 /** Every rule of SaveTicketWorkingTime_V1 on the merged values, all reported at once. */
 function checkWorkingTime(m: Merged, isNew: boolean, field: string): void {
   const errors: FieldError[] = [];
-  const message = isNew ? 'missing; required for a new working time' : 'cannot be cleared on an existing working time';
+  const message = isNew
+    ? 'missing; required for a new working time'
+    : 'cannot be cleared on an existing working time';
   if (!m.ticketId) errors.push({ path: `${field}/TicketId`, message });
   if (!m.executorId) errors.push({ path: `${field}/Executor`, message });
   if (!m.startDate) errors.push({ path: `${field}/StartDate`, message });
   if (!m.endDate) errors.push({ path: `${field}/EndDate`, message });
   if (m.startDate && m.endDate && m.startDate.getTime() >= m.endDate.getTime()) {
-    errors.push({ path: `${field}/StartDate`, message: `must be before EndDate (${m.endDate.toISOString()})` });
+    errors.push({
+      path: `${field}/StartDate`,
+      message: `must be before EndDate (${m.endDate.toISOString()})`,
+    });
   }
   const tooLong = m.startDate && m.endDate && durationError(m.startDate, m.endDate, field);
   if (tooLong) errors.push(tooLong);
@@ -149,9 +183,18 @@ function checkWorkingTime(m: Merged, isNew: boolean, field: string): void {
 /** The working times of a ticket, in the order they were stored; 30 for an unknown ticket. */
 export async function listWorkingTimes(db: Knex, ticketId: string): Promise<WorkingTime[]> {
   await requireExists(db, 'tickets', ticketId, 'TicketId');
-  const rows = await db('ticket_working_times').select('*').where({ ticket_id: ticketId }).orderBy('position');
+  const rows = await db('ticket_working_times')
+    .select('*')
+    .where({ ticket_id: ticketId })
+    .orderBy('position');
   return rows.map((r) => ({
-    id: r.id, ticketId: r.ticket_id, executorId: r.executor_id, startDate: r.start_date, endDate: r.end_date, duration: r.duration_minutes, description: r.description,
+    id: r.id,
+    ticketId: r.ticket_id,
+    executorId: r.executor_id,
+    startDate: r.start_date,
+    endDate: r.end_date,
+    duration: r.duration_minutes,
+    description: r.description,
   }));
 }
 

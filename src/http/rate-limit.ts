@@ -50,7 +50,9 @@ export class PostgresStore implements Store {
   }
 
   async decrement(key: string): Promise<void> {
-    await this.db.raw('update rate_limits set hits = hits - 1 where key = ? and hits > 0', [this.prefix + key]);
+    await this.db.raw('update rate_limits set hits = hits - 1 where key = ? and hits > 0', [
+      this.prefix + key,
+    ]);
   }
 
   async resetKey(key: string): Promise<void> {
@@ -62,16 +64,31 @@ export class PostgresStore implements Store {
     if (Date.now() - this.cleanedAt < this.windowSeconds * 1000) return;
     this.cleanedAt = Date.now();
     // Only rows a window past their end: a key counting again right now is not raced (its upsert starts it anew).
-    this.db.raw(`delete from rate_limits where window_ends < clock_timestamp() - interval '${this.windowSeconds} seconds'`).catch(() => {}); // the next one will do
+    this.db
+      .raw(
+        `delete from rate_limits where window_ends < clock_timestamp() - interval '${this.windowSeconds} seconds'`,
+      )
+      .catch(() => {}); // the next one will do
   }
 }
 
 /** The limiters for the settings, or none when neither limit is set. */
-export function rateLimiters(db: Knex, limits: RateLimits | undefined, bodyLimit: string, log: Logger): RequestHandler[] {
+export function rateLimiters(
+  db: Knex,
+  limits: RateLimits | undefined,
+  bodyLimit: string,
+  log: Logger,
+): RequestHandler[] {
   if (!limits || (!limits.perAddress && !limits.perSession)) return [];
   // Loopback clients (the machine itself: tests, tools, a local proxy) are exempt unless asked for.
-  const exempt = (req: Request) => req.path === '/health' || (!limits.loopback && isLoopback(req.socket.remoteAddress ?? ''));
-  const limiter = (prefix: string, limit: number, what: string, key: (req: Request) => string | undefined) =>
+  const exempt = (req: Request) =>
+    req.path === '/health' || (!limits.loopback && isLoopback(req.socket.remoteAddress ?? ''));
+  const limiter = (
+    prefix: string,
+    limit: number,
+    what: string,
+    key: (req: Request) => string | undefined,
+  ) =>
     rateLimit({
       windowMs: limits.windowSeconds * 1000,
       limit,
@@ -86,11 +103,18 @@ export function rateLimiters(db: Knex, limits: RateLimits | undefined, bodyLimit
       handler: (req, res) => refuse(req, res, limit, what, limits.windowSeconds),
     });
   const handlers: RequestHandler[] = [];
-  if (limits.perAddress) handlers.push(limiter('a:', limits.perAddress, 'from this address', (req) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? '')));
+  if (limits.perAddress)
+    handlers.push(
+      limiter('a:', limits.perAddress, 'from this address', (req) =>
+        ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? ''),
+      ),
+    );
   if (limits.perSession) {
     // The SOAP SessionId header is in the body: read it here (the SOAP route then finds it read).
     const soapBody = express.raw({ type: () => true, limit: bodyLimit });
-    handlers.push((req, res, next) => (req.method === 'POST' && req.path === '/soap' ? soapBody(req, res, next) : next()));
+    handlers.push((req, res, next) =>
+      req.method === 'POST' && req.path === '/soap' ? soapBody(req, res, next) : next(),
+    );
     handlers.push(limiter('s:', limits.perSession, 'with this session', sessionKey));
   }
   return handlers;
@@ -98,11 +122,15 @@ export function rateLimiters(db: Knex, limits: RateLimits | undefined, bodyLimit
 
 /** A hash of the session the request carries (never the session itself in the table), if any. */
 function sessionKey(req: Request): string | undefined {
-  const session = req.get(SESSION_HEADER)?.trim() || (Buffer.isBuffer(req.body) && req.path === '/soap' ? soapSession(req.body) : undefined);
+  const session =
+    req.get(SESSION_HEADER)?.trim() ||
+    (Buffer.isBuffer(req.body) && req.path === '/soap' ? soapSession(req.body) : undefined);
   return session ? createHash('sha256').update(session).digest('base64url') : undefined;
 }
 
-const SOAP_SESSION = new RegExp(`<(?:[\\w.-]+:)?${SESSION_HEADER_ELEMENT}\\b[^>]*>\\s*([^<\\s]+)\\s*</`);
+const SOAP_SESSION = new RegExp(
+  `<(?:[\\w.-]+:)?${SESSION_HEADER_ELEMENT}\\b[^>]*>\\s*([^<\\s]+)\\s*</`,
+);
 const SOAP_BODY = /<(?:[\w.-]+:)?Body[\s>]/;
 
 /** The SessionId SOAP header's text: looked for before the Body only (the envelope is read properly later). */
@@ -113,7 +141,13 @@ function soapSession(body: Buffer): string | undefined {
 }
 
 /** 429 with Retry-After and ResultCode 35, framed as the transport frames its refusals. */
-function refuse(req: Request, res: Response, limit: number, what: string, windowSeconds: number): void {
+function refuse(
+  req: Request,
+  res: Response,
+  limit: number,
+  what: string,
+  windowSeconds: number,
+): void {
   const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
   const resetAt = resetTime?.getTime() ?? Date.now() + windowSeconds * 1000;
   const seconds = Math.max(1, Math.ceil((resetAt - Date.now()) / 1000));
@@ -124,11 +158,18 @@ function refuse(req: Request, res: Response, limit: number, what: string, window
   res.status(429).setHeader('Retry-After', String(seconds));
   res.setHeader('X-ACMP-Result-Code', String(ResultCode.InvalidRequest));
   const transport = transportOf(req.path);
-  if (transport === 'xml' && req.accepts(['text/xml', 'application/xml', 'application/json']) !== 'application/json') {
-    res.setHeader('Content-Type', 'text/xml; charset=utf-8').end(writeErrorEnvelope(ResultCode.InvalidRequest, message));
+  if (
+    transport === 'xml' &&
+    req.accepts(['text/xml', 'application/xml', 'application/json']) !== 'application/json'
+  ) {
+    res
+      .setHeader('Content-Type', 'text/xml; charset=utf-8')
+      .end(writeErrorEnvelope(ResultCode.InvalidRequest, message));
   } else if (transport === 'soap') {
     const version = versionByMediaType(req);
-    res.setHeader('Content-Type', `${MEDIA_TYPE[version]}; charset=utf-8`).end(writeFault(faultOfAnswer(ResultCode.InvalidRequest, message), version).xml);
+    res
+      .setHeader('Content-Type', `${MEDIA_TYPE[version]}; charset=utf-8`)
+      .end(writeFault(faultOfAnswer(ResultCode.InvalidRequest, message), version).xml);
   } else if (transport === 'sics') {
     res.json({ ErrorCode: ResultCode.InvalidRequest, Error: message });
   } else {

@@ -33,7 +33,10 @@ export class CallerCache {
   private readonly sentinels = new Map<string, () => void>();
   private retry?: NodeJS.Timeout;
 
-  private constructor(private readonly db: Knex, private readonly log: Log) {
+  private constructor(
+    private readonly db: Knex,
+    private readonly log: Log,
+  ) {
     this.ready = this.listen().catch((e) => this.lost(e));
   }
 
@@ -97,7 +100,8 @@ export class CallerCache {
 
   private async listen(): Promise<void> {
     // The same connection settings as knex's pool (src/db/connection.ts).
-    const settings = (this.db.client as unknown as { connectionSettings: pg.ClientConfig }).connectionSettings;
+    const settings = (this.db.client as unknown as { connectionSettings: pg.ClientConfig })
+      .connectionSettings;
     const client = new pg.Client({ ...settings, query_timeout: undefined });
     client.on('notification', (n) => {
       this.clear();
@@ -108,7 +112,10 @@ export class CallerCache {
       if (this.client === client) this.lost(e);
       client.end().catch(() => {});
     });
-    client.on('end', () => this.client === client && this.lost(new Error('the LISTEN connection ended')));
+    client.on(
+      'end',
+      () => this.client === client && this.lost(new Error('the LISTEN connection ended')),
+    );
     await client.connect();
     await client.query(`listen ${IDENTITY_CHANNEL}`);
     if (this.closed) return void (await client.end().catch(() => {}));
@@ -123,7 +130,10 @@ export class CallerCache {
     for (const resolve of this.sentinels.values()) resolve();
     this.sentinels.clear();
     if (this.closed) return;
-    this.log('callers: LISTEN connection lost; every request reads its caller from PostgreSQL until it is back', error);
+    this.log(
+      'callers: LISTEN connection lost; every request reads its caller from PostgreSQL until it is back',
+      error,
+    );
     clearTimeout(this.retry);
     this.retry = setTimeout(() => void this.listen().catch((e) => this.lost(e)), 5000).unref();
   }

@@ -6,7 +6,15 @@ import { preparedQuery } from '../db/connection';
 import { callerCacheOf } from './caller-cache';
 
 /** The per-operation permissions of spec §5. */
-export const PERMISSIONS = ['TICKET_READ', 'TICKET_CREATE', 'TICKET_UPDATE', 'TICKET_DELETE', 'SET_STATUS', 'TICKET_BATCH', 'ADMIN'] as const;
+export const PERMISSIONS = [
+  'TICKET_READ',
+  'TICKET_CREATE',
+  'TICKET_UPDATE',
+  'TICKET_DELETE',
+  'SET_STATUS',
+  'TICKET_BATCH',
+  'ADMIN',
+] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -21,7 +29,11 @@ export interface Caller {
 }
 
 /** The caller of commands that need no permission when nobody was looked up (spec §5: meta commands, login). */
-export const ANONYMOUS: Caller = Object.freeze({ id: '', name: 'anonymous', permissions: new Set<Permission>() });
+export const ANONYMOUS: Caller = Object.freeze({
+  id: '',
+  name: 'anonymous',
+  permissions: new Set<Permission>(),
+});
 
 /** A caller, or how to find it: looked up only for commands that need a permission. */
 export type CallerSource = Caller | (() => Promise<Caller>);
@@ -33,8 +45,11 @@ export type CallerSource = Caller | (() => Promise<Caller>);
  */
 export async function openModeCaller(db: Knex): Promise<Caller> {
   const cache = callerCacheOf(db);
-  const caller = cache ? await cache.get('open mode', () => readOpenModeCaller(db)) : await readOpenModeCaller(db);
-  if (!caller) throw new Error('No calling user: the seed file must set Settings.ApiUserId to a user');
+  const caller = cache
+    ? await cache.get('open mode', () => readOpenModeCaller(db))
+    : await readOpenModeCaller(db);
+  if (!caller)
+    throw new Error('No calling user: the seed file must set Settings.ApiUserId to a user');
   return caller;
 }
 

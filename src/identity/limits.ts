@@ -8,4 +8,7 @@ export interface IdentityLimits {
   tokenLifetimeMs: number;
 }
 
-export const DEFAULT_IDENTITY_LIMITS: IdentityLimits = { session: DEFAULT_SESSION_LIMITS, tokenLifetimeMs: DEFAULT_TOKEN_LIFETIME_MS };
+export const DEFAULT_IDENTITY_LIMITS: IdentityLimits = {
+  session: DEFAULT_SESSION_LIMITS,
+  tokenLifetimeMs: DEFAULT_TOKEN_LIFETIME_MS,
+};

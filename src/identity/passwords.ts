@@ -13,9 +13,18 @@ const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
-function scryptAsync(secret: string, salt: Buffer, keyLength: number, n: number, r: number, p: number): Promise<Buffer> {
+function scryptAsync(
+  secret: string,
+  salt: Buffer,
+  keyLength: number,
+  n: number,
+  r: number,
+  p: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(secret, salt, keyLength, { N: n, r, p, maxmem: 256 * n * r }, (error, key) => (error ? reject(error) : resolve(key))),
+    scrypt(secret, salt, keyLength, { N: n, r, p, maxmem: 256 * n * r }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
   );
 }
 
@@ -42,14 +51,18 @@ export function hashPassword(plain: string): Promise<string> {
  * True when `passwordHashHex` (what the client sent) matches the stored hash. False, never an
  * error, for a malformed PasswordHash or stored value; the comparison takes constant time.
  */
-export async function verifyPasswordHash(stored: string, passwordHashHex: string): Promise<boolean> {
+export async function verifyPasswordHash(
+  stored: string,
+  passwordHashHex: string,
+): Promise<boolean> {
   const parts = stored.split('$');
   const digest = passwordHashHex.toLowerCase();
   if (parts.length !== 6 || parts[0] !== 'scrypt' || !HEX_SHA256.test(digest)) return false;
   const [n, r, p] = parts.slice(1, 4).map(Number);
   const salt = Buffer.from(parts[4], 'base64');
   const expected = Buffer.from(parts[5], 'base64');
-  if (![n, r, p].every((v) => Number.isInteger(v) && v > 0) || n > 1 << 20 || expected.length === 0) return false;
+  if (![n, r, p].every((v) => Number.isInteger(v) && v > 0) || n > 1 << 20 || expected.length === 0)
+    return false;
   const actual = await scryptAsync(digest, salt, expected.length, n, r, p);
   return timingSafeEqual(actual, expected);
 }

@@ -13,7 +13,10 @@ export interface SessionLimits {
   absoluteMs: number;
 }
 
-export const DEFAULT_SESSION_LIMITS: SessionLimits = { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 };
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  idleMs: 30 * 60_000,
+  absoluteMs: 12 * 3_600_000,
+};
 
 /** protocol.md §5: at least 32 characters from [A-Za-z0-9-_{}]. */
 export function isValidSessionId(id: string): boolean {
@@ -27,7 +30,12 @@ const interval = (ms: number) => `${Math.round(ms)} milliseconds`;
  * session, or on a session that has ended, starts it afresh; false, and nothing changed, when
  * the id is bound to another user in a session that is still alive.
  */
-export async function bindSession(db: Knex, id: string, userId: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<boolean> {
+export async function bindSession(
+  db: Knex,
+  id: string,
+  userId: string,
+  limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+): Promise<boolean> {
   const result = await db.raw(
     `insert into sessions (id, user_id, created_at, last_seen, ends_at) values (:id, :userId, now(), now(), now() + :absolute::interval)
      on conflict (id) do update set user_id = excluded.user_id, created_at = excluded.created_at, last_seen = excluded.last_seen, ends_at = excluded.ends_at
@@ -52,14 +60,24 @@ export const touchEveryMs = (limits: SessionLimits) => Math.min(30_000, limits.i
  * every touchEveryMs); undefined for a missing, unknown or ended session. One statement, or
  * none when the gateway's CallerCache read it within the last second (caller-cache.ts).
  */
-export function sessionCaller(db: Knex, id: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<UserCaller | undefined> {
+export function sessionCaller(
+  db: Knex,
+  id: string,
+  limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+): Promise<UserCaller | undefined> {
   const cache = callerCacheOf(db);
   if (!cache) return readSessionCaller(db, id, limits);
   // The limits are part of the key: gateways on one pool may end sessions at different times.
-  return cache.get(`session ${id} ${limits.idleMs} ${limits.absoluteMs}`, () => readSessionCaller(db, id, limits));
+  return cache.get(`session ${id} ${limits.idleMs} ${limits.absoluteMs}`, () =>
+    readSessionCaller(db, id, limits),
+  );
 }
 
-async function readSessionCaller(db: Knex, id: string, limits: SessionLimits): Promise<UserCaller | undefined> {
+async function readSessionCaller(
+  db: Knex,
+  id: string,
+  limits: SessionLimits,
+): Promise<UserCaller | undefined> {
   // Prepared: every request with a session that is not in memory runs it.
   const [row] = await preparedQuery<UserCaller>(
     db,
@@ -79,7 +97,11 @@ async function readSessionCaller(db: Knex, id: string, limits: SessionLimits): P
 }
 
 /** The id of session `id`'s user when the session is alive (see sessionCaller). */
-export async function sessionUser(db: Knex, id: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<string | undefined> {
+export async function sessionUser(
+  db: Knex,
+  id: string,
+  limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+): Promise<string | undefined> {
   return (await sessionCaller(db, id, limits))?.id;
 }
 
@@ -88,4 +110,3 @@ export async function endSession(db: Knex, id: string): Promise<void> {
   await db('sessions').where({ id }).delete();
   callerCacheOf(db)?.clear(); // at once here; the other processes hear the notification
 }
-

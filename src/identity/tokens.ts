@@ -13,13 +13,22 @@ export interface TokenInfo {
 }
 
 // SHA-256 is enough here (unlike passwords): the token is 128 random bits, nothing to guess.
-const hashToken = (token: string) => createHash('sha256').update(token.toLowerCase(), 'utf8').digest('hex');
+const hashToken = (token: string) =>
+  createHash('sha256').update(token.toLowerCase(), 'utf8').digest('hex');
 
 /** A new token for the user: `token` (hex) is the only time the plain token exists. */
-export async function createToken(db: Knex, userId: string, lifetimeMs = DEFAULT_TOKEN_LIFETIME_MS): Promise<{ id: string; token: string; expires: Date }> {
+export async function createToken(
+  db: Knex,
+  userId: string,
+  lifetimeMs = DEFAULT_TOKEN_LIFETIME_MS,
+): Promise<{ id: string; token: string; expires: Date }> {
   const token = randomBytes(16).toString('hex');
   const [row] = await db('tokens')
-    .insert({ user_id: userId, token_hash: hashToken(token), expires_at: db.raw(`now() + ?::interval`, [`${Math.round(lifetimeMs)} milliseconds`]) })
+    .insert({
+      user_id: userId,
+      token_hash: hashToken(token),
+      expires_at: db.raw(`now() + ?::interval`, [`${Math.round(lifetimeMs)} milliseconds`]),
+    })
     .returning(['id', 'expires_at']);
   return { id: row.id, token, expires: row.expires_at };
 }
@@ -38,8 +47,16 @@ export async function verifyToken(db: Knex, userId: string, token: string): Prom
 
 /** The user's tokens, newest first (never the token itself: it is not stored). */
 export async function listTokens(db: Knex, userId: string): Promise<TokenInfo[]> {
-  const rows = await db('tokens').select('id', 'created_at', 'expires_at', 'revoked_at').where({ user_id: userId }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id' }]);
-  return rows.map((r) => ({ id: r.id, created: r.created_at, expires: r.expires_at, revoked: r.revoked_at }));
+  const rows = await db('tokens')
+    .select('id', 'created_at', 'expires_at', 'revoked_at')
+    .where({ user_id: userId })
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id' }]);
+  return rows.map((r) => ({
+    id: r.id,
+    created: r.created_at,
+    expires: r.expires_at,
+    revoked: r.revoked_at,
+  }));
 }
 
 /** Revokes one token of the user (`tokenId`) or all of them; returns how many were revoked now. */

@@ -37,7 +37,11 @@ export async function callerOf(db: Knex, userId: string): Promise<UserCaller | u
  * The id of the user `name` when `passwordHashHex` (the client's PasswordHash) is its password
  * and it may log in; undefined otherwise, taking about as long whether the user exists or not.
  */
-export async function authenticatePassword(db: Knex, name: string, passwordHashHex: string): Promise<string | undefined> {
+export async function authenticatePassword(
+  db: Knex,
+  name: string,
+  passwordHashHex: string,
+): Promise<string | undefined> {
   const row = await db('assignees')
     .first('id', 'password_hash', 'disabled')
     .where({ is_group: false })
@@ -49,21 +53,44 @@ export async function authenticatePassword(db: Knex, name: string, passwordHashH
 }
 
 /** The users (not groups) named `name`, case-insensitively: for tools that address users by name. */
-export async function findUsersByName(db: Knex, name: string): Promise<{ id: string; name: string }[]> {
-  return db('assignees').select('id', 'name').where({ is_group: false }).whereRaw('lower(name) = lower(?)', [name]).orderBy('id');
+export async function findUsersByName(
+  db: Knex,
+  name: string,
+): Promise<{ id: string; name: string }[]> {
+  return db('assignees')
+    .select('id', 'name')
+    .where({ is_group: false })
+    .whereRaw('lower(name) = lower(?)', [name])
+    .orderBy('id');
 }
 
 export async function listUsers(db: Knex): Promise<UserSummary[]> {
   const rows = await db('assignees as a')
-    .select('a.id', 'a.name', 'a.roles', 'a.disabled', db.raw('a.password_hash is not null as has_password'), db.raw(permissionsColumn))
+    .select(
+      'a.id',
+      'a.name',
+      'a.roles',
+      'a.disabled',
+      db.raw('a.password_hash is not null as has_password'),
+      db.raw(permissionsColumn),
+    )
     .where({ 'a.is_group': false })
     .orderBy([{ column: 'a.name' }, { column: 'a.id' }]);
-  return rows.map((r) => ({ id: r.id, name: r.name, roles: r.roles, permissions: r.permissions, hasPassword: r.has_password, disabled: r.disabled }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    roles: r.roles,
+    permissions: r.permissions,
+    hasPassword: r.has_password,
+    disabled: r.disabled,
+  }));
 }
 
 /** Role names that have no row in `roles` (a user may still carry them; they grant nothing). */
 export async function unknownRoles(db: Knex, roles: string[]): Promise<string[]> {
-  const known = new Set((await db('roles').select('name').whereIn('name', roles)).map((r) => r.name as string));
+  const known = new Set(
+    (await db('roles').select('name').whereIn('name', roles)).map((r) => r.name as string),
+  );
   return roles.filter((r) => !known.has(r));
 }
 

@@ -62,7 +62,10 @@ export class CommunicationLog {
   private closed = false;
   private lastComplaint = 0;
 
-  constructor(private readonly db: Knex, private readonly options: CommunicationLogOptions) {
+  constructor(
+    private readonly db: Knex,
+    private readonly options: CommunicationLogOptions,
+  ) {
     const listener: ExchangeListener = (exchange, req, res) => {
       if (!this.closed && isLogged(exchange.path)) this.enqueue(this.rowOf(exchange, req, res));
     };
@@ -76,7 +79,8 @@ export class CommunicationLog {
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 200).unref();
     const every = options.retentionIntervalMs ?? 10 * 60_000;
     if (every > 0) {
-      const run = () => void this.retention().catch((e) => this.complain('communication log retention failed', e));
+      const run = () =>
+        void this.retention().catch((e) => this.complain('communication log retention failed', e));
       this.retentionTimer = setInterval(run, every).unref();
       setTimeout(run, Math.min(every, 5000)).unref();
     }
@@ -88,7 +92,8 @@ export class CommunicationLog {
     const sics = exchange.transport === 'sics';
     let response = bodies ? this.body(bodies.response, bodies.responseTruncated, sics) : '';
     // A publish to the ACMP router answers {MessageId}; the ICQL answer went to a queue: shown alongside.
-    if (trace.answer !== undefined) response = withQueuedAnswer(response, redactXml(trace.answer), this.options.maxBodyBytes);
+    if (trace.answer !== undefined)
+      response = withQueuedAnswer(response, redactXml(trace.answer), this.options.maxBodyBytes);
     const type = res.getHeader('content-type');
     return {
       at: exchange.startedAt,
@@ -110,9 +115,18 @@ export class CommunicationLog {
     };
   }
 
-  private requestBody(bodies: NonNullable<Exchange['bodies']>, req: Request, sics: boolean): string {
+  private requestBody(
+    bodies: NonNullable<Exchange['bodies']>,
+    req: Request,
+    sics: boolean,
+  ): string {
     // The bus's JSON parser keeps no raw text: beyond the raw capture, its parse (the same JSON) is whole.
-    if (bodies.requestTruncated && req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) {
+    if (
+      bodies.requestTruncated &&
+      req.body &&
+      typeof req.body === 'object' &&
+      !Buffer.isBuffer(req.body)
+    ) {
       return this.body(Buffer.from(JSON.stringify(req.body), 'utf8'), false, sics);
     }
     return this.body(bodies.request, bodies.requestTruncated, sics);
@@ -126,13 +140,20 @@ export class CommunicationLog {
     const xml = redactXml(clean(typeof bytes === 'string' ? bytes : bytes.toString('utf8')));
     const json = /^\s*[[{]/.test(xml);
     const text = json ? (sics ? redactSicsJson(xml) : redactJsonText(xml)) : redactJsonPairs(xml);
-    return cut(text, this.options.maxBodyBytes, truncated ? `the body was longer than the ${bytes.length} bytes kept` : undefined);
+    return cut(
+      text,
+      this.options.maxBodyBytes,
+      truncated ? `the body was longer than the ${bytes.length} bytes kept` : undefined,
+    );
   }
 
   private enqueue(row: CommunicationLogRow): void {
     this.queue.push(row);
     this.queuedBytes += row.request_body.length + row.response_body.length;
-    while (this.queue.length > (this.options.maxQueueRows ?? 10_000) || this.queuedBytes > (this.options.maxQueueBytes ?? 64 * 1024 * 1024)) {
+    while (
+      this.queue.length > (this.options.maxQueueRows ?? 10_000) ||
+      this.queuedBytes > (this.options.maxQueueBytes ?? 64 * 1024 * 1024)
+    ) {
       const old = this.queue.shift()!;
       this.queuedBytes -= old.request_body.length + old.response_body.length;
       this.dropped++;
@@ -142,17 +163,24 @@ export class CommunicationLog {
 
   /** Writes what is queued (one INSERT per batch); resolves when it is written or given up. */
   flush(): Promise<void> {
-    if (this.writing) return this.writing.then(() => (this.queue.length ? this.flush() : undefined));
+    if (this.writing)
+      return this.writing.then(() => (this.queue.length ? this.flush() : undefined));
     if (!this.queue.length) return Promise.resolve();
     const batch = this.queue.splice(0, this.options.batchRows ?? 200);
-    this.queuedBytes -= batch.reduce((n, r) => n + r.request_body.length + r.response_body.length, 0);
+    this.queuedBytes -= batch.reduce(
+      (n, r) => n + r.request_body.length + r.response_body.length,
+      0,
+    );
     this.writing = this.db('communication_log')
       .insert(batch)
       .then(
         () => void (this.written += batch.length),
         (e) => {
           this.failed += batch.length;
-          this.complain(`communication log: ${batch.length} exchanges not written (${this.failed} in all)`, e);
+          this.complain(
+            `communication log: ${batch.length} exchanges not written (${this.failed} in all)`,
+            e,
+          );
         },
       )
       .finally(() => (this.writing = undefined));
@@ -162,7 +190,11 @@ export class CommunicationLog {
   /** Deletes rows older than the retention, then the oldest beyond the size budget. */
   async retention(): Promise<{ byAge: number; bySize: number }> {
     const byAge = await this.db('communication_log')
-      .where('at', '<', this.db.raw(`now() - make_interval(days => ?)`, [this.options.retentionDays]))
+      .where(
+        'at',
+        '<',
+        this.db.raw(`now() - make_interval(days => ?)`, [this.options.retentionDays]),
+      )
       .del();
     // Live data by its stored size (TOAST compressed; 200 bytes per row for the rest), newest
     // first: everything beyond the budget goes. Measured, not pg_total_relation_size, which does
@@ -212,6 +244,10 @@ function withQueuedAnswer(response: string, answer: string, max: number): string
 }
 
 /** The log main.ts runs: none when ACMP_LOG=off (no bodies are even captured then). */
-export function startCommunicationLog(db: Knex, settings: CommunicationLogSettings, options: Partial<CommunicationLogOptions> = {}): CommunicationLog | undefined {
+export function startCommunicationLog(
+  db: Knex,
+  settings: CommunicationLogSettings,
+  options: Partial<CommunicationLogOptions> = {},
+): CommunicationLog | undefined {
   return settings.enabled ? new CommunicationLog(db, { ...settings, ...options }) : undefined;
 }

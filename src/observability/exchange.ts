@@ -85,7 +85,9 @@ export function exchangeMiddleware(listeners: ExchangeListener[]): RequestHandle
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const capturing = listeners.find((l) => l.captureBodies?.(req.path));
     const max = capturing?.maxCaptureBytes ?? 16 * 1024 * 1024;
-    const bodies = capturing ? captureBodies(req, res, capturing.maxRequestCaptureBytes ?? max, max) : undefined;
+    const bodies = capturing
+      ? captureBodies(req, res, capturing.maxRequestCaptureBytes ?? max, max)
+      : undefined;
     if (listeners.length > 0) {
       res.once('finish', () => {
         const exchange: Exchange = {
@@ -120,14 +122,27 @@ export function exchangeMiddleware(listeners: ExchangeListener[]): RequestHandle
  * response's as they are written. A body parser's Buffer (express.raw) is preferred at the end:
  * it is the whole body, already joined.
  */
-function captureBodies(req: Request, res: Response, maxRequest: number, maxResponse: number): () => ExchangeBodies {
-  const seen = (): { chunks: (Buffer | string)[]; size: number; truncated: boolean } => ({ chunks: [], size: 0, truncated: false });
+function captureBodies(
+  req: Request,
+  res: Response,
+  maxRequest: number,
+  maxResponse: number,
+): () => ExchangeBodies {
+  const seen = (): { chunks: (Buffer | string)[]; size: number; truncated: boolean } => ({
+    chunks: [],
+    size: 0,
+    truncated: false,
+  });
   const keep = (into: ReturnType<typeof seen>, chunk: unknown, max: number) => {
     if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
     const size = typeof chunk === 'string' ? chunk.length : chunk.byteLength; // string: a lower bound of its bytes
     if (into.size + size > max) into.truncated = true;
     else {
-      into.chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      into.chunks.push(
+        typeof chunk === 'string'
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+      );
       into.size += size;
     }
   };
@@ -148,13 +163,18 @@ function captureBodies(req: Request, res: Response, maxRequest: number, maxRespo
     if (typeof chunk !== 'function') keep(response, chunk, maxResponse);
     return (end as (...a: unknown[]) => Response).apply(this, [chunk, ...rest]);
   } as typeof res.end;
-  const joined = (c: ReturnType<typeof seen>) => Buffer.concat(c.chunks.map((x) => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x)));
+  const joined = (c: ReturnType<typeof seen>) =>
+    Buffer.concat(c.chunks.map((x) => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x)));
   return () => {
-    const parsed = Buffer.isBuffer(req.body) && req.body.length >= request.size ? req.body : undefined;
+    const parsed =
+      Buffer.isBuffer(req.body) && req.body.length >= request.size ? req.body : undefined;
     return {
       request: parsed ?? joined(request),
       requestTruncated: parsed ? false : request.truncated,
-      response: response.chunks.length === 1 && typeof response.chunks[0] === 'string' ? response.chunks[0] : joined(response),
+      response:
+        response.chunks.length === 1 && typeof response.chunks[0] === 'string'
+          ? response.chunks[0]
+          : joined(response),
       responseTruncated: response.truncated,
     };
   };

@@ -26,15 +26,36 @@ export interface LoggerOptions {
  * made every line about six times slower to write.
  */
 export const REDACT_PATHS = [
-  'password', 'Password', 'PasswordHash', 'passwordHash', 'token', 'Token', 'session', 'Session', 'sessionId', 'SessionId', 'authorization', 'body',
-  'headers.authorization', 'headers["x-sics-session"]', 'headers.cookie',
-  'req.headers.authorization', 'req.headers["x-sics-session"]', 'req.headers.cookie', 'req.body', 'res.body',
+  'password',
+  'Password',
+  'PasswordHash',
+  'passwordHash',
+  'token',
+  'Token',
+  'session',
+  'Session',
+  'sessionId',
+  'SessionId',
+  'authorization',
+  'body',
+  'headers.authorization',
+  'headers["x-sics-session"]',
+  'headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-sics-session"]',
+  'req.headers.cookie',
+  'req.body',
+  'res.body',
 ];
 
 /** On a terminal the exchange line's message says these already. */
 const PRETTY_IGNORED = 'pid,hostname,transport,method,path,status,commands,resultCode,durationMs';
 
-export function createLogger({ level = 'info', format, destination }: LoggerOptions = {}): pino.Logger {
+export function createLogger({
+  level = 'info',
+  format,
+  destination,
+}: LoggerOptions = {}): pino.Logger {
   const options: pino.LoggerOptions = {
     level,
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -47,8 +68,26 @@ export function createLogger({ level = 'info', format, destination }: LoggerOpti
   // pino-pretty only when used: the CLIs that load this module start faster.
   const pretty: typeof import('pino-pretty') = readable ? require('pino-pretty') : undefined;
   const sink = (fd: 1 | 2) =>
-    readable ? pretty({ destination: fd, sync: true, colorize: Boolean(fd === 1 ? process.stdout.isTTY : process.stderr.isTTY), translateTime: 'SYS:HH:MM:ss.l', singleLine: true, ignore: PRETTY_IGNORED }) : pino.destination({ fd, sync: true });
-  return pino(options, pino.multistream([{ level: 'trace', stream: sink(1) }, { level: 'fatal', stream: sink(2) }], { dedupe: true }));
+    readable
+      ? pretty({
+          destination: fd,
+          sync: true,
+          colorize: Boolean(fd === 1 ? process.stdout.isTTY : process.stderr.isTTY),
+          translateTime: 'SYS:HH:MM:ss.l',
+          singleLine: true,
+          ignore: PRETTY_IGNORED,
+        })
+      : pino.destination({ fd, sync: true });
+  return pino(
+    options,
+    pino.multistream(
+      [
+        { level: 'trace', stream: sink(1) },
+        { level: 'fatal', stream: sink(2) },
+      ],
+      { dedupe: true },
+    ),
+  );
 }
 
 let shared: pino.Logger | undefined;
@@ -64,7 +103,10 @@ export function setDefaultLogger(logger: pino.Logger): void {
 
 /** The core's Logger (src/protocol/process-command.ts) on pino: a message alone is a warning, one with an error an error. */
 export function coreLogger(logger: pino.Logger): Logger {
-  return (message, error, requestId) => (error === undefined ? logger.warn({ requestId }, message) : logger.error({ err: error, requestId }, message));
+  return (message, error, requestId) =>
+    error === undefined
+      ? logger.warn({ requestId }, message)
+      : logger.error({ err: error, requestId }, message);
 }
 
 /**
@@ -86,14 +128,38 @@ export function requestLog(log: Logger, res: Response): Logger {
  */
 export function safeError(error: unknown): Record<string, unknown> {
   // isNativeError: errors made by Node itself (a refused connection) in another realm (jest) too.
-  if (!(error instanceof Error || types.isNativeError(error))) return { type: typeof error, message: typeof error === 'string' ? error : error === undefined ? '' : Object.prototype.toString.call(error) };
+  if (!(error instanceof Error || types.isNativeError(error)))
+    return {
+      type: typeof error,
+      message:
+        typeof error === 'string'
+          ? error
+          : error === undefined
+            ? ''
+            : Object.prototype.toString.call(error),
+    };
   const e = error as Error & Record<string, unknown>;
-  const fromDatabase = typeof e.severity === 'string' || (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code));
-  const cut = (text: string) => (fromDatabase ? text.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '"…"') : text);
+  const fromDatabase =
+    typeof e.severity === 'string' || (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code));
+  const cut = (text: string) =>
+    fromDatabase ? text.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '"…"') : text;
   const out: Record<string, unknown> = { type: e.name, message: cut(String(e.message)) };
-  for (const key of ['code', 'severity', 'schema', 'table', 'column', 'constraint', 'routine'] as const) if (typeof e[key] === 'string') out[key] = e[key];
+  for (const key of [
+    'code',
+    'severity',
+    'schema',
+    'table',
+    'column',
+    'constraint',
+    'routine',
+  ] as const)
+    if (typeof e[key] === 'string') out[key] = e[key];
   // The frames only: V8 writes the message as it was when the error was made into the first line.
-  if (typeof e.stack === 'string') out.stack = e.stack.split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
+  if (typeof e.stack === 'string')
+    out.stack = e.stack
+      .split('\n')
+      .filter((line) => /^\s+at /.test(line))
+      .join('\n');
   return out;
 }
 
@@ -103,13 +169,34 @@ const QUIET_PATHS = new Set(['/health', '/metrics']);
 /** One line per finished exchange: who, what, how it ended, how long it took; never a body. */
 export function exchangeLogListener(logger: pino.Logger): ExchangeListener {
   return (e) => {
-    const level = e.status >= 500 ? 'error' : QUIET_PATHS.has(e.path) && e.status < 400 ? 'debug' : 'info';
+    const level =
+      e.status >= 500 ? 'error' : QUIET_PATHS.has(e.path) && e.status < 400 ? 'debug' : 'info';
     if (!logger.isLevelEnabled(level)) return;
     const durationMs = Math.round(e.durationMs * 10) / 10;
     const { commands, resultCode, user } = e.trace;
-    const summary = [e.method, e.path, e.status, commands.join(','), resultCode === undefined ? '' : `ResultCode ${resultCode}`, `${durationMs} ms`].filter((part) => part !== '').join(' ');
+    const summary = [
+      e.method,
+      e.path,
+      e.status,
+      commands.join(','),
+      resultCode === undefined ? '' : `ResultCode ${resultCode}`,
+      `${durationMs} ms`,
+    ]
+      .filter((part) => part !== '')
+      .join(' ');
     logger[level](
-      { requestId: e.requestId, transport: e.transport, method: e.method, path: e.path, status: e.status, commands, resultCode, durationMs, user: user?.name, remoteAddress: e.remoteAddress },
+      {
+        requestId: e.requestId,
+        transport: e.transport,
+        method: e.method,
+        path: e.path,
+        status: e.status,
+        commands,
+        resultCode,
+        durationMs,
+        user: user?.name,
+        remoteAddress: e.remoteAddress,
+      },
       summary,
     );
   };

@@ -5,7 +5,13 @@
 import { createHash, timingSafeEqual } from 'crypto';
 import { Request, Router } from 'express';
 import type { Knex } from 'knex';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry as MetricsRegistry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry as MetricsRegistry,
+} from 'prom-client';
 import type { Registry } from '../commands/registry';
 import type { AuthMode } from '../config';
 import { QUERY_TIMEOUT_EVENT } from '../db/connection';
@@ -18,7 +24,9 @@ import type { ExchangeListener } from './exchange';
 export const METRICS_PATH = '/metrics';
 
 /** Latency buckets in seconds, from 1 ms to 5 s. */
-export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+export const DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
 
 /** Sessions and queue depths are read at most this often, and given up after SCRAPE_QUERY_TIMEOUT_MS. */
 export const DATABASE_READ_CACHE_MS = 1000;
@@ -53,7 +61,16 @@ interface DatabaseSnapshot {
   queues: { user: string; target: string; messages: number }[];
 }
 
-export function createMetrics({ db, registry: commands, authMode, token, limits = DEFAULT_IDENTITY_LIMITS, databaseRestarts, processMetrics = true, clusterMetrics }: MetricsOptions): GatewayMetrics {
+export function createMetrics({
+  db,
+  registry: commands,
+  authMode,
+  token,
+  limits = DEFAULT_IDENTITY_LIMITS,
+  databaseRestarts,
+  processMetrics = true,
+  clusterMetrics,
+}: MetricsOptions): GatewayMetrics {
   const registry = new MetricsRegistry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -77,7 +94,11 @@ export function createMetrics({ db, registry: commands, authMode, token, limits 
     labelNames: ['transport', 'status'],
     registers,
   });
-  const queryTimeouts = new Counter({ name: 'acmp_db_query_timeouts_total', help: 'Queries PostgreSQL did not answer within ACMP_DB_QUERY_TIMEOUT_MS (each answered ResultCode 19)', registers });
+  const queryTimeouts = new Counter({
+    name: 'acmp_db_query_timeouts_total',
+    help: 'Queries PostgreSQL did not answer within ACMP_DB_QUERY_TIMEOUT_MS (each answered ResultCode 19)',
+    registers,
+  });
   db.client.on(QUERY_TIMEOUT_EVENT, () => queryTimeouts.inc());
 
   new Gauge({
@@ -121,7 +142,8 @@ export function createMetrics({ db, registry: commands, authMode, token, limits 
     async collect() {
       const snapshot = await readDatabase();
       this.reset();
-      for (const q of snapshot?.queues ?? []) this.set({ user: q.user, target: q.target }, q.messages);
+      for (const q of snapshot?.queues ?? [])
+        this.set({ user: q.user, target: q.target }, q.messages);
     },
   });
   new Gauge({
@@ -155,7 +177,11 @@ export function createMetrics({ db, registry: commands, authMode, token, limits 
     (names.length ? names : ['']).forEach((name, i) => {
       const command = name === '' || commands.commands.has(name) ? name : 'unknown';
       const code = resultCodes?.[i] ?? resultCode;
-      requests.inc({ transport: e.transport, command, result_code: code === undefined ? '' : String(code) });
+      requests.inc({
+        transport: e.transport,
+        command,
+        result_code: code === undefined ? '' : String(code),
+      });
       duration.observe({ transport: e.transport, command }, seconds);
     });
   };
@@ -176,7 +202,8 @@ export function createMetrics({ db, registry: commands, authMode, token, limits 
     try {
       const refused = await refusal(req, { db, authMode, token, limits });
       if (refused) {
-        if (refused.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="acmp-gateway metrics"');
+        if (refused.status === 401)
+          res.setHeader('WWW-Authenticate', 'Bearer realm="acmp-gateway metrics"');
         return void res.status(refused.status).type('text/plain').send(refused.message);
       }
       res.type(registry.contentType).send(await metricsText());
@@ -195,18 +222,28 @@ export function createMetrics({ db, registry: commands, authMode, token, limits 
  */
 async function refusal(
   req: Request,
-  { db, authMode, token, limits }: { db: Knex; authMode: AuthMode; token?: string; limits: IdentityLimits },
+  {
+    db,
+    authMode,
+    token,
+    limits,
+  }: { db: Knex; authMode: AuthMode; token?: string; limits: IdentityLimits },
 ): Promise<{ status: number; message: string } | undefined> {
   if (authMode === 'open') return undefined;
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('Authorization') ?? '')?.[1];
   if (token && bearer && sameSecret(bearer, token)) return undefined;
   const peer = req.socket.remoteAddress ?? '';
-  if (isLoopbackPeer(peer) && !req.get('X-Forwarded-For') && !req.get('Forwarded')) return undefined;
+  if (isLoopbackPeer(peer) && !req.get('X-Forwarded-For') && !req.get('Forwarded'))
+    return undefined;
   const session = req.get(SESSION_HEADER)?.trim();
   const userId = session ? await sessionUser(db, session, limits.session) : undefined;
   const user = userId === undefined ? undefined : await callerOf(db, userId);
   if (user?.permissions.includes('ADMIN')) return undefined;
-  if (user) return { status: 403, message: `/metrics needs the ADMIN permission, which user ${user.name} does not have.\n` };
+  if (user)
+    return {
+      status: 403,
+      message: `/metrics needs the ADMIN permission, which user ${user.name} does not have.\n`,
+    };
   return {
     status: 401,
     message: `/metrics needs ${token ? 'Authorization: Bearer <ACMP_METRICS_TOKEN>, or ' : ''}the X-SICS-SESSION of a user with the ADMIN permission${token ? '' : ' (or set ACMP_METRICS_TOKEN for your scraper)'}; it is open on loopback and when ACMP_AUTH=open.\n`,
@@ -227,14 +264,19 @@ function isLoopbackPeer(address: string): boolean {
  * DATABASE_READ_CACHE_MS; a scrape waits at most SCRAPE_QUERY_TIMEOUT_MS and then reports nothing
  * for them (acmp_metrics_database_read_ok 0) rather than hang on a hung database.
  */
-function cachedSnapshot(db: Knex, limits: IdentityLimits): () => Promise<DatabaseSnapshot | undefined> {
+function cachedSnapshot(
+  db: Knex,
+  limits: IdentityLimits,
+): () => Promise<DatabaseSnapshot | undefined> {
   let last: { at: number; snapshot: Promise<DatabaseSnapshot | undefined> } | undefined;
   let running: Promise<DatabaseSnapshot> | undefined;
   return () => {
     if (last && Date.now() - last.at < DATABASE_READ_CACHE_MS) return last.snapshot;
     running ??= readSnapshot(db, limits).finally(() => (running = undefined));
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, SCRAPE_QUERY_TIMEOUT_MS, undefined)));
+    const late = new Promise<undefined>(
+      (resolve) => (timer = setTimeout(resolve, SCRAPE_QUERY_TIMEOUT_MS, undefined)),
+    );
     const snapshot = Promise.race([running, late])
       .catch(() => undefined)
       .finally(() => clearTimeout(timer));
@@ -244,10 +286,11 @@ function cachedSnapshot(db: Knex, limits: IdentityLimits): () => Promise<Databas
 }
 
 async function readSnapshot(db: Knex, limits: IdentityLimits): Promise<DatabaseSnapshot> {
-  const rows: { kind: string; user_name: string; target: string; n: number }[] = await db.transaction(async (trx) => {
-    await trx.raw(`set local statement_timeout = ${SCRAPE_QUERY_TIMEOUT_MS * 2}`);
-    const result = await trx.raw(
-      `select 'sessions' as kind, '' as user_name, '' as target, count(*)::int as n
+  const rows: { kind: string; user_name: string; target: string; n: number }[] =
+    await db.transaction(async (trx) => {
+      await trx.raw(`set local statement_timeout = ${SCRAPE_QUERY_TIMEOUT_MS * 2}`);
+      const result = await trx.raw(
+        `select 'sessions' as kind, '' as user_name, '' as target, count(*)::int as n
          from sessions s join assignees a on a.id = s.user_id
         where not a.disabled and s.ends_at > now() and s.last_seen > now() - :idle::interval
        union all
@@ -255,12 +298,14 @@ async function readSnapshot(db: Knex, limits: IdentityLimits): Promise<DatabaseS
          from bus_targets t join assignees a on a.id = t.user_id
          left join bus_messages m on m.target_id = t.id and m.expires_at > now()
         group by t.id, a.name, t.name`,
-      { idle: `${Math.round(limits.session.idleMs)} milliseconds` },
-    );
-    return result.rows;
-  });
+        { idle: `${Math.round(limits.session.idleMs)} milliseconds` },
+      );
+      return result.rows;
+    });
   return {
     sessions: rows.find((r) => r.kind === 'sessions')?.n ?? 0,
-    queues: rows.filter((r) => r.kind === 'queue').map((r) => ({ user: r.user_name, target: r.target, messages: r.n })),
+    queues: rows
+      .filter((r) => r.kind === 'queue')
+      .map((r) => ({ user: r.user_name, target: r.target, messages: r.n })),
   };
 }

@@ -66,7 +66,9 @@ export function redactXml(xml: string): string {
     const isContent = CONTENT_NAMES.includes(m[1]);
     // An empty-looking value (whitespace) is shown as it is: nothing was sent.
     if (!value.trim()) continue;
-    const base64 = value.includes(CDATA) ? value.split(CDATA).join('').split(']]>').join('') : value; // no copy of plain content
+    const base64 = value.includes(CDATA)
+      ? value.split(CDATA).join('').split(']]>').join('')
+      : value; // no copy of plain content
     out += xml.slice(copied, start) + (isContent ? sizeNote(base64) : REDACTED);
     copied = end;
     XML_OPEN.lastIndex = end;
@@ -81,9 +83,15 @@ type Json = unknown;
  * order). With `decodeBodies` (SICS), a Base64 `Body` holding XML (a publish to the ACMP router,
  * a consumed answer) is decoded and redacted as XML, so that the log shows the ICQL.
  */
-export function redactJsonValue(value: Json, decodeBodies = false, depth = 0, changed = { any: false }): Json {
-  if (depth > 64) return (changed.any = true), REDACTED; // deeper than any command: not walked, not shown
-  if (Array.isArray(value)) return value.map((v) => redactJsonValue(v, decodeBodies, depth + 1, changed));
+export function redactJsonValue(
+  value: Json,
+  decodeBodies = false,
+  depth = 0,
+  changed = { any: false },
+): Json {
+  if (depth > 64) return ((changed.any = true), REDACTED); // deeper than any command: not walked, not shown
+  if (Array.isArray(value))
+    return value.map((v) => redactJsonValue(v, decodeBodies, depth + 1, changed));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, Json> = {};
   for (const [key, v] of Object.entries(value as Record<string, Json>)) {
@@ -110,7 +118,10 @@ function readableBody(base64: string): string {
 const JSON_NAMES = [...SECRET_NAMES, ...JSON_ONLY_SECRETS, ...CONTENT_NAMES].join('|');
 // For text that is not valid JSON: "Key": value, the value a string (closed or not: an unclosed
 // one hides the rest) or any run of characters up to , } ] or a line end.
-const JSON_PAIR = new RegExp(`"(${JSON_NAMES})"(\\s*:\\s*)("(?:[^"\\\\]|\\\\[\\s\\S])*"?|[^,}\\]\\r\\n]*)`, 'g');
+const JSON_PAIR = new RegExp(
+  `"(${JSON_NAMES})"(\\s*:\\s*)("(?:[^"\\\\]|\\\\[\\s\\S])*"?|[^,}\\]\\r\\n]*)`,
+  'g',
+);
 
 /** A JSON body (JSON transport, SICS): valid JSON is walked; anything else is redacted as text. */
 export function redactJsonText(text: string): string {

@@ -6,7 +6,14 @@ import type { FieldError } from './errors';
 import type { Shape } from '../validation/shapes';
 import type { XmlElement } from './xml-reader';
 import { XmlLines } from './xml-writer';
-import { formatDate, formatDecimal, formatGuid, inWireYears, isCalendarDate, parseDate } from './values';
+import {
+  formatDate,
+  formatDecimal,
+  formatGuid,
+  inWireYears,
+  isCalendarDate,
+  parseDate,
+} from './values';
 
 const INT = /^[+-]?\d+$/;
 
@@ -18,7 +25,8 @@ export function decode(el: XmlElement, shape: Shape, path: string, errors: Field
         errors.push({ path, message: 'must be a value, not elements' });
         return undefined;
       }
-      if (shape.scalar === 'int') return INT.test(el.text.trim()) ? Number(el.text.trim()) : el.text;
+      if (shape.scalar === 'int')
+        return INT.test(el.text.trim()) ? Number(el.text.trim()) : el.text;
       // A lexically fine but impossible date (2025-02-30) is reported with the schema errors.
       if (shape.scalar === 'datetime' && !isCalendarDate(el.text)) {
         errors.push({ path, message: 'not a valid date' });
@@ -39,7 +47,11 @@ export function decode(el: XmlElement, shape: Shape, path: string, errors: Field
           break;
         }
         const at = `${path}/${child.name}[${items.length + 1}]`;
-        if (child.name !== shape.item) errors.push({ path: `${path}/${child.name}`, message: `unknown element; items of this list are <${shape.item}>` });
+        if (child.name !== shape.item)
+          errors.push({
+            path: `${path}/${child.name}`,
+            message: `unknown element; items of this list are <${shape.item}>`,
+          });
         else items.push(decode(child, shape.of, at, errors));
       }
       return items;
@@ -60,7 +72,12 @@ export function decode(el: XmlElement, shape: Shape, path: string, errors: Field
 }
 
 /** Validated JSON value → domain value. Throws nothing; calendar errors go to `errors`. */
-export function normalize(value: unknown, shape: Shape, path: string, errors: FieldError[]): unknown {
+export function normalize(
+  value: unknown,
+  shape: Shape,
+  path: string,
+  errors: FieldError[],
+): unknown {
   if (value === undefined) return undefined;
   switch (shape.kind) {
     case 'object': {
@@ -71,7 +88,9 @@ export function normalize(value: unknown, shape: Shape, path: string, errors: Fi
       return out;
     }
     case 'list':
-      return (value as unknown[]).map((v, i) => normalize(v, shape.of, `${path}/${shape.item}[${i + 1}]`, errors));
+      return (value as unknown[]).map((v, i) =>
+        normalize(v, shape.of, `${path}/${shape.item}[${i + 1}]`, errors),
+      );
     case 'scalar': {
       const text = value as string;
       switch (shape.scalar) {
@@ -81,7 +100,8 @@ export function normalize(value: unknown, shape: Shape, path: string, errors: Fi
           if (text === '') return null;
           const d = parseDate(text);
           if (d === undefined) errors.push({ path, message: 'not a valid date' });
-          else if (d && !inWireYears(d)) errors.push({ path, message: 'outside the years 0001..9999 once converted to UTC' });
+          else if (d && !inWireYears(d))
+            errors.push({ path, message: 'outside the years 0001..9999 once converted to UTC' });
           return d;
         }
         case 'decimal':
@@ -94,7 +114,13 @@ export function normalize(value: unknown, shape: Shape, path: string, errors: Fi
 }
 
 /** Domain value → lines under `name`. Undefined fields are left out; null means "none" (spec §2). */
-export function render(out: XmlLines, depth: number, name: string, value: unknown, shape: Shape): void {
+export function render(
+  out: XmlLines,
+  depth: number,
+  name: string,
+  value: unknown,
+  shape: Shape,
+): void {
   if (value === undefined) return;
   switch (shape.kind) {
     case 'object': {
@@ -134,4 +160,3 @@ export function formatScalar(value: unknown, kind: string): string {
       return value === null ? '' : String(value);
   }
 }
-

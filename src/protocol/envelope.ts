@@ -19,44 +19,68 @@ export const MAX_COMMANDS = 100;
 /** The one command of a document; a document holding several is refused here (see readEnvelopes). */
 export function readEnvelope(root: XmlElement): RequestEnvelope {
   const envelopes = readEnvelopes(root);
-  if (envelopes.length !== 1) throw new MalformedXml(`<ACMP> must contain exactly one command element; found ${envelopes.length}`);
+  if (envelopes.length !== 1)
+    throw new MalformedXml(
+      `<ACMP> must contain exactly one command element; found ${envelopes.length}`,
+    );
   return envelopes[0];
 }
 
 /** The commands of a document in order: one, or several run in one transaction (spec §8.5). */
 export function readEnvelopes(root: XmlElement): RequestEnvelope[] {
-  if (root.name !== 'ICQL') throw new MalformedXml(`The root element must be <ICQL>, not <${root.name}>`);
+  if (root.name !== 'ICQL')
+    throw new MalformedXml(`The root element must be <ICQL>, not <${root.name}>`);
   const acmp = root.children.find((c) => c.name === 'ACMP');
-  if (!acmp || root.children.length !== 1) throw new MalformedXml('<ICQL> must contain exactly one <ACMP> element');
-  if (acmp.children.length === 0) throw new MalformedXml('<ACMP> must contain a command element; found none');
+  if (!acmp || root.children.length !== 1)
+    throw new MalformedXml('<ICQL> must contain exactly one <ACMP> element');
+  if (acmp.children.length === 0)
+    throw new MalformedXml('<ACMP> must contain a command element; found none');
   if (acmp.children.length > MAX_COMMANDS) {
-    throw new MalformedXml(`<ACMP> holds ${acmp.children.length} command elements; at most ${MAX_COMMANDS} run in one document. Nothing was run`);
+    throw new MalformedXml(
+      `<ACMP> holds ${acmp.children.length} command elements; at most ${MAX_COMMANDS} run in one document. Nothing was run`,
+    );
   }
   return acmp.children.map(readCommand);
 }
 
 /** The payload element's name for a command version: T<Command>Request_V<N>. */
-export function payloadName(command: string, version: number, direction: 'Request' | 'Response'): string {
+export function payloadName(
+  command: string,
+  version: number,
+  direction: 'Request' | 'Response',
+): string {
   return `T${command}${direction}_V${version}`;
 }
 
 /** Reads one command element: `<SaveTicket version="4"><TSaveTicketRequest_V4>…`. */
 export function readCommand(cmd: XmlElement): RequestEnvelope {
   const versionAttr = cmd.attrs.version;
-  if (cmd.children.length > 1) throw new UnknownCommand(`<${cmd.name}> must contain one payload element; found ${cmd.children.length}`);
+  if (cmd.children.length > 1)
+    throw new UnknownCommand(
+      `<${cmd.name}> must contain one payload element; found ${cmd.children.length}`,
+    );
   const payload = cmd.children[0];
   const m = payload ? PAYLOAD.exec(payload.name) : null;
   if (payload && (!m || m[1] !== cmd.name)) {
-    throw new UnknownCommand(`The payload of <${cmd.name}> must be <T${cmd.name}Request_V${versionAttr ?? 'N'}>, not <${payload.name}>`);
+    throw new UnknownCommand(
+      `The payload of <${cmd.name}> must be <T${cmd.name}Request_V${versionAttr ?? 'N'}>, not <${payload.name}>`,
+    );
   }
   const suffix = m ? Number(m[2]) : undefined;
   if (versionAttr !== undefined && !/^\s*\d+\s*$/.test(versionAttr)) {
-    throw new UnknownCommand(`The version attribute of <${cmd.name}> must be a whole number, not "${versionAttr}"`);
+    throw new UnknownCommand(
+      `The version attribute of <${cmd.name}> must be a whole number, not "${versionAttr}"`,
+    );
   }
   const version = versionAttr !== undefined ? Number(versionAttr) : suffix;
-  if (version === undefined) throw new UnknownCommand(`<${cmd.name}> has neither a version attribute nor a payload element naming the version`);
+  if (version === undefined)
+    throw new UnknownCommand(
+      `<${cmd.name}> has neither a version attribute nor a payload element naming the version`,
+    );
   if (suffix !== undefined && suffix !== version) {
-    throw new UnknownCommand(`version="${versionAttr}" on <${cmd.name}> disagrees with the payload element <${payload!.name}>`);
+    throw new UnknownCommand(
+      `version="${versionAttr}" on <${cmd.name}> disagrees with the payload element <${payload!.name}>`,
+    );
   }
   return { command: cmd.name, version, payload };
 }
@@ -71,14 +95,24 @@ export function writeEnvelope(command: string, version: number, body: string[]):
 }
 
 /** One response command element per answer, in order, in one document (spec §8.5). */
-export function writeEnvelopes(answers: { command: string; version: number; body: string[] }[]): string {
-  if (answers.length === 1) return writeEnvelope(answers[0].command, answers[0].version, answers[0].body);
+export function writeEnvelopes(
+  answers: { command: string; version: number; body: string[] }[],
+): string {
+  if (answers.length === 1)
+    return writeEnvelope(answers[0].command, answers[0].version, answers[0].body);
   const out = [`<ICQL xmlns:xsi="${XSI_NS}">`, '  <ACMP>'];
   for (const { command, version, body } of answers) {
     const tag = payloadName(command, version, 'Response');
     // Each command element carries its own response namespace, as the single form carries it on ICQL.
-    out.push(`    <${command} ActionType="Response" version="${version}" xmlns="http://acmp.com/${command}Response_V${version}">`);
-    out.push(`      <${tag} xmlns:xsi="${XSI_NS}">`, ...body, `      </${tag}>`, `    </${command}>`);
+    out.push(
+      `    <${command} ActionType="Response" version="${version}" xmlns="http://acmp.com/${command}Response_V${version}">`,
+    );
+    out.push(
+      `      <${tag} xmlns:xsi="${XSI_NS}">`,
+      ...body,
+      `      </${tag}>`,
+      `    </${command}>`,
+    );
   }
   out.push('  </ACMP>', '</ICQL>');
   return out.join('\n');
@@ -91,4 +125,3 @@ export function writeErrorEnvelope(resultCode: number, message: string): string 
   out.leaf(4, 'ResultMessage', message);
   return writeEnvelope('Error', 1, out.lines);
 }
-

@@ -3,7 +3,10 @@
 import { ResultCode, ResultCodeValue } from './result-codes';
 
 export class GatewayError extends Error {
-  constructor(readonly resultCode: ResultCodeValue, message: string) {
+  constructor(
+    readonly resultCode: ResultCodeValue,
+    message: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -87,6 +90,9 @@ export class SessionRequired extends GatewayError {
 export class LoginRefused extends GatewayError {
   readonly responseFields = { LoginResult: 'IncorrectCredentials' };
   constructor() {
-    super(ResultCode.UserNamePasswordWrong, 'Incorrect user name or credentials; nothing was logged in');
+    super(
+      ResultCode.UserNamePasswordWrong,
+      'Incorrect user name or credentials; nothing was logged in',
+    );
   }
 }

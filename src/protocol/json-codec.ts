@@ -10,7 +10,12 @@ import type { XmlElement } from './xml-reader';
 import { isCalendarDate } from './values';
 
 /** JSON → the value Ajv checks. Structural problems Ajv cannot see (unknown fields, wrong JSON kinds) go to `errors`. */
-export function decodeJson(value: unknown, shape: Shape, path: string, errors: FieldError[]): unknown {
+export function decodeJson(
+  value: unknown,
+  shape: Shape,
+  path: string,
+  errors: FieldError[],
+): unknown {
   const at = path || 'payload';
   switch (shape.kind) {
     case 'object': {
@@ -37,7 +42,9 @@ export function decodeJson(value: unknown, shape: Shape, path: string, errors: F
         errors.push({ path: at, message: `more than ${shape.max} items` });
         value = value.slice(0, shape.max);
       }
-      return (value as unknown[]).map((item, i) => decodeJson(item, shape.of, `${path}/${shape.item}[${i + 1}]`, errors));
+      return (value as unknown[]).map((item, i) =>
+        decodeJson(item, shape.of, `${path}/${shape.item}[${i + 1}]`, errors),
+      );
     }
     case 'scalar': {
       switch (shape.scalar) {
@@ -53,7 +60,8 @@ export function decodeJson(value: unknown, shape: Shape, path: string, errors: F
             errors.push({ path: at, message: `must be a string, not ${kindOf(value)}` });
             return undefined;
           }
-          if (shape.scalar === 'datetime' && !isCalendarDate(value)) errors.push({ path: at, message: 'not a valid date' });
+          if (shape.scalar === 'datetime' && !isCalendarDate(value))
+            errors.push({ path: at, message: 'not a valid date' });
           return value;
         }
       }
@@ -67,7 +75,8 @@ export function toJson(value: unknown, shape: Shape): unknown {
     case 'object': {
       const obj = (value ?? {}) as Record<string, unknown>;
       const out: Record<string, unknown> = {};
-      for (const [field, sub] of shape.fields) if (obj[field] !== undefined) out[field] = toJson(obj[field], sub);
+      for (const [field, sub] of shape.fields)
+        if (obj[field] !== undefined) out[field] = toJson(obj[field], sub);
       return out;
     }
     case 'list':
@@ -95,6 +104,9 @@ export function xmlPayloadToJson(payload: XmlElement | undefined, shape: Shape):
   const errors: FieldError[] = [];
   const raw = decode(payload ?? { name: '', attrs: {}, children: [], text: '' }, shape, '', errors);
   const value = normalize(raw, shape, '', errors);
-  if (errors.length) throw new Error(`not a valid payload: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  if (errors.length)
+    throw new Error(
+      `not a valid payload: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    );
   return toJson(value, shape);
 }

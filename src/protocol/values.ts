@@ -26,7 +26,8 @@ export function formatDate(d: Date | string | null | undefined): string {
   return date.toISOString();
 }
 
-const DATE_TIME = /^(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
+const DATE_TIME =
+  /^(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
 
 /** Days in a month of the proleptic Gregorian calendar, which xs:dateTime and PostgreSQL use. */
 function daysIn(year: number, month: number): number {
@@ -56,7 +57,9 @@ export function parseDate(text: string): Date | null | undefined {
   date.setUTCHours(Number(h), Number(mi), Number(s), frac ? Math.floor(Number(frac) * 1000) : 0); // 24:00:00 rolls to the next day
   if (zone && zone !== 'Z') {
     const sign = zone[0] === '-' ? -1 : 1;
-    date.setTime(date.getTime() - sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60000);
+    date.setTime(
+      date.getTime() - sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60000,
+    );
   }
   return date.getTime() === ZERO_DATE ? null : date;
 }

@@ -49,7 +49,8 @@ const rawTextParser = new XMLParser({ ...OPTIONS, stopNodes: [`..${RAW_TEXT}`] }
 export function readXml(body: string): XmlElement {
   if (body.charCodeAt(0) === 0xfeff) body = body.slice(1);
   const start = body.search(/\S/);
-  if (start < 0 || body[start] !== '<') throw new NotXml('The request body is not XML: expected an ICQL document');
+  if (start < 0 || body[start] !== '<')
+    throw new NotXml('The request body is not XML: expected an ICQL document');
   refuseDeclarations(body);
   refuseForbiddenCharacters(body);
 
@@ -59,7 +60,8 @@ export function readXml(body: string): XmlElement {
     throw new MalformedXml(`Malformed XML at line ${line}, column ${col}: ${msg}`);
   }
   const roots = toElements(parse(rawTextParser, body), 1) ?? toElements(parse(parser, body), 1)!;
-  if (roots.length !== 1) throw new MalformedXml(`An XML document has exactly one root element; found ${roots.length}`);
+  if (roots.length !== 1)
+    throw new MalformedXml(`An XML document has exactly one root element; found ${roots.length}`);
   return roots[0];
 }
 
@@ -68,7 +70,10 @@ function parse(xml: XMLParser, body: string): any[] {
     return xml.parse(body);
   } catch (e) {
     const msg = (e as Error).message;
-    if (/nested/i.test(msg)) throw new MalformedXml(`The XML is nested deeper than ${MAX_DEPTH} levels, more than any command needs`);
+    if (/nested/i.test(msg))
+      throw new MalformedXml(
+        `The XML is nested deeper than ${MAX_DEPTH} levels, more than any command needs`,
+      );
     throw new MalformedXml(`Malformed XML: ${msg}`);
   }
 }
@@ -80,7 +85,11 @@ function parse(xml: XMLParser, body: string): any[] {
  */
 function refuseDeclarations(body: string): void {
   for (let at = body.indexOf('<!'); at >= 0; at = body.indexOf('<!', at)) {
-    const end = body.startsWith('<!--', at) ? '-->' : body.startsWith('<![CDATA[', at) ? ']]>' : undefined;
+    const end = body.startsWith('<!--', at)
+      ? '-->'
+      : body.startsWith('<![CDATA[', at)
+        ? ']]>'
+        : undefined;
     if (!end) throw new MalformedXml('A DOCTYPE or ENTITY declaration is not allowed in a request');
     const close = body.indexOf(end, at + 4);
     if (close < 0) return; // unterminated: the well-formedness check names it
@@ -91,12 +100,14 @@ function refuseDeclarations(body: string): void {
 // XML 1.0 Char: no C0 controls but tab, LF and CR; no U+FFFE, U+FFFF; no lone surrogates.
 // PostgreSQL refuses NUL in text, so an unchecked one would end as a database error (19).
 const FORBIDDEN_FAST = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
-const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const FORBIDDEN =
+  /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Refuses a character XML forbids, naming line, column and the element it stands in. */
 function refuseForbiddenCharacters(body: string): void {
   // The good path is two linear scans (a few ms for a 4 MB body); the exact search runs only on failure.
-  if (!FORBIDDEN_FAST.test(body) && (body as unknown as { isWellFormed(): boolean }).isWellFormed()) return;
+  if (!FORBIDDEN_FAST.test(body) && (body as unknown as { isWellFormed(): boolean }).isWellFormed())
+    return;
   const at = FORBIDDEN.exec(body)!.index;
   const before = body.slice(0, at);
   const line = before.split('\n').length;
@@ -104,14 +115,16 @@ function refuseForbiddenCharacters(body: string): void {
   const code = body.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0');
   const path = openElements(before);
   throw new MalformedXml(
-    `Malformed XML at line ${line}, column ${column}: the character U+${code} is not allowed in XML` + (path ? ` (in ${path})` : ''),
+    `Malformed XML at line ${line}, column ${column}: the character U+${code} is not allowed in XML` +
+      (path ? ` (in ${path})` : ''),
   );
 }
 
 /** The local names of the elements open at the end of `xml`, outermost first: "ICQL/ACMP/SaveTicket/…/Title". */
 function openElements(xml: string): string {
   const open: string[] = [];
-  const markup = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)([^\s/>]+)(?:"[^"]*"|'[^']*'|[^'">])*?(\/?)>/g;
+  const markup =
+    /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)([^\s/>]+)(?:"[^"]*"|'[^']*'|[^'">])*?(\/?)>/g;
   for (const [, closing, name, selfClosing] of xml.matchAll(markup)) {
     if (!name || selfClosing) continue;
     if (closing) open.pop();
@@ -133,10 +146,12 @@ function toElements(nodes: any[], depth: number): XmlElement[] | undefined {
           // Text the ordinary reading gives never holds "<"; raw text of a stop node may.
           if (key === RAW_TEXT && (depth > MAX_DEPTH || k['#text'].includes('<'))) return undefined;
           text += decodeEntities(k['#text']);
-        } else if (k['#cdata'] !== undefined) text += k['#cdata'].map((c: any) => c['#text'] ?? '').join('');
+        } else if (k['#cdata'] !== undefined)
+          text += k['#cdata'].map((c: any) => c['#text'] ?? '').join('');
       }
       const attrs: Record<string, string> = {};
-      for (const [name, value] of Object.entries((node[':@'] ?? {}) as Record<string, string>)) attrs[name] = decodeEntities(value);
+      for (const [name, value] of Object.entries((node[':@'] ?? {}) as Record<string, string>))
+        attrs[name] = decodeEntities(value);
       const children = toElements(kids, depth + 1);
       if (!children) return undefined;
       out.push({ name: key, attrs, children, text });
@@ -151,11 +166,25 @@ const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot:
 export function decodeEntities(text: string): string {
   if (!text.includes('&')) return text;
   return text.replace(/&([^;&\s]*);?/g, (whole, ref: string) => {
-    if (!whole.endsWith(';')) throw new MalformedXml(`Malformed XML: "&" must be written as &amp; (found "${whole.slice(0, 20)}")`);
+    if (!whole.endsWith(';'))
+      throw new MalformedXml(
+        `Malformed XML: "&" must be written as &amp; (found "${whole.slice(0, 20)}")`,
+      );
     if (ref in XML_ENTITIES) return XML_ENTITIES[ref];
-    const code = /^#x[0-9a-fA-F]{1,6}$/.test(ref) ? parseInt(ref.slice(2), 16) : /^#[0-9]{1,7}$/.test(ref) ? Number(ref.slice(1)) : -1;
-    const allowed = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
-    if (!allowed) throw new MalformedXml(`Malformed XML: unknown entity or character reference &${ref};`);
+    const code = /^#x[0-9a-fA-F]{1,6}$/.test(ref)
+      ? parseInt(ref.slice(2), 16)
+      : /^#[0-9]{1,7}$/.test(ref)
+        ? Number(ref.slice(1))
+        : -1;
+    const allowed =
+      code === 0x9 ||
+      code === 0xa ||
+      code === 0xd ||
+      (code >= 0x20 && code <= 0xd7ff) ||
+      (code >= 0xe000 && code <= 0xfffd) ||
+      (code >= 0x10000 && code <= 0x10ffff);
+    if (!allowed)
+      throw new MalformedXml(`Malformed XML: unknown entity or character reference &${ref};`);
     return String.fromCodePoint(code);
   });
 }
@@ -166,11 +195,15 @@ export function decodeEntities(text: string): string {
  * can only be declared on the root itself. Undefined when the root has no namespace.
  */
 export function rootNamespace(body: string): string | undefined {
-  const root = /<([^\s/>!?]+)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*\/?>/.exec(body.replace(/<!--[\s\S]*?-->/g, ''));
+  const root = /<([^\s/>!?]+)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*\/?>/.exec(
+    body.replace(/<!--[\s\S]*?-->/g, ''),
+  );
   if (!root) return undefined;
   const prefix = root[1].includes(':') ? root[1].slice(0, root[1].indexOf(':')) : '';
   const wanted = prefix ? `xmlns:${prefix}` : 'xmlns';
-  for (const [, name, double, single] of root[2].matchAll(/([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+  for (const [, name, double, single] of root[2].matchAll(
+    /([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g,
+  )) {
     if (name === wanted) return decodeEntities(double ?? single);
   }
   return undefined;

@@ -15,15 +15,21 @@ function schemaRoot(): string {
 
 /** The XSD files, commands first, then shared types; paths relative to schemas/xsd. */
 export function listXsdFiles(): string[] {
-  const top = readdirSync(XSD_DIR).filter((f) => f.endsWith('.xsd')).sort();
-  const types = readdirSync(path.join(XSD_DIR, 'types')).filter((f) => f.endsWith('.xsd')).sort().map((f) => `types/${f}`);
+  const top = readdirSync(XSD_DIR)
+    .filter((f) => f.endsWith('.xsd'))
+    .sort();
+  const types = readdirSync(path.join(XSD_DIR, 'types'))
+    .filter((f) => f.endsWith('.xsd'))
+    .sort()
+    .map((f) => `types/${f}`);
   return [...top, ...types];
 }
 
 /** What schemas/json must contain: relative file name → exact file text. */
 export function renderJsonSchemas(): Map<string, string> {
   const out = new Map<string, string>();
-  for (const { file, schema } of deriveJsonSchemas(XSD_DIR, listXsdFiles())) out.set(file, JSON.stringify(schema, null, 2) + '\n');
+  for (const { file, schema } of deriveJsonSchemas(XSD_DIR, listXsdFiles()))
+    out.set(file, JSON.stringify(schema, null, 2) + '\n');
   return out;
 }
 
@@ -34,5 +40,7 @@ if (require.main === module) {
     mkdirSync(path.dirname(path.join(JSON_DIR, file)), { recursive: true });
     writeFileSync(path.join(JSON_DIR, file), text);
   }
-  console.log(`wrote ${files.size} JSON Schemas to ${path.relative(process.cwd(), JSON_DIR) || JSON_DIR}`);
+  console.log(
+    `wrote ${files.size} JSON Schemas to ${path.relative(process.cwd(), JSON_DIR) || JSON_DIR}`,
+  );
 }

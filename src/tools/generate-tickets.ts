@@ -7,12 +7,36 @@
 import type { Knex } from 'knex';
 
 const SUBJECTS = [
-  'Printer on floor 3', 'Laptop', 'VPN connection', 'Outlook', 'Shared drive', 'Docking station', 'Monitor', 'Phone',
-  'Wi-Fi in meeting room', 'ERP client', 'Password', 'Scanner', 'Teams meeting', 'Backup job', 'Web shop', 'Badge reader',
+  'Printer on floor 3',
+  'Laptop',
+  'VPN connection',
+  'Outlook',
+  'Shared drive',
+  'Docking station',
+  'Monitor',
+  'Phone',
+  'Wi-Fi in meeting room',
+  'ERP client',
+  'Password',
+  'Scanner',
+  'Teams meeting',
+  'Backup job',
+  'Web shop',
+  'Badge reader',
 ];
 const PROBLEMS = [
-  'does not work', 'is very slow', 'shows an error message', 'cannot be reached', 'needs to be replaced', 'crashes on start',
-  'asks for a licence', 'has stopped syncing', 'prints blank pages', 'lost its settings', 'needs an update', 'is missing',
+  'does not work',
+  'is very slow',
+  'shows an error message',
+  'cannot be reached',
+  'needs to be replaced',
+  'crashes on start',
+  'asks for a licence',
+  'has stopped syncing',
+  'prints blank pages',
+  'lost its settings',
+  'needs an update',
+  'is missing',
 ];
 const SENTENCES = [
   'The user reports that the problem started after the last update.',
@@ -36,7 +60,18 @@ const SENTENCES = [
   'The change request for the new version is still waiting for approval.',
   'A similar ticket was solved last month by reinstalling the driver.',
 ];
-const STATES = ['Closed', 'Closed', 'Closed', 'New', 'Open', 'Open', 'InProgress', 'InProgress', 'Waiting', 'Open'];
+const STATES = [
+  'Closed',
+  'Closed',
+  'Closed',
+  'New',
+  'Open',
+  'Open',
+  'InProgress',
+  'InProgress',
+  'Waiting',
+  'Open',
+];
 
 export interface GeneratedTickets {
   tickets: number;
@@ -45,21 +80,27 @@ export interface GeneratedTickets {
 
 /** Inserts `count` tickets (numbers continue the sequence) and their comments in one transaction. */
 export async function generateTickets(db: Knex, count: number): Promise<GeneratedTickets> {
-  if (!Number.isInteger(count) || count < 1) throw new Error(`generateTickets: count must be a whole number above 0, not ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`generateTickets: count must be a whole number above 0, not ${count}`);
   const result = await db.transaction(async (trx) => {
     await trx.raw(`set local acmp.bulk_load = 'on'`); // keep the generated dates (migration 010)
-    const assignees = (await trx('assignees').select('id', 'name').orderBy('id')) as { id: string; name: string }[];
+    const assignees = (await trx('assignees').select('id', 'name').orderBy('id')) as {
+      id: string;
+      name: string;
+    }[];
     const categories = (await trx('categories').pluck('id').orderBy('id')) as string[];
-    const { rows } = await trx.raw(GENERATE_SQL, {
-      count,
-      subjects: SUBJECTS,
-      problems: PROBLEMS,
-      sentences: SENTENCES,
-      states: STATES,
-      assignees: assignees.map((a) => a.id),
-      assigneeNames: assignees.map((a) => a.name),
-      categories,
-    }).options({ query_timeout: 2_147_483_647 }); // one statement for all tickets: not bound by ACMP_DB_QUERY_TIMEOUT_MS (the bench loads through the gateway's pool)
+    const { rows } = await trx
+      .raw(GENERATE_SQL, {
+        count,
+        subjects: SUBJECTS,
+        problems: PROBLEMS,
+        sentences: SENTENCES,
+        states: STATES,
+        assignees: assignees.map((a) => a.id),
+        assigneeNames: assignees.map((a) => a.name),
+        categories,
+      })
+      .options({ query_timeout: 2_147_483_647 }); // one statement for all tickets: not bound by ACMP_DB_QUERY_TIMEOUT_MS (the bench loads through the gateway's pool)
     return { tickets: Number(rows[0].tickets), comments: Number(rows[0].comments) };
   });
   // Fresh statistics, so the planner sees the new data at once (it would wait for autovacuum).
@@ -73,7 +114,8 @@ export async function generateTickets(db: Knex, count: number): Promise<Generate
 // closed; newer ones spread over every state. 1 in 7 tickets is unassigned, 1 in 9 has no
 // category, 1 in 4 no due date; due dates fall from 5 days before to 24 days after creation.
 // Ticket number n gets n % 3 comments.
-const pick = (salt: number, n: string) => `(1 + (hashint4(g * 16 + ${salt})::bigint + 2147483648) % ${n})::int`;
+const pick = (salt: number, n: string) =>
+  `(1 + (hashint4(g * 16 + ${salt})::bigint + 2147483648) % ${n})::int`;
 
 const GENERATE_SQL = `
   with params as (
@@ -124,13 +166,17 @@ if (require.main === module) {
     const { startEmbedded } = await import('../db/embedded');
     const count = Number(process.argv[2] ?? 100000);
     const config = loadConfig();
-    const embedded = config.databaseUrl ? undefined : await startEmbedded(config.dataDir, config.embeddedPort);
+    const embedded = config.databaseUrl
+      ? undefined
+      : await startEmbedded(config.dataDir, config.embeddedPort);
     const db = connect(config.databaseUrl ?? embedded!.url, { queryTimeoutMs: 0 }); // a bulk load may take long
     try {
       await migrate(db);
       const started = Date.now();
       const made = await generateTickets(db, count);
-      console.log(`generated ${made.tickets} tickets and ${made.comments} comments in ${Date.now() - started} ms`);
+      console.log(
+        `generated ${made.tickets} tickets and ${made.comments} comments in ${Date.now() - started} ms`,
+      );
     } finally {
       await db.destroy();
       await embedded?.stop();

@@ -31,32 +31,57 @@ export function parseLogArgs(args: string[], cwd: string): { filters: ExportFilt
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
     const value = rest[++i];
-    if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value\n\n${USAGE}`);
+    if (value === undefined || value.startsWith('--'))
+      throw new UsageError(`${flag} needs a value\n\n${USAGE}`);
     const problem = (what: string) => new UsageError(`${flag}: ${what}, not "${value}"`);
     try {
       switch (flag) {
-        case '--out': out = path.resolve(cwd, value); break;
-        case '--command': if (!/^\w+_V\d+$/.test(value)) throw problem('give <Command>_V<N>, e.g. SaveTicket_V4'); filters.command = value; break;
-        case '--result': if (!/^-?\d+$/.test(value)) throw problem('give a whole number'); filters.result = Number(value); break;
-        case '--user': filters.user = value; break;
-        case '--transport': if (!['xml', 'soap', 'json', 'sics', 'http'].includes(value)) throw problem('give xml, soap, json or sics'); filters.transport = value; break;
-        case '--since': filters.since = parseTime(value); break;
-        case '--until': filters.until = parseTime(value); break;
-        case '--limit': if (!/^\d+$/.test(value) || Number(value) < 1) throw problem('give a whole number from 1'); filters.limit = Number(value); break;
-        default: throw new UsageError(`unknown option ${flag}\n\n${USAGE}`);
+        case '--out':
+          out = path.resolve(cwd, value);
+          break;
+        case '--command':
+          if (!/^\w+_V\d+$/.test(value)) throw problem('give <Command>_V<N>, e.g. SaveTicket_V4');
+          filters.command = value;
+          break;
+        case '--result':
+          if (!/^-?\d+$/.test(value)) throw problem('give a whole number');
+          filters.result = Number(value);
+          break;
+        case '--user':
+          filters.user = value;
+          break;
+        case '--transport':
+          if (!['xml', 'soap', 'json', 'sics', 'http'].includes(value))
+            throw problem('give xml, soap, json or sics');
+          filters.transport = value;
+          break;
+        case '--since':
+          filters.since = parseTime(value);
+          break;
+        case '--until':
+          filters.until = parseTime(value);
+          break;
+        case '--limit':
+          if (!/^\d+$/.test(value) || Number(value) < 1)
+            throw problem('give a whole number from 1');
+          filters.limit = Number(value);
+          break;
+        default:
+          throw new UsageError(`unknown option ${flag}\n\n${USAGE}`);
       }
     } catch (e) {
       throw e instanceof UsageError ? e : new UsageError(`${flag}: ${(e as Error).message}`);
     }
   }
-  if (!out) throw new UsageError(`--out <folder> is missing: where the fixture cases go\n\n${USAGE}`);
+  if (!out)
+    throw new UsageError(`--out <folder> is missing: where the fixture cases go\n\n${USAGE}`);
   return { filters, out };
 }
 
 async function main(): Promise<number> {
   let parsed;
   try {
-    if (['-h', '--help', 'help'].includes(process.argv[2] ?? '')) return console.log(USAGE), 0;
+    if (['-h', '--help', 'help'].includes(process.argv[2] ?? '')) return (console.log(USAGE), 0);
     // npm runs scripts in the project folder; relative paths mean the caller's folder.
     parsed = parseLogArgs(process.argv.slice(2), process.env.INIT_CWD || process.cwd());
   } catch (e) {
@@ -80,8 +105,11 @@ async function main(): Promise<number> {
   try {
     const summary = await exportCases(db, parsed.filters, parsed.out);
     for (const s of summary.skipped) console.log(`skipped ${s.id}: ${s.reason}`);
-    console.log(`${summary.written.length} exchanges exported to ${path.relative(process.cwd(), parsed.out) || parsed.out}, ${summary.skipped.length} skipped`);
-    if (!summary.written.length && !summary.skipped.length) console.log('no exchange in the communication log matches (is ACMP_LOG on? see --since)');
+    console.log(
+      `${summary.written.length} exchanges exported to ${path.relative(process.cwd(), parsed.out) || parsed.out}, ${summary.skipped.length} skipped`,
+    );
+    if (!summary.written.length && !summary.skipped.length)
+      console.log('no exchange in the communication log matches (is ACMP_LOG on? see --since)');
     return 0;
   } finally {
     await db.destroy();

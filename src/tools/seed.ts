@@ -11,7 +11,9 @@ async function run(): Promise<void> {
   if (!file) throw new Error('usage: npm run seed -- <seed.json>');
   const seed = readSeedFile(path.resolve(file));
   const config = loadConfig();
-  const embedded = config.databaseUrl ? undefined : await startEmbedded(config.dataDir, config.embeddedPort);
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbedded(config.dataDir, config.embeddedPort);
   const db = connect(config.databaseUrl ?? embedded!.url, { queryTimeoutMs: 0 }); // a bulk load may take long
   try {
     await migrate(db);

@@ -7,7 +7,14 @@ import type { Knex } from 'knex';
 import { loadConfig } from '../config';
 import { connect, migrate } from '../db/connection';
 import { startEmbedded } from '../db/embedded';
-import { addUser, findUsersByName, listUsers, setDisabled, setPassword, unknownRoles } from '../identity/users';
+import {
+  addUser,
+  findUsersByName,
+  listUsers,
+  setDisabled,
+  setPassword,
+  unknownRoles,
+} from '../identity/users';
 import { listTokens, revokeTokens } from '../identity/tokens';
 
 const USAGE = `usage: npm run users -- <command>
@@ -26,7 +33,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 async function oneUser(db: Knex, name: string): Promise<{ id: string; name: string }> {
   const users = await findUsersByName(db, name);
   if (users.length === 0) throw new Failure(`no user is named "${name}"`);
-  if (users.length > 1) throw new Failure(`${users.length} users are named "${name}" (${users.map((u) => u.id).join(', ')}): rename one first`);
+  if (users.length > 1)
+    throw new Failure(
+      `${users.length} users are named "${name}" (${users.map((u) => u.id).join(', ')}): rename one first`,
+    );
   return users[0];
 }
 
@@ -39,7 +49,11 @@ async function readPassword(): Promise<string> {
   }
   const ask = (question: string) =>
     new Promise<string>((resolve) => {
-      const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+      const rl = readline.createInterface({
+        input: process.stdin,
+        output: process.stderr,
+        terminal: true,
+      });
       // Show the question, not what is typed.
       (rl as unknown as { _writeToOutput(s: string): void })._writeToOutput = (s: string) => {
         if (s.startsWith(question)) process.stderr.write(question);
@@ -51,7 +65,8 @@ async function readPassword(): Promise<string> {
       });
     });
   const first = await ask('New password: ');
-  if (first !== (await ask('Again: '))) throw new Failure('the two passwords differ; nothing changed');
+  if (first !== (await ask('Again: ')))
+    throw new Failure('the two passwords differ; nothing changed');
   return first;
 }
 
@@ -63,11 +78,17 @@ async function run(db: Knex, [command, ...args]: string[]): Promise<void> {
     case 'add': {
       if (args.length < 1 || !args[0].trim()) throw new UsageError(USAGE);
       const [name, ...roles] = args;
-      if ((await findUsersByName(db, name)).length) throw new Failure(`a user named "${name}" exists already`);
+      if ((await findUsersByName(db, name)).length)
+        throw new Failure(`a user named "${name}" exists already`);
       const unknown = await unknownRoles(db, roles);
-      if (unknown.length) throw new Failure(`no such role: ${unknown.join(', ')} (roles come from a seed file's Roles)`);
+      if (unknown.length)
+        throw new Failure(
+          `no such role: ${unknown.join(', ')} (roles come from a seed file's Roles)`,
+        );
       const id = await addUser(db, name, roles);
-      console.log(`added ${name} (${id}); set a password with: npm run users -- set-password "${name}"`);
+      console.log(
+        `added ${name} (${id}); set a password with: npm run users -- set-password "${name}"`,
+      );
       return;
     }
     case 'set-password': {
@@ -78,7 +99,10 @@ async function run(db: Knex, [command, ...args]: string[]): Promise<void> {
       try {
         await setPassword(db, user.id, password);
       } catch (e) {
-        if ((e as { code?: string }).code === '23505') throw new Failure(`another user who can log in is named "${user.name}" (names are compared ignoring case)`);
+        if ((e as { code?: string }).code === '23505')
+          throw new Failure(
+            `another user who can log in is named "${user.name}" (names are compared ignoring case)`,
+          );
         throw e;
       }
       console.log(`password set for ${user.name}; its sessions have ended`);
@@ -96,7 +120,9 @@ async function run(db: Knex, [command, ...args]: string[]): Promise<void> {
       expect(0);
       for (const u of await listUsers(db)) {
         const state = u.disabled ? 'disabled' : u.hasPassword ? 'can log in' : 'no password';
-        console.log(`${u.name}\t${u.id}\t${state}\troles: ${u.roles.join(', ') || '-'}\tpermissions: ${u.permissions.join(', ') || '-'}`);
+        console.log(
+          `${u.name}\t${u.id}\t${state}\troles: ${u.roles.join(', ') || '-'}\tpermissions: ${u.permissions.join(', ') || '-'}`,
+        );
       }
       return;
     }
@@ -106,7 +132,9 @@ async function run(db: Knex, [command, ...args]: string[]): Promise<void> {
       const tokens = await listTokens(db, user.id);
       if (!tokens.length) console.log(`${user.name} has no tokens`);
       for (const t of tokens) {
-        console.log(`${t.id}\tcreated ${t.created.toISOString()}\texpires ${t.expires.toISOString()}\t${t.revoked ? `revoked ${t.revoked.toISOString()}` : 'active'}`);
+        console.log(
+          `${t.id}\tcreated ${t.created.toISOString()}\texpires ${t.expires.toISOString()}\t${t.revoked ? `revoked ${t.revoked.toISOString()}` : 'active'}`,
+        );
       }
       return;
     }
@@ -114,9 +142,13 @@ async function run(db: Knex, [command, ...args]: string[]): Promise<void> {
       expect(2);
       const user = await oneUser(db, args[0]);
       const which = args[1];
-      if (which !== '--all' && !UUID.test(which)) throw new UsageError(`"${which}" is not a token id (see npm run users -- tokens "${user.name}")\n${USAGE}`);
+      if (which !== '--all' && !UUID.test(which))
+        throw new UsageError(
+          `"${which}" is not a token id (see npm run users -- tokens "${user.name}")\n${USAGE}`,
+        );
       const count = await revokeTokens(db, user.id, which === '--all' ? undefined : which);
-      if (which !== '--all' && count === 0) throw new Failure(`${user.name} has no active token ${which}`);
+      if (which !== '--all' && count === 0)
+        throw new Failure(`${user.name} has no active token ${which}`);
       console.log(`revoked ${count} token(s) of ${user.name}`);
       return;
     }
@@ -132,7 +164,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const embedded = config.databaseUrl ? undefined : await startEmbedded(config.dataDir, config.embeddedPort);
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbedded(config.dataDir, config.embeddedPort);
   const db = connect(config.databaseUrl ?? embedded!.url, { poolMax: 2 });
   try {
     await migrate(db);

@@ -46,7 +46,10 @@ function toTree(nodes: any[]): XNode[] {
   for (const n of nodes) {
     const tag = Object.keys(n).find((k) => k !== ':@');
     if (!tag || tag === '#text' || tag === '#comment' || tag === '?xml') continue;
-    const text = (n[tag] as any[]).map((c) => c['#text'] ?? '').join('').trim();
+    const text = (n[tag] as any[])
+      .map((c) => c['#text'] ?? '')
+      .join('')
+      .trim();
     out.push({ tag, attrs: n[':@'] ?? {}, children: toTree(n[tag]), text });
   }
   return out;
@@ -71,7 +74,8 @@ export function deriveJsonSchemas(xsdDir: string, files: string[]): DerivedSchem
       if (!['xs:simpleType', 'xs:complexType', 'xs:element'].includes(n.tag) || !name) {
         throw new Error(`${file}: unsupported top-level construct <${n.tag}>`);
       }
-      if (owner.has(name)) throw new Error(`${file}: ${name} is already defined in ${owner.get(name)}`);
+      if (owner.has(name))
+        throw new Error(`${file}: ${name} is already defined in ${owner.get(name)}`);
       owner.set(name, jsonFile(file));
     }
   }
@@ -106,13 +110,16 @@ interface Ctx {
 
 /** Carries an xs:documentation over as the JSON Schema description. */
 function withDoc(schema: JsonSchema, n: XNode): JsonSchema {
-  const doc = n.children.find((c) => c.tag === 'xs:annotation')?.children.find((c) => c.tag === 'xs:documentation')?.text;
+  const doc = n.children
+    .find((c) => c.tag === 'xs:annotation')
+    ?.children.find((c) => c.tag === 'xs:documentation')?.text;
   return doc ? { description: doc, ...schema } : schema;
 }
 
 function ref(typeName: string, ctx: Ctx): JsonSchema {
   if (BUILT_IN[typeName]) return { ...BUILT_IN[typeName] };
-  if (typeName.startsWith('xs:')) throw new Error(`${ctx.file}: unsupported built-in type ${typeName}`);
+  if (typeName.startsWith('xs:'))
+    throw new Error(`${ctx.file}: unsupported built-in type ${typeName}`);
   const file = ctx.owner.get(typeName);
   if (!file) throw new Error(`${ctx.file}: unknown type ${typeName}`);
   return { $ref: `/${file}#/$defs/${typeName}` };
@@ -132,28 +139,46 @@ function simpleType(n: XNode, ctx: Ctx): JsonSchema {
   const [restriction, ...rest] = significant(n);
   if (restriction?.tag === 'xs:union' && !rest.length) return union(restriction, ctx);
   if (!restriction || restriction.tag !== 'xs:restriction' || rest.length) {
-    throw new Error(`${ctx.file}: simple type ${n.attrs.name ?? '(anonymous)'} must be one xs:restriction or xs:union`);
+    throw new Error(
+      `${ctx.file}: simple type ${n.attrs.name ?? '(anonymous)'} must be one xs:restriction or xs:union`,
+    );
   }
   const base = BUILT_IN[restriction.attrs.base];
-  if (!base) throw new Error(`${ctx.file}: restriction base must be one of ${Object.keys(BUILT_IN).join(', ')}, not ${restriction.attrs.base}`);
+  if (!base)
+    throw new Error(
+      `${ctx.file}: restriction base must be one of ${Object.keys(BUILT_IN).join(', ')}, not ${restriction.attrs.base}`,
+    );
   const out: JsonSchema = { ...base };
   const enums: string[] = [];
   for (const f of significant(restriction)) {
     const v = f.attrs.value;
     switch (f.tag) {
-      case 'xs:enumeration': enums.push(v); break;
+      case 'xs:enumeration':
+        enums.push(v);
+        break;
       // XSD patterns are anchored implicitly; JSON Schema patterns are not.
       // A pattern on a base that has one of its own (xs:dateTime) narrows it: both must match.
       case 'xs:pattern':
         if (base.pattern) out.allOf = [{ pattern: `^(?:${v})$` }];
         else out.pattern = `^(?:${v})$`;
         break;
-      case 'xs:maxLength': out.maxLength = Number(v); break;
-      case 'xs:length': out.minLength = out.maxLength = Number(v); break;
-      case 'xs:minLength': out.minLength = Number(v); break;
-      case 'xs:minInclusive': out.minimum = Number(v); break;
-      case 'xs:maxInclusive': out.maximum = Number(v); break;
-      default: throw new Error(`${ctx.file}: unsupported facet <${f.tag}>`);
+      case 'xs:maxLength':
+        out.maxLength = Number(v);
+        break;
+      case 'xs:length':
+        out.minLength = out.maxLength = Number(v);
+        break;
+      case 'xs:minLength':
+        out.minLength = Number(v);
+        break;
+      case 'xs:minInclusive':
+        out.minimum = Number(v);
+        break;
+      case 'xs:maxInclusive':
+        out.maximum = Number(v);
+        break;
+      default:
+        throw new Error(`${ctx.file}: unsupported facet <${f.tag}>`);
     }
   }
   if (enums.length) out.enum = enums;
@@ -162,7 +187,10 @@ function simpleType(n: XNode, ctx: Ctx): JsonSchema {
 
 /** xs:union of named member types and inline simple types: any one of them. */
 function union(n: XNode, ctx: Ctx): JsonSchema {
-  const members = (n.attrs.memberTypes ?? '').split(/\s+/).filter(Boolean).map((t) => ref(t, ctx));
+  const members = (n.attrs.memberTypes ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((t) => ref(t, ctx));
   for (const inline of significant(n)) members.push(simpleType(inline, ctx));
   if (members.length < 2) throw new Error(`${ctx.file}: xs:union needs at least two member types`);
   return { anyOf: members };
@@ -171,17 +199,34 @@ function union(n: XNode, ctx: Ctx): JsonSchema {
 function complexType(n: XNode, ctx: Ctx): JsonSchema {
   const parts = significant(n);
   if (parts.length !== 1 || !['xs:all', 'xs:sequence'].includes(parts[0].tag)) {
-    throw new Error(`${ctx.file}: complex type ${n.attrs.name ?? '(anonymous)'} must hold one xs:all or xs:sequence`);
+    throw new Error(
+      `${ctx.file}: complex type ${n.attrs.name ?? '(anonymous)'} must hold one xs:all or xs:sequence`,
+    );
   }
   const elements = significant(parts[0]);
-  for (const e of elements) if (e.tag !== 'xs:element') throw new Error(`${ctx.file}: unsupported particle <${e.tag}>`);
+  for (const e of elements)
+    if (e.tag !== 'xs:element') throw new Error(`${ctx.file}: unsupported particle <${e.tag}>`);
 
   // A sequence of one repeated element is a list: <Costs><TTicketCost_V1/>...</Costs>.
   const only = elements.length === 1 ? elements[0] : undefined;
-  if (parts[0].tag === 'xs:sequence' && only && only.attrs.maxOccurs && only.attrs.maxOccurs !== '1') {
-    if (only.attrs.maxOccurs === 'unbounded') throw new Error(`${ctx.file}: list ${only.attrs.name} must be bounded (maxOccurs="unbounded")`);
-    const list: JsonSchema = { type: 'array', xmlItem: only.attrs.name, items: elementType(only, ctx), maxItems: Number(only.attrs.maxOccurs) };
-    if (only.attrs.minOccurs && only.attrs.minOccurs !== '0') list.minItems = Number(only.attrs.minOccurs);
+  if (
+    parts[0].tag === 'xs:sequence' &&
+    only &&
+    only.attrs.maxOccurs &&
+    only.attrs.maxOccurs !== '1'
+  ) {
+    if (only.attrs.maxOccurs === 'unbounded')
+      throw new Error(
+        `${ctx.file}: list ${only.attrs.name} must be bounded (maxOccurs="unbounded")`,
+      );
+    const list: JsonSchema = {
+      type: 'array',
+      xmlItem: only.attrs.name,
+      items: elementType(only, ctx),
+      maxItems: Number(only.attrs.maxOccurs),
+    };
+    if (only.attrs.minOccurs && only.attrs.minOccurs !== '0')
+      list.minItems = Number(only.attrs.minOccurs);
     return list;
   }
 
@@ -191,7 +236,9 @@ function complexType(n: XNode, ctx: Ctx): JsonSchema {
     const name = e.attrs.name;
     if (!name) throw new Error(`${ctx.file}: element without a name`);
     if (e.attrs.maxOccurs && e.attrs.maxOccurs !== '1') {
-      throw new Error(`${ctx.file}: ${name} repeats; wrap repeated elements in a list type of their own`);
+      throw new Error(
+        `${ctx.file}: ${name} repeats; wrap repeated elements in a list type of their own`,
+      );
     }
     properties[name] = withDoc(elementType(e, ctx), e);
     if (e.attrs.minOccurs !== '0') required.push(name);

@@ -52,25 +52,46 @@ export class ShapeBuilder {
     }
     if (schema.anyOf) {
       // A union of scalars (OptionalDateTime = DateTime | Empty) reads as its most specific member.
-      const kinds = (schema.anyOf as JsonSchema[]).map((m) => this.resolve(m)).map((m) => (m.kind === 'scalar' ? m.scalar : 'string'));
-      const scalar = (typeName && NAMED_SCALARS[typeName]) || kinds.find((k) => k !== 'string') || 'string';
+      const kinds = (schema.anyOf as JsonSchema[])
+        .map((m) => this.resolve(m))
+        .map((m) => (m.kind === 'scalar' ? m.scalar : 'string'));
+      const scalar =
+        (typeName && NAMED_SCALARS[typeName]) || kinds.find((k) => k !== 'string') || 'string';
       return { kind: 'scalar', typeName, scalar };
     }
     if (schema.xsdType === 'xs:dateTime') return { kind: 'scalar', typeName, scalar: 'datetime' };
     switch (schema.type) {
       case 'object': {
         const fields = new Map<string, Shape>();
-        for (const [name, sub] of Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>)) fields.set(name, this.resolve(sub));
-        return { kind: 'object', typeName, fields, required: new Set((schema.required ?? []) as string[]) };
+        for (const [name, sub] of Object.entries(
+          (schema.properties ?? {}) as Record<string, JsonSchema>,
+        ))
+          fields.set(name, this.resolve(sub));
+        return {
+          kind: 'object',
+          typeName,
+          fields,
+          required: new Set((schema.required ?? []) as string[]),
+        };
       }
       case 'array':
-        return { kind: 'list', typeName, item: schema.xmlItem as string, of: this.resolve(schema.items as JsonSchema), max: schema.maxItems as number };
+        return {
+          kind: 'list',
+          typeName,
+          item: schema.xmlItem as string,
+          of: this.resolve(schema.items as JsonSchema),
+          max: schema.maxItems as number,
+        };
       case 'integer':
         return { kind: 'scalar', typeName, scalar: 'int' };
       case 'boolean':
         return { kind: 'scalar', typeName, scalar: 'bool' };
       case 'string':
-        return { kind: 'scalar', typeName, scalar: (typeName && NAMED_SCALARS[typeName]) || 'string' };
+        return {
+          kind: 'scalar',
+          typeName,
+          scalar: (typeName && NAMED_SCALARS[typeName]) || 'string',
+        };
       default:
         throw new Error(`unsupported schema type ${String(schema.type)}`);
     }

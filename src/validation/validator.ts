@@ -40,7 +40,8 @@ export function compileDefinition(ajv: Ajv, fileId: string, defName: string): Va
 
 const SCALAR_PATTERN_MESSAGES: Record<string, string> = {
   guid: 'not a GUID',
-  datetime: 'not a dateTime with a year 0001..9999 (e.g. 2025-06-27T11:16:00Z; empty only where a date may be absent)',
+  datetime:
+    'not a dateTime with a year 0001..9999 (e.g. 2025-06-27T11:16:00Z; empty only where a date may be absent)',
   decimal: 'not a decimal number with at most two decimals (e.g. 12.50)',
 };
 
@@ -71,7 +72,9 @@ export function describeErrors(root: Shape, errors: ErrorObject[]): FieldError[]
         break;
       case 'anyOf':
       case 'pattern':
-        message = (shape?.kind === 'scalar' && SCALAR_PATTERN_MESSAGES[shape.scalar]) || `does not match ${String(parent?.pattern)}`;
+        message =
+          (shape?.kind === 'scalar' && SCALAR_PATTERN_MESSAGES[shape.scalar]) ||
+          `does not match ${String(parent?.pattern)}`;
         break;
       case 'maxLength':
         message = `longer than ${p.limit}`;
@@ -81,7 +84,10 @@ export function describeErrors(root: Shape, errors: ErrorObject[]): FieldError[]
         break;
       case 'minimum':
       case 'maximum':
-        message = parent?.minimum !== undefined && parent?.maximum !== undefined ? `must be ${parent.minimum}..${parent.maximum}` : `must be ${e.keyword === 'minimum' ? '>=' : '<='} ${p.limit}`;
+        message =
+          parent?.minimum !== undefined && parent?.maximum !== undefined
+            ? `must be ${parent.minimum}..${parent.maximum}`
+            : `must be ${e.keyword === 'minimum' ? '>=' : '<='} ${p.limit}`;
         break;
       case 'enum':
         message = `must be one of ${(p.allowedValues as string[]).join(', ')}`;
@@ -110,10 +116,15 @@ function join(a: string, b: string): string {
 
 function typeMessage(type: string): string {
   switch (type) {
-    case 'integer': return 'not an integer';
-    case 'boolean': return 'not a boolean (true, false, 1 or 0)';
-    case 'object': return 'must contain elements, not text';
-    case 'array': return 'must be a list of elements';
-    default: return 'must be text, not elements';
+    case 'integer':
+      return 'not an integer';
+    case 'boolean':
+      return 'not a boolean (true, false, 1 or 0)';
+    case 'object':
+      return 'must contain elements, not text';
+    case 'array':
+      return 'must be a list of elements';
+    default:
+      return 'must be text, not elements';
   }
 }

@@ -46,7 +46,8 @@ interface Row {
 async function log(...rows: Row[]): Promise<number[]> {
   const ids: number[] = [];
   for (const r of rows) {
-    const [row] = await gw.db('communication_log')
+    const [row] = await gw
+      .db('communication_log')
       .insert({
         at: r.at ?? gw.db.raw('now()'),
         request_id: 'r',
@@ -73,21 +74,40 @@ async function log(...rows: Row[]): Promise<number[]> {
 
 async function get(url: string, session?: string): Promise<{ status: number; json: any }> {
   const res = await fetch(url, { headers: session ? { 'X-SICS-SESSION': session } : {} });
-  return { status: res.status, json: res.headers.get('content-type')?.includes('json') ? await res.json() : undefined };
+  return {
+    status: res.status,
+    json: res.headers.get('content-type')?.includes('json') ? await res.json() : undefined,
+  };
 }
 
 test('the API needs an administrator once authentication is on; open mode without a session may read', async () => {
   await log({});
   const none = await get(`${gw.url}/console/api/exchanges`);
-  expect(none).toEqual({ status: 401, json: { error: expect.stringMatching(/needs an administrator: log in with LoginAcmpUser_V1 and send the session in X-SICS-SESSION/) } });
+  expect(none).toEqual({
+    status: 401,
+    json: {
+      error: expect.stringMatching(
+        /needs an administrator: log in with LoginAcmpUser_V1 and send the session in X-SICS-SESSION/,
+      ),
+    },
+  });
   const helpdesk = await get(`${gw.url}/console/api/exchanges`, HELPDESK_SESSION);
-  expect(helpdesk).toEqual({ status: 403, json: { error: 'The console needs the permission ADMIN, which user Ben Support does not have: log in as an administrator' } });
+  expect(helpdesk).toEqual({
+    status: 403,
+    json: {
+      error:
+        'The console needs the permission ADMIN, which user Ben Support does not have: log in as an administrator',
+    },
+  });
   const dead = await get(`${gw.url}/console/api/charts`, 'console-api-no-such-session-000000000');
   expect(dead.status).toBe(401);
   expect(dead.json.error).toMatch(/unknown or has expired/);
-  for (const path of ['exchanges/1', 'exchanges/1/fixture', 'charts']) expect((await get(`${gw.url}/console/api/${path}`, HELPDESK_SESSION)).status).toBe(403);
+  for (const path of ['exchanges/1', 'exchanges/1/fixture', 'charts'])
+    expect((await get(`${gw.url}/console/api/${path}`, HELPDESK_SESSION)).status).toBe(403);
 
-  expect((await get(`${gw.url}/console/api/exchanges`, ADMIN_SESSION)).json.exchanges).toHaveLength(1);
+  expect((await get(`${gw.url}/console/api/exchanges`, ADMIN_SESSION)).json.exchanges).toHaveLength(
+    1,
+  );
   expect((await get(`${open.url}/console/api/exchanges`)).json.exchanges).toHaveLength(1);
   // Open mode still checks a session that is sent.
   expect((await get(`${open.url}/console/api/exchanges`, HELPDESK_SESSION)).status).toBe(403);
@@ -108,7 +128,7 @@ test('the page is served with its own script and styles only, under a policy tha
   }
 });
 
-test('filters, newest first, paging back and the tail cursor; the console\'s own calls are not listed', async () => {
+test("filters, newest first, paging back and the tail cursor; the console's own calls are not listed", async () => {
   const [a, b, c, d] = await log(
     { commands: ['SaveTicket_V4'], result_code: 0, user_name: 'Anna Admin' },
     { commands: ['GetTicket_V5'], result_code: 12, user_name: 'Ben Support' },
@@ -116,7 +136,10 @@ test('filters, newest first, paging back and the tail cursor; the console\'s own
     { commands: [], result_code: null, user_name: null, transport: 'http', path: '/health' },
   );
   await log({ transport: 'http', path: '/console/api/exchanges', commands: [] });
-  const ids = async (query: string) => (await get(`${gw.url}/console/api/exchanges?${query}`, ADMIN_SESSION)).json.exchanges.map((e: { id: number }) => e.id);
+  const ids = async (query: string) =>
+    (await get(`${gw.url}/console/api/exchanges?${query}`, ADMIN_SESSION)).json.exchanges.map(
+      (e: { id: number }) => e.id,
+    );
   expect(await ids('')).toEqual([d, c, b, a]);
   expect(await ids('command=GetTicket_V5')).toEqual([c, b]);
   expect(await ids('command=SaveTicket')).toEqual([c, a]);
@@ -128,23 +151,47 @@ test('filters, newest first, paging back and the tail cursor; the console\'s own
   expect(await ids(`after=${a}`)).toEqual([b, c, d]); // the tail: oldest first
   expect(await ids(`after=${a}&result=35`)).toEqual([c]);
 
-  await gw.db('communication_log').where({ id: a }).update({ at: new Date('2026-01-01T10:00:00Z') });
+  await gw
+    .db('communication_log')
+    .where({ id: a })
+    .update({ at: new Date('2026-01-01T10:00:00Z') });
   expect(await ids('to=2026-01-01T11:00:00Z')).toEqual([a]);
   expect(await ids('from=2026-01-01T11:00:00Z')).toEqual([d, c, b]);
 
   const bad = await get(`${gw.url}/console/api/exchanges?result=abc`, ADMIN_SESSION);
   expect(bad).toEqual({ status: 400, json: { error: 'result must be a whole number' } });
-  expect((await get(`${gw.url}/console/api/exchanges?from=yesterday`, ADMIN_SESSION)).status).toBe(400);
+  expect((await get(`${gw.url}/console/api/exchanges?from=yesterday`, ADMIN_SESSION)).status).toBe(
+    400,
+  );
   expect((await get(`${gw.url}/console/api/exchanges/999999`, ADMIN_SESSION)).status).toBe(404);
 
   const one = await get(`${gw.url}/console/api/exchanges/${b}`, ADMIN_SESSION);
-  expect(one.json).toMatchObject({ id: b, commands: ['GetTicket_V5'], resultCode: 12, requestBody: '<ICQL/>', responseContentType: 'text/xml; charset=utf-8' });
+  expect(one.json).toMatchObject({
+    id: b,
+    commands: ['GetTicket_V5'],
+    resultCode: 12,
+    requestBody: '<ICQL/>',
+    responseContentType: 'text/xml; charset=utf-8',
+  });
 });
 
 test('charts: rate, p50/p99 latency and error share per command over the last hour, from PostgreSQL', async () => {
   // 100 SaveTicket_V4 exchanges taking 1..100 ms, ten of them failed; one more two hours ago.
-  const rows: Row[] = Array.from({ length: 100 }, (_, i) => ({ commands: ['SaveTicket_V4'], duration_ms: i + 1, result_code: i % 10 === 0 ? 35 : 0 }));
-  await log(...rows, { commands: ['SaveTicket_V4'], duration_ms: 5000, result_code: 0, at: new Date(Date.now() - 2 * 3600_000).toISOString() }, { commands: ['GetTicket_V5', 'CloseTicket_V1'], duration_ms: 7, result_code: 4 });
+  const rows: Row[] = Array.from({ length: 100 }, (_, i) => ({
+    commands: ['SaveTicket_V4'],
+    duration_ms: i + 1,
+    result_code: i % 10 === 0 ? 35 : 0,
+  }));
+  await log(
+    ...rows,
+    {
+      commands: ['SaveTicket_V4'],
+      duration_ms: 5000,
+      result_code: 0,
+      at: new Date(Date.now() - 2 * 3600_000).toISOString(),
+    },
+    { commands: ['GetTicket_V5', 'CloseTicket_V1'], duration_ms: 7, result_code: 4 },
+  );
   const { json } = await get(`${gw.url}/console/api/charts`, ADMIN_SESSION);
   const byName = Object.fromEntries(json.commands.map((c: any) => [c.command, c]));
   expect(Object.keys(byName)).toEqual(['CloseTicket_V1', 'GetTicket_V5', 'SaveTicket_V4']);
@@ -158,9 +205,18 @@ test('charts: rate, p50/p99 latency and error share per command over the last ho
 
 test('download as fixture: a .tar of the case `npm run log -- export` writes, which the replay tool reads as it is', async () => {
   const req = request('GetHelpdeskSettings', 1, '');
-  const response = '<ICQL><ACMP><X><Created>' + new Date().toISOString().replace(/\.\d+Z/, '.123Z') + '</Created><ResultCode>0</ResultCode></X></ACMP></ICQL>';
-  const [id] = await log({ commands: ['GetHelpdeskSettings_V1'], request_body: req, response_body: response });
-  const res = await fetch(`${gw.url}/console/api/exchanges/${id}/fixture`, { headers: { 'X-SICS-SESSION': ADMIN_SESSION } });
+  const response =
+    '<ICQL><ACMP><X><Created>' +
+    new Date().toISOString().replace(/\.\d+Z/, '.123Z') +
+    '</Created><ResultCode>0</ResultCode></X></ACMP></ICQL>';
+  const [id] = await log({
+    commands: ['GetHelpdeskSettings_V1'],
+    request_body: req,
+    response_body: response,
+  });
+  const res = await fetch(`${gw.url}/console/api/exchanges/${id}/fixture`, {
+    headers: { 'X-SICS-SESSION': ADMIN_SESSION },
+  });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toBe('application/x-tar');
   const folder = new RegExp(`^GetHelpdeskSettings_V1/\\d{8}T\\d{6}Z-rc0-xml-${id}$`);
@@ -184,13 +240,23 @@ test('download as fixture: a .tar of the case `npm run log -- export` writes, wh
   // What cannot be a case says why.
   const [health] = await log({ transport: 'http', path: '/health', commands: [] });
   const refused = await get(`${gw.url}/console/api/exchanges/${health}/fixture`, ADMIN_SESSION);
-  expect(refused).toEqual({ status: 409, json: { error: `Exchange ${health} cannot be a fixture case: not a command exchange (plain HTTP)` } });
+  expect(refused).toEqual({
+    status: 409,
+    json: {
+      error: `Exchange ${health} cannot be a fixture case: not a command exchange (plain HTTP)`,
+    },
+  });
 });
 
 test('tar: what writeTar packs, readTar unpacks; a path leaving the folder is refused', () => {
-  const files = { 'A_V1/case/request.xml': '<ICQL>ä</ICQL>', 'A_V1/case/response.xml': 'x'.repeat(1500) };
+  const files = {
+    'A_V1/case/request.xml': '<ICQL>ä</ICQL>',
+    'A_V1/case/response.xml': 'x'.repeat(1500),
+  };
   const back = readTar(writeTar(files));
-  expect(Object.fromEntries(Object.entries(back).map(([k, v]) => [k, v.toString()]))).toEqual(files);
+  expect(Object.fromEntries(Object.entries(back).map(([k, v]) => [k, v.toString()]))).toEqual(
+    files,
+  );
   expect(() => readTar(writeTar({ '../evil.xml': 'x' }))).toThrow(/outside the archive/);
   const broken = writeTar(files);
   broken[0] ^= 1;

@@ -19,24 +19,32 @@ afterAll(async () => {
 
 const cases = listFixtureCases();
 describe.each([...new Set(cases.map((c) => c.command))])('%s', (command) => {
-  test.each(cases.filter((c) => c.command === command).map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    await gw.reset(...(c.seed ? [c.seed] : []));
-    // `{{int:<name>}}` values (ticket numbers) bound so far, and the numbers a recording writes back (fresh-values.ts).
-    const bindings = new Map<string, string>();
-    const numbers = new Map<string, string>();
-    for (const step of c.steps) {
-      const res = await gw.post(step.request);
-      const where = c.steps.length > 1 ? ` (step ${step.name})` : '';
-      expect({ step: step.name, status: res.status }).toEqual({ step: step.name, status: 200 });
-      const recording = freshPlaceholders(withPlaceholders(res.body), c.freshIds, numbers);
-      if (step.response === undefined) {
-        if (process.env.CI) throw new Error(`${path.relative(c.dir, step.responseFile)} is missing in ${c.dir}; record it with a local run and review it`);
-        writeFileSync(step.responseFile, recording + '\n');
-        continue;
+  test.each(cases.filter((c) => c.command === command).map((c) => [c.name, c] as const))(
+    '%s',
+    async (_name, c) => {
+      await gw.reset(...(c.seed ? [c.seed] : []));
+      // `{{int:<name>}}` values (ticket numbers) bound so far, and the numbers a recording writes back (fresh-values.ts).
+      const bindings = new Map<string, string>();
+      const numbers = new Map<string, string>();
+      for (const step of c.steps) {
+        const res = await gw.post(step.request);
+        const where = c.steps.length > 1 ? ` (step ${step.name})` : '';
+        expect({ step: step.name, status: res.status }).toEqual({ step: step.name, status: 200 });
+        const recording = freshPlaceholders(withPlaceholders(res.body), c.freshIds, numbers);
+        if (step.response === undefined) {
+          if (process.env.CI)
+            throw new Error(
+              `${path.relative(c.dir, step.responseFile)} is missing in ${c.dir}; record it with a local run and review it`,
+            );
+          writeFileSync(step.responseFile, recording + '\n');
+          continue;
+        }
+        const { expected, actual } = compareResponses(step.response, res.body, bindings);
+        expect(`${where}\n${actual}`).toBe(`${where}\n${expected}`);
+        expect(String(res.resultCode)).toBe(
+          /<ResultCode>(-?\d+)<\/ResultCode>/.exec(step.response)![1],
+        );
       }
-      const { expected, actual } = compareResponses(step.response, res.body, bindings);
-      expect(`${where}\n${actual}`).toBe(`${where}\n${expected}`);
-      expect(String(res.resultCode)).toBe(/<ResultCode>(-?\d+)<\/ResultCode>/.exec(step.response)![1]);
-    }
-  });
+    },
+  );
 });

@@ -21,7 +21,10 @@ class Relay {
   async open(): Promise<void> {
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.target.port, this.target.host);
-      for (const [s, other] of [[client, upstream], [upstream, client]]) {
+      for (const [s, other] of [
+        [client, upstream],
+        [upstream, client],
+      ]) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
@@ -70,8 +73,17 @@ beforeAll(async () => {
   relay = new Relay({ host: target.hostname, port: Number(target.port || 5432) });
   await relay.open();
   target.host = `127.0.0.1:${relay.port}`;
-  gatewayDb = connect(target.toString(), { searchPath: database.schema, queryTimeoutMs: QUERY_TIMEOUT_MS });
-  server = buildApp({ db: gatewayDb, registry: testRegistry(), bodyLimit: '1mb', authMode: 'open', log: () => {} }).listen(0, '127.0.0.1');
+  gatewayDb = connect(target.toString(), {
+    searchPath: database.schema,
+    queryTimeoutMs: QUERY_TIMEOUT_MS,
+  });
+  server = buildApp({
+    db: gatewayDb,
+    registry: testRegistry(),
+    bodyLimit: '1mb',
+    authMode: 'open',
+    log: () => {},
+  }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -84,11 +96,24 @@ afterAll(async () => {
 });
 
 async function post(xml: string) {
-  const res = await fetch(`${url}/acmp`, { method: 'POST', body: xml, headers: { 'Content-Type': 'text/xml' } });
-  return { status: res.status, resultCode: Number(res.headers.get('x-acmp-result-code')), body: await res.text() };
+  const res = await fetch(`${url}/acmp`, {
+    method: 'POST',
+    body: xml,
+    headers: { 'Content-Type': 'text/xml' },
+  });
+  return {
+    status: res.status,
+    resultCode: Number(res.headers.get('x-acmp-result-code')),
+    body: await res.text(),
+  };
 }
 
-const save = (id: string) => request('SaveTicket', 4, `<Ticket><Id>${id}</Id><Title>Written while the database is away?</Title></Ticket>`);
+const save = (id: string) =>
+  request(
+    'SaveTicket',
+    4,
+    `<Ticket><Id>${id}</Id><Title>Written while the database is away?</Title></Ticket>`,
+  );
 
 test('19 while the database is down, 0 again once it is back, with no restart', async () => {
   expect((await post(save('{00000000-0000-4000-8000-0000000000A1}'))).resultCode).toBe(0);
@@ -96,17 +121,25 @@ test('19 while the database is down, 0 again once it is back, with no restart', 
   await relay.cut();
   const down = await post(save('{00000000-0000-4000-8000-0000000000A2}'));
   expect([down.status, down.resultCode]).toEqual([200, 19]);
-  expect(down.body).toMatch(/The database is unavailable or did not answer in time; nothing was half-written\. Try again later \(reference [0-9a-f-]{36}\)/);
+  expect(down.body).toMatch(
+    /The database is unavailable or did not answer in time; nothing was half-written\. Try again later \(reference [0-9a-f-]{36}\)/,
+  );
   expect(down.body).not.toMatch(/ECONNREFUSED|\.ts:\d+|node_modules/);
   const health = await fetch(`${url}/health`);
-  expect([health.status, ((await health.json()) as { database: string }).database]).toEqual([503, 'down']);
+  expect([health.status, ((await health.json()) as { database: string }).database]).toEqual([
+    503,
+    'down',
+  ]);
 
   await relay.open(); // the same port: the database is back
   const back = await post(save('{00000000-0000-4000-8000-0000000000A3}'));
   expect(back.resultCode).toBe(0);
   expect((await fetch(`${url}/health`)).status).toBe(200);
   const ids = (await database.db('tickets').select('id').orderBy('id')).map((r) => r.id);
-  expect(ids).toEqual(['00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000a3']);
+  expect(ids).toEqual([
+    '00000000-0000-4000-8000-0000000000a1',
+    '00000000-0000-4000-8000-0000000000a3',
+  ]);
 });
 
 test('a hung database: 19 within the query timeout, /health 503 within 1 s, 0 again once it answers', async () => {
@@ -114,18 +147,27 @@ test('a hung database: 19 within the query timeout, /health 503 within 1 s, 0 ag
 
   relay.hang();
   let started = Date.now();
-  const edit = request('SaveTicket', 4, '<Ticket><Id>{00000000-0000-4000-8000-0000000000B1}</Id><Title>Edited while the database hangs</Title></Ticket>');
+  const edit = request(
+    'SaveTicket',
+    4,
+    '<Ticket><Id>{00000000-0000-4000-8000-0000000000B1}</Id><Title>Edited while the database hangs</Title></Ticket>',
+  );
   const hung = await post(edit);
   const requestMs = Date.now() - started;
   expect([hung.status, hung.resultCode]).toEqual([200, 19]);
-  expect(hung.body).toMatch(/The database is unavailable or did not answer in time; nothing was half-written\. Try again later \(reference [0-9a-f-]{36}\)/);
+  expect(hung.body).toMatch(
+    /The database is unavailable or did not answer in time; nothing was half-written\. Try again later \(reference [0-9a-f-]{36}\)/,
+  );
   expect(requestMs).toBeLessThan(QUERY_TIMEOUT_MS + 1500);
 
   for (let i = 0; i < 3; i++) {
     started = Date.now();
     const health = await fetch(`${url}/health`);
     expect(Date.now() - started).toBeLessThan(1000);
-    expect([health.status, ((await health.json()) as { database: string }).database]).toEqual([503, 'down']);
+    expect([health.status, ((await health.json()) as { database: string }).database]).toEqual([
+      503,
+      'down',
+    ]);
   }
   // The hung connection was dropped: a new one cannot be opened either.
   started = Date.now();
@@ -136,7 +178,11 @@ test('a hung database: 19 within the query timeout, /health 503 within 1 s, 0 ag
   expect((await post(save('{00000000-0000-4000-8000-0000000000B3}'))).resultCode).toBe(0);
   expect((await fetch(`${url}/health`)).status).toBe(200);
   await new Promise((r) => setTimeout(r, 300)); // what waited in the relay has reached PostgreSQL
-  const tickets = await database.db('tickets').select('id', 'title').whereRaw("id::text like '%00b_'").orderBy('id');
+  const tickets = await database
+    .db('tickets')
+    .select('id', 'title')
+    .whereRaw("id::text like '%00b_'")
+    .orderBy('id');
   // The edit never committed; B2 was never sent (no connection), B3 was saved.
   expect(tickets).toEqual([
     { id: '00000000-0000-4000-8000-0000000000b1', title: 'Written while the database is away?' },
@@ -151,7 +197,12 @@ test('a transaction that hangs midway fails within the query timeout, rolled bac
     .transaction(async (trx) => {
       await trx.raw('select 1');
       relay.hang();
-      await trx('tickets').insert({ id, title: 'Inserted into a hung database', priority: 3, state: 'New' });
+      await trx('tickets').insert({
+        id,
+        title: 'Inserted into a hung database',
+        priority: 3,
+        state: 'New',
+      });
     })
     .catch((e: unknown) => e);
   const failedMs = Date.now() - started;

@@ -2,11 +2,26 @@
 // instances, tokens kept only as hashes, login throttling, and the seed's Roles and Passwords.
 import { connect } from '../../src/db/connection';
 import { loadSeed } from '../../src/db/seed';
-import { hashPassword, hashPasswordHash, passwordHashOf, verifyPasswordHash } from '../../src/identity/passwords';
+import {
+  hashPassword,
+  hashPasswordHash,
+  passwordHashOf,
+  verifyPasswordHash,
+} from '../../src/identity/passwords';
 import { authenticatePassword, callerOf, setDisabled, setPassword } from '../../src/identity/users';
-import { bindSession, endSession, sessionCaller, sessionUser, isValidSessionId } from '../../src/identity/sessions';
+import {
+  bindSession,
+  endSession,
+  sessionCaller,
+  sessionUser,
+  isValidSessionId,
+} from '../../src/identity/sessions';
 import { createToken, listTokens, revokeTokens, verifyToken } from '../../src/identity/tokens';
-import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../src/identity/throttle';
+import {
+  clearLoginFailures,
+  loginLockedUntil,
+  recordLoginFailure,
+} from '../../src/identity/throttle';
 import { createTestDatabase, TestDatabase } from '../support/db';
 
 const ANNA = '10000000-0000-4000-8000-000000000001';
@@ -25,9 +40,13 @@ afterAll(() => database.close());
 describe('passwords', () => {
   test('the client sends the SHA-256 hex of the password: that verifies, anything else does not', async () => {
     const stored = await hashPassword('correct horse');
-    expect(passwordHashOf('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'); // the SHA-256 test vector
+    expect(passwordHashOf('abc')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    ); // the SHA-256 test vector
     expect(await verifyPasswordHash(stored, passwordHashOf('correct horse'))).toBe(true);
-    expect(await verifyPasswordHash(stored, passwordHashOf('correct horse').toUpperCase())).toBe(true);
+    expect(await verifyPasswordHash(stored, passwordHashOf('correct horse').toUpperCase())).toBe(
+      true,
+    );
     expect(await verifyPasswordHash(stored, passwordHashOf('Correct horse'))).toBe(false);
     // The plain password is not what the client sends, and the stored form is no PasswordHash.
     expect(await verifyPasswordHash(stored, 'correct horse')).toBe(false);
@@ -48,25 +67,60 @@ describe('passwords', () => {
 
 describe('users', () => {
   test('a user logs in with its PasswordHash, by name ignoring case; wrong, unknown, group and disabled do not', async () => {
-    expect(await authenticatePassword(database.db, 'Anna Admin', passwordHashOf('anna-demo-password'))).toBe(ANNA);
-    expect(await authenticatePassword(database.db, 'anna admin', passwordHashOf('anna-demo-password'))).toBe(ANNA);
-    expect(await authenticatePassword(database.db, 'Anna Admin', passwordHashOf('ben-demo-password'))).toBeUndefined();
-    expect(await authenticatePassword(database.db, 'Nobody', passwordHashOf('anna-demo-password'))).toBeUndefined();
-    expect(await authenticatePassword(database.db, 'First Level Support', passwordHashOf(''))).toBeUndefined();
+    expect(
+      await authenticatePassword(database.db, 'Anna Admin', passwordHashOf('anna-demo-password')),
+    ).toBe(ANNA);
+    expect(
+      await authenticatePassword(database.db, 'anna admin', passwordHashOf('anna-demo-password')),
+    ).toBe(ANNA);
+    expect(
+      await authenticatePassword(database.db, 'Anna Admin', passwordHashOf('ben-demo-password')),
+    ).toBeUndefined();
+    expect(
+      await authenticatePassword(database.db, 'Nobody', passwordHashOf('anna-demo-password')),
+    ).toBeUndefined();
+    expect(
+      await authenticatePassword(database.db, 'First Level Support', passwordHashOf('')),
+    ).toBeUndefined();
     await setDisabled(database.db, BEN, true);
-    expect(await authenticatePassword(database.db, 'Ben Support', passwordHashOf('ben-demo-password'))).toBeUndefined();
+    expect(
+      await authenticatePassword(database.db, 'Ben Support', passwordHashOf('ben-demo-password')),
+    ).toBeUndefined();
     // Without a password, no login at all.
     await database.db('assignees').where({ id: CARLA }).update({ password_hash: null });
-    expect(await authenticatePassword(database.db, 'Carla Field', passwordHashOf('carla-demo-password'))).toBeUndefined();
+    expect(
+      await authenticatePassword(database.db, 'Carla Field', passwordHashOf('carla-demo-password')),
+    ).toBeUndefined();
   });
 
   test("a caller's permissions are the union of its roles' permissions; groups, unknown and disabled users are no callers", async () => {
     expect(await callerOf(database.db, ANNA)).toEqual({
-      id: ANNA, name: 'Anna Admin', permissions: ['ADMIN', 'SET_STATUS', 'TICKET_BATCH', 'TICKET_CREATE', 'TICKET_DELETE', 'TICKET_READ', 'TICKET_UPDATE'],
+      id: ANNA,
+      name: 'Anna Admin',
+      permissions: [
+        'ADMIN',
+        'SET_STATUS',
+        'TICKET_BATCH',
+        'TICKET_CREATE',
+        'TICKET_DELETE',
+        'TICKET_READ',
+        'TICKET_UPDATE',
+      ],
     });
-    expect(await callerOf(database.db, BEN)).toEqual({ id: BEN, name: 'Ben Support', permissions: ['SET_STATUS', 'TICKET_CREATE', 'TICKET_READ', 'TICKET_UPDATE'] });
-    await database.db('assignees').where({ id: CARLA }).update({ roles: ['ReadOnly', 'NoSuchRole', 'Technician'] });
-    expect((await callerOf(database.db, CARLA))?.permissions).toEqual(['SET_STATUS', 'TICKET_READ', 'TICKET_UPDATE']);
+    expect(await callerOf(database.db, BEN)).toEqual({
+      id: BEN,
+      name: 'Ben Support',
+      permissions: ['SET_STATUS', 'TICKET_CREATE', 'TICKET_READ', 'TICKET_UPDATE'],
+    });
+    await database
+      .db('assignees')
+      .where({ id: CARLA })
+      .update({ roles: ['ReadOnly', 'NoSuchRole', 'Technician'] });
+    expect((await callerOf(database.db, CARLA))?.permissions).toEqual([
+      'SET_STATUS',
+      'TICKET_READ',
+      'TICKET_UPDATE',
+    ]);
     expect(await callerOf(database.db, GROUP)).toBeUndefined();
     expect(await callerOf(database.db, '10000000-0000-4000-8000-0000000000ff')).toBeUndefined();
     await setDisabled(database.db, BEN, true);
@@ -77,23 +131,42 @@ describe('users', () => {
     await bindSession(database.db, SESSION, BEN);
     await setPassword(database.db, BEN, 'new secret');
     expect(await sessionUser(database.db, SESSION)).toBeUndefined();
-    expect(await authenticatePassword(database.db, 'Ben Support', passwordHashOf('ben-demo-password'))).toBeUndefined();
-    expect(await authenticatePassword(database.db, 'Ben Support', passwordHashOf('new secret'))).toBe(BEN);
+    expect(
+      await authenticatePassword(database.db, 'Ben Support', passwordHashOf('ben-demo-password')),
+    ).toBeUndefined();
+    expect(
+      await authenticatePassword(database.db, 'Ben Support', passwordHashOf('new secret')),
+    ).toBe(BEN);
   });
 
   test('a role can only grant the permissions of the spec', async () => {
-    await expect(database.db('roles').insert({ name: 'Bad', permissions: ['TICKET_READ', 'EVERYTHING'] })).rejects.toThrow(/check constraint/);
+    await expect(
+      database.db('roles').insert({ name: 'Bad', permissions: ['TICKET_READ', 'EVERYTHING'] }),
+    ).rejects.toThrow(/check constraint/);
   });
 
   test('two users who can log in cannot share a name, ignoring case', async () => {
-    await expect(database.db('assignees').insert({ id: '10000000-0000-4000-8000-000000000009', name: 'ANNA ADMIN', password_hash: 'x' })).rejects.toThrow(/assignees_login_name/);
+    await expect(
+      database
+        .db('assignees')
+        .insert({
+          id: '10000000-0000-4000-8000-000000000009',
+          name: 'ANNA ADMIN',
+          password_hash: 'x',
+        }),
+    ).rejects.toThrow(/assignees_login_name/);
     // Without a password the name may repeat (ACMP allows it; such a user cannot log in).
-    await database.db('assignees').insert({ id: '10000000-0000-4000-8000-000000000009', name: 'ANNA ADMIN' });
+    await database
+      .db('assignees')
+      .insert({ id: '10000000-0000-4000-8000-000000000009', name: 'ANNA ADMIN' });
   });
 });
 
 describe('sessions', () => {
-  const age = (column: string, minutes: number) => database.db.raw(`update sessions set ${column} = ${column} - ? * interval '1 minute'`, [minutes]);
+  const age = (column: string, minutes: number) =>
+    database.db.raw(`update sessions set ${column} = ${column} - ? * interval '1 minute'`, [
+      minutes,
+    ]);
 
   test('a session id is at least 32 characters of [A-Za-z0-9-_{}]', () => {
     expect(isValidSessionId(SESSION)).toBe(true);
@@ -109,7 +182,9 @@ describe('sessions', () => {
     expect(await bindSession(database.db, SESSION, BEN)).toBe(false);
     expect(await sessionUser(database.db, SESSION)).toBe(ANNA);
     expect(await bindSession(database.db, SESSION, ANNA)).toBe(true);
-    expect(await sessionUser(database.db, 'unknown-0123456789abcdef0123456789abcdef')).toBeUndefined();
+    expect(
+      await sessionUser(database.db, 'unknown-0123456789abcdef0123456789abcdef'),
+    ).toBeUndefined();
     await endSession(database.db, SESSION);
     expect(await sessionUser(database.db, SESSION)).toBeUndefined();
   });
@@ -123,15 +198,21 @@ describe('sessions', () => {
     await age('last_seen', 31);
     expect(await sessionUser(database.db, SESSION)).toBeUndefined();
     // The limits are parameters.
-    expect(await sessionUser(database.db, SESSION, { idleMs: 40 * 60_000, absoluteMs: 12 * 3_600_000 })).toBe(ANNA);
+    expect(
+      await sessionUser(database.db, SESSION, { idleMs: 40 * 60_000, absoluteMs: 12 * 3_600_000 }),
+    ).toBe(ANNA);
   });
 
   test('a session in use is written at most every 30 s (a read per request, not a write), and answers its caller with permissions', async () => {
     await bindSession(database.db, SESSION, ANNA);
-    const lastSeen = async () => (await database.db('sessions').first('last_seen').where({ id: SESSION })).last_seen.getTime();
+    const lastSeen = async () =>
+      (await database.db('sessions').first('last_seen').where({ id: SESSION })).last_seen.getTime();
     await age('last_seen', 0.25); // 15 s ago: fresh enough, not written again
     const before = await lastSeen();
-    expect(await sessionCaller(database.db, SESSION)).toMatchObject({ id: ANNA, permissions: expect.arrayContaining(['ADMIN']) });
+    expect(await sessionCaller(database.db, SESSION)).toMatchObject({
+      id: ANNA,
+      permissions: expect.arrayContaining(['ADMIN']),
+    });
     expect(await lastSeen()).toBe(before);
     await age('last_seen', 0.75); // 45 s ago: written
     await sessionCaller(database.db, SESSION);
@@ -148,7 +229,9 @@ describe('sessions', () => {
     expect(await sessionUser(database.db, SESSION)).toBe(BEN);
     await bindSession(database.db, SESSION, BEN, { idleMs: 60_000, absoluteMs: 60_000 });
     await age('ends_at', 2);
-    expect(await sessionUser(database.db, SESSION, { idleMs: 3_600_000, absoluteMs: 60_000 })).toBeUndefined();
+    expect(
+      await sessionUser(database.db, SESSION, { idleMs: 3_600_000, absoluteMs: 60_000 }),
+    ).toBeUndefined();
   });
 
   test("a disabled user's sessions end, and stay ended when it is enabled again", async () => {
@@ -163,14 +246,20 @@ describe('sessions', () => {
   });
 
   test('two gateway instances (two connection pools on one database) share sessions', async () => {
-    const other = connect(process.env.TEST_DATABASE_URL!, { searchPath: database.schema, poolMax: 2 });
+    const other = connect(process.env.TEST_DATABASE_URL!, {
+      searchPath: database.schema,
+      poolMax: 2,
+    });
     try {
       expect(await bindSession(database.db, SESSION, ANNA)).toBe(true);
       expect(await sessionUser(other, SESSION)).toBe(ANNA);
       expect(await bindSession(other, SESSION, BEN)).toBe(false);
       // Both log in on one new session at once: exactly one wins.
       const id = 'race-0123456789abcdef0123456789abcdef';
-      const results = await Promise.all([bindSession(database.db, id, ANNA), bindSession(other, id, BEN)]);
+      const results = await Promise.all([
+        bindSession(database.db, id, ANNA),
+        bindSession(other, id, BEN),
+      ]);
       expect(results.filter(Boolean)).toHaveLength(1);
       await endSession(other, SESSION);
       expect(await sessionUser(database.db, SESSION)).toBeUndefined();
@@ -189,10 +278,21 @@ describe('tokens', () => {
     expect(await verifyToken(database.db, ANNA, token)).toBe(true);
     expect(await verifyToken(database.db, ANNA, token.toUpperCase())).toBe(true);
     expect(await verifyToken(database.db, BEN, token)).toBe(false);
-    expect(await verifyToken(database.db, ANNA, `${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`)).toBe(false);
+    expect(
+      await verifyToken(
+        database.db,
+        ANNA,
+        `${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`,
+      ),
+    ).toBe(false);
     expect(await verifyToken(database.db, ANNA, '')).toBe(false);
     const [listed] = await listTokens(database.db, ANNA);
-    expect(listed).toEqual({ id, created: expect.any(Date), expires: expect.any(Date), revoked: null });
+    expect(listed).toEqual({
+      id,
+      created: expect.any(Date),
+      expires: expect.any(Date),
+      revoked: null,
+    });
     expect(Object.values(listed)).not.toContain(token);
   });
 
@@ -217,7 +317,9 @@ describe('tokens', () => {
     expect(await revokeTokens(database.db, ANNA)).toBe(2);
     expect(await verifyToken(database.db, ANNA, b.token)).toBe(false);
     expect(await verifyToken(database.db, ANNA, c.token)).toBe(false);
-    expect((await listTokens(database.db, ANNA)).every((t) => t.revoked instanceof Date)).toBe(true);
+    expect((await listTokens(database.db, ANNA)).every((t) => t.revoked instanceof Date)).toBe(
+      true,
+    );
     const d = await createToken(database.db, BEN);
     await setDisabled(database.db, BEN, true);
     expect(await verifyToken(database.db, BEN, d.token)).toBe(false);
@@ -228,7 +330,8 @@ describe('throttle', () => {
   const fail = async (name: string, times: number) => {
     for (let i = 0; i < times; i++) await recordLoginFailure(database.db, name);
   };
-  const age = (minutes: number) => database.db.raw(`update login_failures set at = at - ? * interval '1 minute'`, [minutes]);
+  const age = (minutes: number) =>
+    database.db.raw(`update login_failures set at = at - ? * interval '1 minute'`, [minutes]);
 
   test('5 failures lock the name (any case) for 15 minutes, whether or not the user exists', async () => {
     await fail('Anna Admin', 4);
@@ -273,21 +376,49 @@ describe('throttle', () => {
 describe('seed', () => {
   test('loads Roles, and a Password only as a hash that verifies', async () => {
     expect(await database.db('roles').select('name', 'permissions').orderBy('name')).toEqual([
-      { name: 'Administrator', permissions: ['TICKET_READ', 'TICKET_CREATE', 'TICKET_UPDATE', 'TICKET_DELETE', 'SET_STATUS', 'TICKET_BATCH', 'ADMIN'] },
-      { name: 'Helpdesk', permissions: ['TICKET_READ', 'TICKET_CREATE', 'TICKET_UPDATE', 'SET_STATUS'] },
+      {
+        name: 'Administrator',
+        permissions: [
+          'TICKET_READ',
+          'TICKET_CREATE',
+          'TICKET_UPDATE',
+          'TICKET_DELETE',
+          'SET_STATUS',
+          'TICKET_BATCH',
+          'ADMIN',
+        ],
+      },
+      {
+        name: 'Helpdesk',
+        permissions: ['TICKET_READ', 'TICKET_CREATE', 'TICKET_UPDATE', 'SET_STATUS'],
+      },
       { name: 'ReadOnly', permissions: ['TICKET_READ'] },
       { name: 'Technician', permissions: ['TICKET_READ', 'TICKET_UPDATE', 'SET_STATUS'] },
     ]);
     await loadSeed(database.db, {
       Roles: [{ Name: 'ReadOnly', Permissions: ['TICKET_READ', 'TICKET_CREATE'] }],
-      Users: [{ Id: '{10000000-0000-4000-8000-000000000009}', Name: 'Dora Seed', Roles: ['ReadOnly'], Password: 'seed secret' }],
+      Users: [
+        {
+          Id: '{10000000-0000-4000-8000-000000000009}',
+          Name: 'Dora Seed',
+          Roles: ['ReadOnly'],
+          Password: 'seed secret',
+        },
+      ],
     });
     const everything = JSON.stringify(await database.db('assignees').select('*'));
     expect(everything).not.toContain('seed secret');
     expect(everything).not.toContain(passwordHashOf('seed secret'));
-    const row = await database.db('assignees').first('password_hash').where({ id: '10000000-0000-4000-8000-000000000009' });
+    const row = await database
+      .db('assignees')
+      .first('password_hash')
+      .where({ id: '10000000-0000-4000-8000-000000000009' });
     expect(row.password_hash).toMatch(/^scrypt\$/);
-    expect(await authenticatePassword(database.db, 'Dora Seed', passwordHashOf('seed secret'))).toBe('10000000-0000-4000-8000-000000000009');
-    expect((await callerOf(database.db, '10000000-0000-4000-8000-000000000009'))?.permissions).toEqual(['TICKET_CREATE', 'TICKET_READ']);
+    expect(
+      await authenticatePassword(database.db, 'Dora Seed', passwordHashOf('seed secret')),
+    ).toBe('10000000-0000-4000-8000-000000000009');
+    expect(
+      (await callerOf(database.db, '10000000-0000-4000-8000-000000000009'))?.permissions,
+    ).toEqual(['TICKET_CREATE', 'TICKET_READ']);
   });
 });

@@ -29,13 +29,18 @@ beforeEach(() => gw.reset());
 // Asynchronously: the gateway answers from this process's event loop.
 function run(script: string): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile('bash', ['-euo', 'pipefail', '-c', script.replaceAll('http://127.0.0.1:3900', gw.url)], { encoding: 'utf8', timeout: 30000 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    execFile(
+      'bash',
+      ['-euo', 'pipefail', '-c', script.replaceAll('http://127.0.0.1:3900', gw.url)],
+      { encoding: 'utf8', timeout: 30000 },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
     ),
   );
 }
 
-const codes = (out: string) => [...out.matchAll(/<ResultCode>(-?\d+)<\/ResultCode>/g)].map((m) => Number(m[1]));
+const codes = (out: string) =>
+  [...out.matchAll(/<ResultCode>(-?\d+)<\/ResultCode>/g)].map((m) => Number(m[1]));
 
 test('"Logging in": the login answers Successful and the next command with X-SICS-SESSION answers 0', async () => {
   const out = await run(shellBlock('Logging in (spec §5)'));
@@ -45,7 +50,10 @@ test('"Logging in": the login answers Successful and the next command with X-SIC
 
 test('"The automation flow with curl", after logging in as the README shows: create, close, read back', async () => {
   // The flow runs with the session of the login block (required mode), as a client would.
-  const flow = shellBlock('The automation flow with curl').replace(/curl -s (http:\/\/127\.0\.0\.1:3900\/acmp)/g, 'curl -s -H "X-SICS-SESSION: $SESSION" $1');
+  const flow = shellBlock('The automation flow with curl').replace(
+    /curl -s (http:\/\/127\.0\.0\.1:3900\/acmp)/g,
+    'curl -s -H "X-SICS-SESSION: $SESSION" $1',
+  );
   const out = await run(`${shellBlock('Logging in (spec §5)')}\n${flow}`);
   expect(codes(out)).toEqual([0, 0, 0, 0, 0]);
   expect(out).toContain('<State>Closed</State>');
@@ -58,15 +66,21 @@ const afterLogin = (heading: string) =>
   `${shellBlock('Logging in (spec §5)')}\n${shellBlock(heading).replaceAll('curl -s ', 'curl -s -H "X-SICS-SESSION: $SESSION" ')}`;
 
 test('"SOAP 1.1 and 1.2": the WSDL is fetched and SaveTicket_V4 over SOAP 1.1 answers 0', async () => {
-  const out = await run(`cd "$(mktemp -d)"\n${afterLogin('SOAP 1.1 and 1.2 (spec §8.3)')}\necho\ngrep -c 'name="SaveTicket_V4"' acmp.wsdl`);
+  const out = await run(
+    `cd "$(mktemp -d)"\n${afterLogin('SOAP 1.1 and 1.2 (spec §8.3)')}\necho\ngrep -c 'name="SaveTicket_V4"' acmp.wsdl`,
+  );
   expect(out).toMatch(/<TSaveTicketResponse_V4[\s\S]*<ResultCode>0<\/ResultCode>/);
   expect(Number(out.trim().split('\n').pop())).toBeGreaterThan(0);
 });
 
 test('"JSON and OpenAPI": create, close and read back in one batch, Accept negotiation, openapi.json', async () => {
-  const out = await run(`cd "$(mktemp -d)"\n${afterLogin('JSON and OpenAPI (spec §8.4)')}\necho\nnode -p 'JSON.parse(require("fs").readFileSync("openapi.json","utf8")).openapi'`);
+  const out = await run(
+    `cd "$(mktemp -d)"\n${afterLogin('JSON and OpenAPI (spec §8.4)')}\necho\nnode -p 'JSON.parse(require("fs").readFileSync("openapi.json","utf8")).openapi'`,
+  );
   expect(out).toContain('"TicketNumber":1,"ResultCode":0,"ResultMessage":"OK"}');
-  expect(out).toContain('[{"CloseTicket_V1":{"ResultCode":0,"ResultMessage":"OK"}},{"GetTicket_V5":{"Ticket":{');
+  expect(out).toContain(
+    '[{"CloseTicket_V1":{"ResultCode":0,"ResultMessage":"OK"}},{"GetTicket_V5":{"Ticket":{',
+  );
   expect(out).toContain('"State":"Closed"');
   expect(out.trim().split('\n').pop()).toBe('3.1.0');
 });
@@ -75,5 +89,7 @@ test('"SICS bus": session, router, target, a Base64 SaveTicket_V4 published and 
   const out = await run(shellBlock('SICS bus (spec §8.2)'));
   expect(out).toMatch(/\{"MessageId":"[^"]+"\}/);
   expect(out).toMatch(/<TSaveTicketResponse_V4[\s\S]*<ResultCode>0<\/ResultCode>/);
-  expect(await gw.db('tickets').where({ id: '3F2504E0-4F89-41D3-9A0C-0305E82C3301' }).first('title')).toEqual({ title: 'Printer on floor 3 jams' });
+  expect(
+    await gw.db('tickets').where({ id: '3F2504E0-4F89-41D3-9A0C-0305E82C3301' }).first('title'),
+  ).toEqual({ title: 'Printer on floor 3 jams' });
 });

@@ -21,7 +21,10 @@ afterAll(() => gw.stop());
  */
 async function plansOf(body: string, without: string[] = []): Promise<string> {
   const sent: { sql: string; bindings: unknown[] }[] = [];
-  const listen = (q: { sql: string; bindings?: unknown[] }) => void (/^\s*(select|with)/i.test(q.sql) && sent.push({ sql: q.sql, bindings: q.bindings ?? [] }));
+  const listen = (q: { sql: string; bindings?: unknown[] }) =>
+    void (
+      /^\s*(select|with)/i.test(q.sql) && sent.push({ sql: q.sql, bindings: q.bindings ?? [] })
+    );
   gw.db.on('query', listen);
   const res = await gw.post(body);
   gw.db.off('query', listen);
@@ -33,7 +36,12 @@ async function plansOf(body: string, without: string[] = []): Promise<string> {
     for (const index of without) await conn.query(`drop index ${index}`);
     const plans: string[] = [];
     // The open-mode caller lookup is not part of the list.
-    for (const q of sent.filter((s) => !/from "?users/i.test(s.sql))) plans.push((await conn.query(`explain ${q.sql}`, q.bindings)).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n'));
+    for (const q of sent.filter((s) => !/from "?users/i.test(s.sql)))
+      plans.push(
+        (await conn.query(`explain ${q.sql}`, q.bindings)).rows
+          .map((r: Record<string, string>) => r['QUERY PLAN'])
+          .join('\n'),
+      );
     await conn.query('rollback');
     return plans.join('\n\n');
   } finally {
@@ -58,7 +66,16 @@ test('GetTicketListByQuery_V1 "Open tickets": the page walks the open tickets on
 test('GetTicketListByQuery_V2 SearchText among open states: the trigram indexes over open tickets, one statement', async () => {
   // Over 3,000 fresh tickets (nearly all open) the open tickets' btree index and the description
   // index over all tickets look as good: without them, is the open one usable?
-  const plan = await plansOf(listV2Request({ searchText: 'printer', states: ['Open', 'InProgress'], offset: 50, limit: 50, orderBy: 'LastModified' }), ['tickets_open_creation_date', 'tickets_description_trgm']);
+  const plan = await plansOf(
+    listV2Request({
+      searchText: 'printer',
+      states: ['Open', 'InProgress'],
+      offset: 50,
+      limit: 50,
+      orderBy: 'LastModified',
+    }),
+    ['tickets_open_creation_date', 'tickets_description_trgm'],
+  );
   expect(plan).toMatch(/Bitmap Index Scan on tickets_open_title_trgm/);
   expect(plan).toMatch(/Bitmap Index Scan on tickets_open_html_description_trgm/);
   expect(plan.split('\n\n')).toHaveLength(1);

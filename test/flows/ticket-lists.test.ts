@@ -44,12 +44,20 @@ const MODEL = Array.from({ length: 60 }, (_, i) => ({
   creationDate: at(Math.floor(i / 3) * 5),
   lastModified: at(200 + (i % 7) * 24),
   overdue: i % 4 === 0, // due 2020 (else 2099 or none)
-  dueDate: i % 4 === 0 ? '2020-06-01T00:00:00.000Z' : i % 4 === 1 ? '2099-06-01T00:00:00.000Z' : undefined,
+  dueDate:
+    i % 4 === 0 ? '2020-06-01T00:00:00.000Z' : i % 4 === 1 ? '2099-06-01T00:00:00.000Z' : undefined,
 }));
 const modelSeed = {
   Tickets: MODEL.map((t) => ({
-    Id: t.id, Title: `Model ticket ${t.number}`, State: t.state, Priority: t.priority, CategoryId: t.categoryId || null, AssigneeId: t.assigneeId || null,
-    CreationDate: t.creationDate, LastModified: t.lastModified, ...(t.dueDate ? { DueDate: t.dueDate } : {}),
+    Id: t.id,
+    Title: `Model ticket ${t.number}`,
+    State: t.state,
+    Priority: t.priority,
+    CategoryId: t.categoryId || null,
+    AssigneeId: t.assigneeId || null,
+    CreationDate: t.creationDate,
+    LastModified: t.lastModified,
+    ...(t.dueDate ? { DueDate: t.dueDate } : {}),
   })),
 };
 
@@ -94,48 +102,79 @@ describe('over a model of 60 tickets', () => {
     { queryId: query('My tickets'), modifiedSince: at(200 + 24) },
     { queryId: query('Unassigned tickets'), states: ['New', 'Open', 'Closed'] },
     { queryId: query('Closed tickets'), states: ['Open'] },
-    { queryId: query('All tickets'), categoryId: HARDWARE, assigneeId: BEN, states: ['New', 'Open', 'InProgress', 'Waiting', 'Closed'] },
+    {
+      queryId: query('All tickets'),
+      categoryId: HARDWARE,
+      assigneeId: BEN,
+      states: ['New', 'Open', 'InProgress', 'Waiting', 'Closed'],
+    },
   ];
-  const ORDERS: V2[] = (['TicketNumber', 'CreationDate', 'LastModified', 'Priority'] as Order[]).flatMap((orderBy) => [
-    { orderBy },
-    { orderBy, descending: false },
-  ]);
+  const ORDERS: V2[] = (
+    ['TicketNumber', 'CreationDate', 'LastModified', 'Priority'] as Order[]
+  ).flatMap((orderBy) => [{ orderBy }, { orderBy, descending: false }]);
 
-  test.each(FILTERS.map((f) => [JSON.stringify(f), f] as const))('filter %s in every order matches the model', async (_name, f) => {
-    for (const order of [{}, ...ORDERS]) {
-      const want = expected({ ...f, ...order });
-      const got = await listV2({ ...f, ...order, limit: 1000 });
-      expect({ order, ids: got.items.map((t) => t.id), total: got.totalCount }).toEqual({ order, ids: want, total: want.length });
-    }
-  });
+  test.each(FILTERS.map((f) => [JSON.stringify(f), f] as const))(
+    'filter %s in every order matches the model',
+    async (_name, f) => {
+      for (const order of [{}, ...ORDERS]) {
+        const want = expected({ ...f, ...order });
+        const got = await listV2({ ...f, ...order, limit: 1000 });
+        expect({ order, ids: got.items.map((t) => t.id), total: got.totalCount }).toEqual({
+          order,
+          ids: want,
+          total: want.length,
+        });
+      }
+    },
+  );
 
-  test.each(ORDERS.map((o) => [JSON.stringify(o), o] as const))('pages of 7 in order %s concatenate to the full list, no duplicates', async (_name, order) => {
-    const full = await listV2({ ...order, limit: 1000 });
-    const pages: string[] = [];
-    for (let offset = 0; offset < 70; offset += 7) {
-      const page = await listV2({ ...order, offset, limit: 7 });
-      expect(page.totalCount).toBe(60);
-      pages.push(...page.items.map((t) => t.id));
-    }
-    expect(pages).toEqual(full.items.map((t) => t.id));
-    expect(new Set(pages).size).toBe(60);
-  });
+  test.each(ORDERS.map((o) => [JSON.stringify(o), o] as const))(
+    'pages of 7 in order %s concatenate to the full list, no duplicates',
+    async (_name, order) => {
+      const full = await listV2({ ...order, limit: 1000 });
+      const pages: string[] = [];
+      for (let offset = 0; offset < 70; offset += 7) {
+        const page = await listV2({ ...order, offset, limit: 7 });
+        expect(page.totalCount).toBe(60);
+        pages.push(...page.items.map((t) => t.id));
+      }
+      expect(pages).toEqual(full.items.map((t) => t.id));
+      expect(new Set(pages).size).toBe(60);
+    },
+  );
 
   test('GetTicketList_V1 and the V1 queries agree with the model', async () => {
-    const list = parseList((await gw.post(request('GetTicketList', 1, '<MaxCount>10</MaxCount>'))).body);
-    expect({ ids: list.items.map((t) => t.id), total: list.totalCount }).toEqual({ ids: expected({}).slice(0, 10), total: 60 });
+    const list = parseList(
+      (await gw.post(request('GetTicketList', 1, '<MaxCount>10</MaxCount>'))).body,
+    );
+    expect({ ids: list.items.map((t) => t.id), total: list.totalCount }).toEqual({
+      ids: expected({}).slice(0, 10),
+      total: 60,
+    });
     for (const q of TICKET_QUERIES) {
-      const res = parseList((await gw.post(request('GetTicketListByQuery', 1, `<QueryId>${q.id}</QueryId>`))).body);
+      const res = parseList(
+        (await gw.post(request('GetTicketListByQuery', 1, `<QueryId>${q.id}</QueryId>`))).body,
+      );
       const want = expected({ queryId: q.id });
-      expect({ query: q.name, ids: res.items.map((t) => t.id), total: res.totalCount }).toEqual({ query: q.name, ids: want, total: want.length });
+      expect({ query: q.name, ids: res.items.map((t) => t.id), total: res.totalCount }).toEqual({
+        query: q.name,
+        ids: want,
+        total: want.length,
+      });
     }
   });
 });
 
 describe('SearchText', () => {
   const t = (n: number, title: string, description = '', comments: string[] = []) => ({
-    Id: guid(n), Title: title, HtmlDescription: description, CreationDate: at(n),
-    Comments: comments.map((text, i) => ({ Id: `{D2000000-0000-4000-8000-${String(n * 10 + i).padStart(12, '0')}}`, Text: text })),
+    Id: guid(n),
+    Title: title,
+    HtmlDescription: description,
+    CreationDate: at(n),
+    Comments: comments.map((text, i) => ({
+      Id: `{D2000000-0000-4000-8000-${String(n * 10 + i).padStart(12, '0')}}`,
+      Text: text,
+    })),
   });
   beforeAll(() =>
     gw.reset({
@@ -146,7 +185,10 @@ describe('SearchText', () => {
         t(4, 'Rename file axb.txt'),
         t(5, 'Path', '<p>Saved under D:\\Data\\new</p>'),
         t(6, 'Path too', '<p>Saved under D:Data</p>'),
-        t(7, 'Keyboard', '<p>Keys stick</p>', ['Nothing found yet', 'The SPACEBAR was full of crumbs']),
+        t(7, 'Keyboard', '<p>Keys stick</p>', [
+          'Nothing found yet',
+          'The SPACEBAR was full of crumbs',
+        ]),
         t(8, 'Mouse', '', ['spacebar? no, this is a mouse']),
         t(9, 'Monitor flickers'),
         t(10, 'Open file.txt'),
@@ -155,7 +197,10 @@ describe('SearchText', () => {
       ],
     }),
   );
-  const numbersFor = async (searchText: string, extra: V2 = {}) => (await listV2({ searchText, orderBy: 'TicketNumber', descending: false, ...extra })).items.map((i) => i.number);
+  const numbersFor = async (searchText: string, extra: V2 = {}) =>
+    (await listV2({ searchText, orderBy: 'TicketNumber', descending: false, ...extra })).items.map(
+      (i) => i.number,
+    );
 
   test('matches comments, titles and descriptions, ignoring case', async () => {
     expect(await numbersFor('SpaceBar')).toEqual([7, 8]);
@@ -181,11 +226,22 @@ describe('SearchText', () => {
   });
 
   test('combines with the other filters and counts all matches beyond the page', async () => {
-    const page = await listV2({ searchText: 'full', limit: 1, offset: 1, orderBy: 'TicketNumber', descending: false });
-    expect({ numbers: page.items.map((i) => i.number), total: page.totalCount }).toEqual({ numbers: [2], total: 3 });
+    const page = await listV2({
+      searchText: 'full',
+      limit: 1,
+      offset: 1,
+      orderBy: 'TicketNumber',
+      descending: false,
+    });
+    expect({ numbers: page.items.map((i) => i.number), total: page.totalCount }).toEqual({
+      numbers: [2],
+      total: 3,
+    });
     const beyond = await listV2({ searchText: 'full', offset: 5 });
     expect({ numbers: beyond.items, total: beyond.totalCount }).toEqual({ numbers: [], total: 3 });
-    expect(await numbersFor('full', { queryId: query('Open tickets'), modifiedSince: at(2) })).toEqual([2, 7]);
+    expect(
+      await numbersFor('full', { queryId: query('Open tickets'), modifiedSince: at(2) }),
+    ).toEqual([2, 7]);
   });
 });
 
@@ -197,12 +253,27 @@ describe('generated tickets', () => {
   });
 
   const sqlCount = async (where: string, bindings: unknown[] = []) =>
-    Number((await gw.db.raw(`select count(*) as n from tickets t where ${where}`, bindings as any)).rows[0].n);
+    Number(
+      (await gw.db.raw(`select count(*) as n from tickets t where ${where}`, bindings as any))
+        .rows[0].n,
+    );
 
   test('GetTicketList_V1 lists the newest 1000 of all 2000', async () => {
     const res = parseList((await gw.post(request('GetTicketList', 1, ''))).body);
-    expect({ items: res.items.length, total: res.totalCount }).toEqual({ items: 1000, total: 2000 });
-    const newest = (await gw.db('tickets').select('number').orderBy([{ column: 'creation_date', order: 'desc' }, { column: 'number', order: 'desc' }]).limit(1000)).map((r) => r.number);
+    expect({ items: res.items.length, total: res.totalCount }).toEqual({
+      items: 1000,
+      total: 2000,
+    });
+    const newest = (
+      await gw
+        .db('tickets')
+        .select('number')
+        .orderBy([
+          { column: 'creation_date', order: 'desc' },
+          { column: 'number', order: 'desc' },
+        ])
+        .limit(1000)
+    ).map((r) => r.number);
     expect(res.items.map((i) => i.number)).toEqual(newest);
   });
 
@@ -216,29 +287,48 @@ describe('generated tickets', () => {
       'Overdue tickets': `t.state <> 'Closed' and t.due_date < now()`,
     };
     for (const q of TICKET_QUERIES) {
-      const res = parseList((await gw.post(request('GetTicketListByQuery', 1, `<QueryId>${q.id}</QueryId>`))).body);
+      const res = parseList(
+        (await gw.post(request('GetTicketListByQuery', 1, `<QueryId>${q.id}</QueryId>`))).body,
+      );
       const count = await sqlCount(conditions[q.name]);
-      expect({ query: q.name, total: res.totalCount, items: res.items.length }).toEqual({ query: q.name, total: count, items: Math.min(count, 1000) });
+      expect({ query: q.name, total: res.totalCount, items: res.items.length }).toEqual({
+        query: q.name,
+        total: count,
+        items: Math.min(count, 1000),
+      });
       expect(count).toBeGreaterThan(0);
     }
   });
 
   test('V2 filters and text search count what the database holds; two pages of 1000 hold every ticket once', async () => {
     const open = await listV2({ states: ['Open', 'Waiting'], categoryId: PRINTER });
-    expect(open.totalCount).toBe(await sqlCount(`t.state in ('Open', 'Waiting') and t.category_id = ?`, [PRINTER.slice(1, -1)]));
+    expect(open.totalCount).toBe(
+      await sqlCount(`t.state in ('Open', 'Waiting') and t.category_id = ?`, [
+        PRINTER.slice(1, -1),
+      ]),
+    );
     // strpos is an independent way to find the same matches as the gateway's search.
     const word = 'WARRANTY';
     const search = await listV2({ searchText: word });
     expect(search.totalCount).toBe(
-      await sqlCount(`strpos(lower(t.title), lower(?)) > 0 or strpos(lower(t.html_description), lower(?)) > 0
-        or exists (select 1 from ticket_comments c where c.ticket_id = t.id and strpos(lower(c.text), lower(?)) > 0)`, [word, word, word]),
+      await sqlCount(
+        `strpos(lower(t.title), lower(?)) > 0 or strpos(lower(t.html_description), lower(?)) > 0
+        or exists (select 1 from ticket_comments c where c.ticket_id = t.id and strpos(lower(c.text), lower(?)) > 0)`,
+        [word, word, word],
+      ),
     );
     expect(search.totalCount).toBeGreaterThan(0);
     // Among open states the search reads the open tickets' indexes (migration 015); with Closed, all.
-    for (const states of [['Open', 'InProgress'], ['Open', 'Closed']] as State[][]) {
+    for (const states of [
+      ['Open', 'InProgress'],
+      ['Open', 'Closed'],
+    ] as State[][]) {
       const some = await listV2({ searchText: word, states });
-      const want = await sqlCount(`t.state = any(?) and (strpos(lower(t.title), lower(?)) > 0 or strpos(lower(t.html_description), lower(?)) > 0
-        or exists (select 1 from ticket_comments c where c.ticket_id = t.id and strpos(lower(c.text), lower(?)) > 0))`, [states, word, word, word]);
+      const want = await sqlCount(
+        `t.state = any(?) and (strpos(lower(t.title), lower(?)) > 0 or strpos(lower(t.html_description), lower(?)) > 0
+        or exists (select 1 from ticket_comments c where c.ticket_id = t.id and strpos(lower(c.text), lower(?)) > 0))`,
+        [states, word, word, word],
+      );
       expect({ states, total: some.totalCount }).toEqual({ states, total: want });
       expect(want).toBeGreaterThan(0);
     }

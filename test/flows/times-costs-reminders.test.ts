@@ -32,9 +32,12 @@ function field(body: string, name: string): string | undefined {
 const workingTime = (id: string, start: string, end: string, extra = '') =>
   `<WorkingTime xsi:type="TTicketWorkingTime_V1"><Id>${id}</Id><TicketId>${TICKET}</TicketId><Executor>${CARLA}</Executor>` +
   `<StartDate>${start}</StartDate><EndDate>${end}</EndDate>${extra}</WorkingTime>`;
-const cost = (inner: string) => `<TTicketCost_V1 xsi:type="TTicketCost_V1">${inner}</TTicketCost_V1>`;
+const cost = (inner: string) =>
+  `<TTicketCost_V1 xsi:type="TTicketCost_V1">${inner}</TTicketCost_V1>`;
 const newCost = (id: string, price: string, amount: number, extra = '', ticket = TICKET) =>
-  cost(`<Id>${id}</Id><TicketId>${ticket}</TicketId><UnitPrice>${price}</UnitPrice><Amount>${amount}</Amount>${extra}`);
+  cost(
+    `<Id>${id}</Id><TicketId>${ticket}</TicketId><UnitPrice>${price}</UnitPrice><Amount>${amount}</Amount>${extra}`,
+  );
 const costs = (...items: string[]) => `<Costs>${items.join('')}</Costs>`;
 
 async function totals(ticket = TICKET) {
@@ -44,12 +47,21 @@ async function totals(ticket = TICKET) {
 }
 
 async function createTicket(id = TICKET) {
-  const { code } = await call('SaveTicket', `<Ticket xsi:type="TTicket_V4"><Id>${id}</Id><Title>Laptop does not boot</Title></Ticket>`, 4);
+  const { code } = await call(
+    'SaveTicket',
+    `<Ticket xsi:type="TTicket_V4"><Id>${id}</Id><Title>Laptop does not boot</Title></Ticket>`,
+    4,
+  );
   expect(code).toBe(0);
 }
 
-const rowCount = async (table: string, where: Record<string, string>) => Number((await gw.db(table).count('* as n').where(where).first())!.n);
-const storedCosts = async () => gw.db('ticket_costs').select('id', 'unit_price', 'amount', 'total_price', 'category', 'creator_id').orderBy('position');
+const rowCount = async (table: string, where: Record<string, string>) =>
+  Number((await gw.db(table).count('* as n').where(where).first())!.n);
+const storedCosts = async () =>
+  gw
+    .db('ticket_costs')
+    .select('id', 'unit_price', 'amount', 'total_price', 'category', 'creator_id')
+    .orderBy('position');
 
 describe('working times and costs on one ticket', () => {
   beforeAll(async () => {
@@ -58,84 +70,152 @@ describe('working times and costs on one ticket', () => {
   });
 
   test('working times are logged with a computed duration; a sent Duration is ignored', async () => {
-    let r = await call('SaveTicketWorkingTime', workingTime(WT(1), '2025-06-27T09:00:00Z', '2025-06-27T10:30:00Z', '<Duration>1</Duration>'));
+    let r = await call(
+      'SaveTicketWorkingTime',
+      workingTime(WT(1), '2025-06-27T09:00:00Z', '2025-06-27T10:30:00Z', '<Duration>1</Duration>'),
+    );
     expect(r).toMatchObject({ code: 0 });
     expect(field(r.body, 'WorkingTimeId')).toBe(WT(1));
-    r = await call('SaveTicketWorkingTime', workingTime(WT(2), '2025-06-27T11:00:00+02:00', '2025-06-27T09:45:00Z'));
+    r = await call(
+      'SaveTicketWorkingTime',
+      workingTime(WT(2), '2025-06-27T11:00:00+02:00', '2025-06-27T09:45:00Z'),
+    );
     expect(r.code).toBe(0);
     const list = await call('GetTicketWorkingTimeList', `<TicketId>${TICKET}</TicketId>`);
-    expect([...list.body.matchAll(/<Duration>(\d+)<\/Duration>/g)].map((m) => Number(m[1]))).toEqual([90, 45]);
+    expect(
+      [...list.body.matchAll(/<Duration>(\d+)<\/Duration>/g)].map((m) => Number(m[1])),
+    ).toEqual([90, 45]);
     expect(await totals()).toEqual({ minutes: 135, costs: '0.00' });
   });
 
   test('editing a working time recomputes its duration and keeps the fields not sent', async () => {
-    const r = await call('SaveTicketWorkingTime', `<WorkingTime xsi:type="TTicketWorkingTime_V1"><Id>${WT(1)}</Id><EndDate>2025-06-27T09:20:00Z</EndDate></WorkingTime>`);
+    const r = await call(
+      'SaveTicketWorkingTime',
+      `<WorkingTime xsi:type="TTicketWorkingTime_V1"><Id>${WT(1)}</Id><EndDate>2025-06-27T09:20:00Z</EndDate></WorkingTime>`,
+    );
     expect(r.code).toBe(0);
-    const row = await gw.db('ticket_working_times').first('*').where({ id: WT(1).slice(1, -1) });
-    expect(row).toMatchObject({ duration_minutes: 20, executor_id: CARLA.slice(1, -1).toLowerCase() });
+    const row = await gw
+      .db('ticket_working_times')
+      .first('*')
+      .where({ id: WT(1).slice(1, -1) });
+    expect(row).toMatchObject({
+      duration_minutes: 20,
+      executor_id: CARLA.slice(1, -1).toLowerCase(),
+    });
     expect((await totals()).minutes).toBe(65);
   });
 
   test('several costs in one request; totals are exact decimals', async () => {
     // 3 × 0.10 and 0.10 + 0.20 are the classic floating point traps (0.30000000000000004).
-    const r = await call('SaveTicketCosts', costs(
-      newCost(COST(1), '0.10', 3, `<Category>Material</Category><CreatorId>${CARLA}</CreatorId><TotalPrice>99.99</TotalPrice>`),
-      newCost(COST(2), '0.10', 1),
-      newCost(COST(3), '0.20', 1),
-    ));
+    const r = await call(
+      'SaveTicketCosts',
+      costs(
+        newCost(
+          COST(1),
+          '0.10',
+          3,
+          `<Category>Material</Category><CreatorId>${CARLA}</CreatorId><TotalPrice>99.99</TotalPrice>`,
+        ),
+        newCost(COST(2), '0.10', 1),
+        newCost(COST(3), '0.20', 1),
+      ),
+    );
     expect(r.code).toBe(0);
     expect(field(r.body, 'FirstErrorMsg')).toBeUndefined();
     const rows = await storedCosts();
     expect(rows.map((c) => c.total_price)).toEqual(['0.30', '0.10', '0.20']);
     // CreatorId and TotalPrice sent are ignored: the creator is the calling user.
-    expect(new Set(rows.map((c) => c.creator_id))).toEqual(new Set([ANNA.slice(1, -1).toLowerCase()]));
+    expect(new Set(rows.map((c) => c.creator_id))).toEqual(
+      new Set([ANNA.slice(1, -1).toLowerCase()]),
+    );
     expect((await totals()).costs).toBe('0.60');
     const one = await call('GetTicketCost', `<CostId>${COST(1)}</CostId>`);
-    expect([field(one.body, 'UnitPrice'), field(one.body, 'Amount'), field(one.body, 'TotalPrice'), field(one.body, 'CreatorId')]).toEqual(['0.10', '3', '0.30', ANNA]);
+    expect([
+      field(one.body, 'UnitPrice'),
+      field(one.body, 'Amount'),
+      field(one.body, 'TotalPrice'),
+      field(one.body, 'CreatorId'),
+    ]).toEqual(['0.10', '3', '0.30', ANNA]);
   });
 
   test('a change needs only Id and keeps every field not sent', async () => {
     const r = await call('SaveTicketCosts', costs(cost(`<Id>${COST(1)}</Id><Amount>4</Amount>`)));
     expect(r.code).toBe(0);
     const row = (await storedCosts())[0];
-    expect(row).toMatchObject({ unit_price: '0.10', amount: 4, total_price: '0.40', category: 'Material' });
+    expect(row).toMatchObject({
+      unit_price: '0.10',
+      amount: 4,
+      total_price: '0.40',
+      category: 'Material',
+    });
     expect((await totals()).costs).toBe('0.70');
   });
 
   test('all or none: item 3 of 3 fails, items 1 and 2 are not saved', async () => {
     const before = await storedCosts();
-    const r = await call('SaveTicketCosts', costs(
-      cost(`<Id>${COST(1)}</Id><UnitPrice>5.00</UnitPrice>`), // a valid change
-      newCost(COST(4), '1.00', 1), // a valid new entry
-      newCost(COST(5), '1.00', 1000000),
-    ));
+    const r = await call(
+      'SaveTicketCosts',
+      costs(
+        cost(`<Id>${COST(1)}</Id><UnitPrice>5.00</UnitPrice>`), // a valid change
+        newCost(COST(4), '1.00', 1), // a valid new entry
+        newCost(COST(5), '1.00', 1000000),
+      ),
+    );
     expect(r.code).toBe(35);
-    expect(field(r.body, 'FirstErrorMsg')).toBe('Costs/TTicketCost_V1[3]/Amount: must be greater than 0 and at most 999999');
+    expect(field(r.body, 'FirstErrorMsg')).toBe(
+      'Costs/TTicketCost_V1[3]/Amount: must be greater than 0 and at most 999999',
+    );
     expect(await storedCosts()).toEqual(before);
     expect((await totals()).costs).toBe('0.70');
 
-    const unknownTicket = await call('SaveTicketCosts', costs(newCost(COST(4), '1.00', 1), newCost(COST(5), '1.00', 1, '', UNKNOWN)));
+    const unknownTicket = await call(
+      'SaveTicketCosts',
+      costs(newCost(COST(4), '1.00', 1), newCost(COST(5), '1.00', 1, '', UNKNOWN)),
+    );
     expect(unknownTicket.code).toBe(30);
-    expect(field(unknownTicket.body, 'FirstErrorMsg')).toBe(`Costs/TTicketCost_V1[2]/TicketId: no ticket with Id ${UNKNOWN}`);
+    expect(field(unknownTicket.body, 'FirstErrorMsg')).toBe(
+      `Costs/TTicketCost_V1[2]/TicketId: no ticket with Id ${UNKNOWN}`,
+    );
     expect(await storedCosts()).toEqual(before);
   });
 
   test('the largest price and amount give an exact total', async () => {
     await createTicket(OTHER_TICKET);
-    const r = await call('SaveTicketCosts', costs(newCost(COST(6), '999999.99', 999999, '', OTHER_TICKET), newCost(COST(7), '0.01', 1, '', OTHER_TICKET)));
+    const r = await call(
+      'SaveTicketCosts',
+      costs(
+        newCost(COST(6), '999999.99', 999999, '', OTHER_TICKET),
+        newCost(COST(7), '0.01', 1, '', OTHER_TICKET),
+      ),
+    );
     expect(r.code).toBe(0);
     expect((await totals(OTHER_TICKET)).costs).toBe('999998990000.02');
   });
 
   test('deleting updates the totals; an unknown Id deletes nothing', async () => {
-    let r = await call('DeleteTicketCosts', `<CostIds><string>${COST(2)}</string><string>${UNKNOWN}</string></CostIds>`);
+    let r = await call(
+      'DeleteTicketCosts',
+      `<CostIds><string>${COST(2)}</string><string>${UNKNOWN}</string></CostIds>`,
+    );
     expect(r.code).toBe(30);
-    r = await call('DeleteTicketWorkingTimeList', `<WorkingTimeIds><string>${WT(2)}</string><string>${UNKNOWN}</string></WorkingTimeIds>`);
+    r = await call(
+      'DeleteTicketWorkingTimeList',
+      `<WorkingTimeIds><string>${WT(2)}</string><string>${UNKNOWN}</string></WorkingTimeIds>`,
+    );
     expect(r.code).toBe(30);
     expect(await totals()).toEqual({ minutes: 65, costs: '0.70' });
 
-    expect((await call('DeleteTicketCosts', `<CostIds><string>${COST(2)}</string></CostIds>`)).code).toBe(0);
-    expect((await call('DeleteTicketWorkingTimeList', `<WorkingTimeIds><string>${WT(2)}</string></WorkingTimeIds>`)).code).toBe(0);
+    expect(
+      (await call('DeleteTicketCosts', `<CostIds><string>${COST(2)}</string></CostIds>`)).code,
+    ).toBe(0);
+    expect(
+      (
+        await call(
+          'DeleteTicketWorkingTimeList',
+          `<WorkingTimeIds><string>${WT(2)}</string></WorkingTimeIds>`,
+        )
+      ).code,
+    ).toBe(0);
     expect(await totals()).toEqual({ minutes: 20, costs: '0.60' });
     expect((await call('GetTicketCost', `<CostId>${COST(2)}</CostId>`)).code).toBe(30);
   });
@@ -152,7 +232,10 @@ describe('working times disabled', () => {
   test('SaveTicketWorkingTime is refused with 35 and stores nothing', async () => {
     await gw.reset({ Settings: { WorkingTimesEnabled: false } });
     await createTicket();
-    const r = await call('SaveTicketWorkingTime', workingTime(WT(1), '2025-06-27T09:00:00Z', '2025-06-27T10:00:00Z'));
+    const r = await call(
+      'SaveTicketWorkingTime',
+      workingTime(WT(1), '2025-06-27T09:00:00Z', '2025-06-27T10:00:00Z'),
+    );
     expect(r.code).toBe(35);
     expect(await rowCount('ticket_working_times', {})).toBe(0);
   });
@@ -161,7 +244,8 @@ describe('working times disabled', () => {
 describe('reminders', () => {
   const reminder = (date: string, extra = '') =>
     `<Reminder xsi:type="TTicketReminder_V1"><TicketId>${TICKET}</TicketId><ReminderDate>${date}</ReminderDate>${extra}</Reminder>`;
-  const stored = () => gw.db('ticket_reminders').select('user_id', 'reminder_date', 'text').orderBy('user_id');
+  const stored = () =>
+    gw.db('ticket_reminders').select('user_id', 'reminder_date', 'text').orderBy('user_id');
 
   beforeAll(async () => {
     await gw.reset();
@@ -169,12 +253,34 @@ describe('reminders', () => {
   });
 
   test('saving again replaces the reminder of that user; other users keep theirs', async () => {
-    expect((await call('SaveReminderOfTicket', reminder('2025-07-01T08:00:00Z', '<Text>Call back</Text>'))).code).toBe(0);
-    expect((await call('SaveReminderOfTicket', reminder('2025-07-01T08:00:00Z', `<UserId>${BEN}</UserId><Text>Order parts</Text>`))).code).toBe(0);
+    expect(
+      (
+        await call(
+          'SaveReminderOfTicket',
+          reminder('2025-07-01T08:00:00Z', '<Text>Call back</Text>'),
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await call(
+          'SaveReminderOfTicket',
+          reminder('2025-07-01T08:00:00Z', `<UserId>${BEN}</UserId><Text>Order parts</Text>`),
+        )
+      ).code,
+    ).toBe(0);
     expect((await call('SaveReminderOfTicket', reminder('2025-07-05T08:00:00Z'))).code).toBe(0);
     expect(await stored()).toEqual([
-      { user_id: ANNA.slice(1, -1).toLowerCase(), reminder_date: new Date('2025-07-05T08:00:00Z'), text: '' },
-      { user_id: BEN.slice(1, -1).toLowerCase(), reminder_date: new Date('2025-07-01T08:00:00Z'), text: 'Order parts' },
+      {
+        user_id: ANNA.slice(1, -1).toLowerCase(),
+        reminder_date: new Date('2025-07-05T08:00:00Z'),
+        text: '',
+      },
+      {
+        user_id: BEN.slice(1, -1).toLowerCase(),
+        reminder_date: new Date('2025-07-01T08:00:00Z'),
+        text: 'Order parts',
+      },
     ]);
   });
 
@@ -182,7 +288,14 @@ describe('reminders', () => {
     expect((await call('DeleteReminderOfTicket', `<TicketId>${TICKET}</TicketId>`)).code).toBe(0);
     expect((await stored()).map((r) => r.user_id)).toEqual([BEN.slice(1, -1).toLowerCase()]);
     expect((await call('DeleteReminderOfTicket', `<TicketId>${TICKET}</TicketId>`)).code).toBe(30);
-    expect((await call('DeleteReminderOfTicket', `<TicketId>${TICKET}</TicketId><UserId>${BEN}</UserId>`)).code).toBe(0);
+    expect(
+      (
+        await call(
+          'DeleteReminderOfTicket',
+          `<TicketId>${TICKET}</TicketId><UserId>${BEN}</UserId>`,
+        )
+      ).code,
+    ).toBe(0);
     expect(await stored()).toEqual([]);
   });
 

@@ -13,23 +13,50 @@ afterAll(() => gw.stop());
 const id = (n: number) => `{C1000000-0000-4000-8000-${String(n).padStart(12, '0')}}`;
 const bare = (guid: string) => guid.slice(1, -1).toLowerCase();
 const [T1, T2, T3, T4, T5, T6] = [1, 2, 3, 4, 5, 6].map(id);
-const [A1, A2] = ['{80000000-0000-4000-8000-000000000001}', '{80000000-0000-4000-8000-000000000002}'];
-const [C1, C2] = ['{90000000-0000-4000-8000-000000000001}', '{90000000-0000-4000-8000-000000000002}'];
+const [A1, A2] = [
+  '{80000000-0000-4000-8000-000000000001}',
+  '{80000000-0000-4000-8000-000000000002}',
+];
+const [C1, C2] = [
+  '{90000000-0000-4000-8000-000000000001}',
+  '{90000000-0000-4000-8000-000000000002}',
+];
 const UNKNOWN = '{DEADBEEF-0000-4000-8000-000000000099}';
 
 type Type = 'Normal' | 'Parent' | 'Child';
 const ids = (list: string[]) => list.map((x) => `<string>${x}</string>`).join('');
-const withList = (command: string, version: number, listName: string, ticket: string, list: string[]) =>
-  gw.post(request(command, version, `<TicketId>${ticket}</TicketId><${listName}>${ids(list)}</${listName}>`));
+const withList = (
+  command: string,
+  version: number,
+  listName: string,
+  ticket: string,
+  list: string[],
+) =>
+  gw.post(
+    request(
+      command,
+      version,
+      `<TicketId>${ticket}</TicketId><${listName}>${ids(list)}</${listName}>`,
+    ),
+  );
 const linkTyped = (ticket: string, links: [string, Type][]) =>
   gw.post(
-    request('LinkTicketsToTicket', 2, `<TicketId>${ticket}</TicketId><Links>${links.map(([t, k]) => `<TTicketLink_V1><TicketId>${t}</TicketId><LinkType>${k}</LinkType></TTicketLink_V1>`).join('')}</Links>`),
+    request(
+      'LinkTicketsToTicket',
+      2,
+      `<TicketId>${ticket}</TicketId><Links>${links.map(([t, k]) => `<TTicketLink_V1><TicketId>${t}</TicketId><LinkType>${k}</LinkType></TTicketLink_V1>`).join('')}</Links>`,
+    ),
   );
-const linkPlain = (ticket: string, list: string[]) => withList('LinkTicketsToTicket', 1, 'TicketIds', ticket, list);
-const unlinkTickets = (ticket: string, list: string[]) => withList('UnlinkTicketsFromTicket', 1, 'TicketIds', ticket, list);
-const unlinkAssets = (ticket: string, list: string[]) => withList('UnlinkAssetsFromTicket', 1, 'AssetIds', ticket, list);
-const unlinkClients = (ticket: string, list: string[]) => withList('UnlinkClientsFromTicket', 1, 'ClientIds', ticket, list);
-const merge = (survivor: string, merged: string[]) => withList('MergeTickets', 1, 'TicketIds', survivor, merged);
+const linkPlain = (ticket: string, list: string[]) =>
+  withList('LinkTicketsToTicket', 1, 'TicketIds', ticket, list);
+const unlinkTickets = (ticket: string, list: string[]) =>
+  withList('UnlinkTicketsFromTicket', 1, 'TicketIds', ticket, list);
+const unlinkAssets = (ticket: string, list: string[]) =>
+  withList('UnlinkAssetsFromTicket', 1, 'AssetIds', ticket, list);
+const unlinkClients = (ticket: string, list: string[]) =>
+  withList('UnlinkClientsFromTicket', 1, 'ClientIds', ticket, list);
+const merge = (survivor: string, merged: string[]) =>
+  withList('MergeTickets', 1, 'TicketIds', survivor, merged);
 
 /** The stored links as "a b type", sorted. */
 async function links(): Promise<string[]> {
@@ -39,13 +66,17 @@ async function links(): Promise<string[]> {
 /** A stored link row: the type is the role of the larger id as seen from the smaller one. */
 const row = (x: string, y: string, typeOfYSeenFromX: Type) => {
   const flip = { Normal: 'Normal', Parent: 'Child', Child: 'Parent' }[typeOfYSeenFromX];
-  return bare(x) < bare(y) ? `${bare(x)} ${bare(y)} ${typeOfYSeenFromX}` : `${bare(y)} ${bare(x)} ${flip}`;
+  return bare(x) < bare(y)
+    ? `${bare(x)} ${bare(y)} ${typeOfYSeenFromX}`
+    : `${bare(y)} ${bare(x)} ${flip}`;
 };
 /** GetLinkedTicketsOfTicket_V2 of a ticket as "Id LinkType" pairs, in the answer's order. */
 async function seenFrom(ticket: string): Promise<string[]> {
   const r = await gw.post(request('GetLinkedTicketsOfTicket', 2, `<TicketId>${ticket}</TicketId>`));
   expect(r.resultCode).toBe(0);
-  return [...r.body.matchAll(/<Id>([^<]*)<\/Id>[\s\S]*?<LinkType>([^<]*)<\/LinkType>/g)].map((m) => `${m[1]} ${m[2]}`);
+  return [...r.body.matchAll(/<Id>([^<]*)<\/Id>[\s\S]*?<LinkType>([^<]*)<\/LinkType>/g)].map(
+    (m) => `${m[1]} ${m[2]}`,
+  );
 }
 
 const seed = {
@@ -64,8 +95,18 @@ describe('typed links', () => {
 
   test('stored once, smaller id first, typed from ticket_a; read flipped from ticket_b', async () => {
     // From the larger id: the stored type is flipped; from the smaller id it is stored as sent.
-    expect((await linkTyped(T3, [[T1, 'Parent'], [T4, 'Parent'], [T2, 'Normal']])).resultCode).toBe(0);
-    expect(await links()).toEqual([row(T1, T3, 'Child'), row(T2, T3, 'Normal'), row(T3, T4, 'Parent')].sort());
+    expect(
+      (
+        await linkTyped(T3, [
+          [T1, 'Parent'],
+          [T4, 'Parent'],
+          [T2, 'Normal'],
+        ])
+      ).resultCode,
+    ).toBe(0);
+    expect(await links()).toEqual(
+      [row(T1, T3, 'Child'), row(T2, T3, 'Normal'), row(T3, T4, 'Parent')].sort(),
+    );
     expect(await links()).toContain(`${bare(T1)} ${bare(T3)} Child`);
     expect(await links()).toContain(`${bare(T3)} ${bare(T4)} Parent`);
     expect(await seenFrom(T3)).toEqual([`${T4} Parent`, `${T2} Normal`, `${T1} Parent`]);
@@ -88,15 +129,39 @@ describe('typed links', () => {
   test('a refused typed link changes nothing', async () => {
     expect((await linkTyped(T1, [[T2, 'Parent']])).resultCode).toBe(0);
     const before = await links();
-    expect((await linkTyped(T1, [[T2, 'Child'], [UNKNOWN, 'Normal']])).resultCode).toBe(30);
-    expect((await linkTyped(T1, [[T2, 'Child'], [T1, 'Normal']])).resultCode).toBe(35);
-    expect((await linkTyped(T1, [[T2, 'Child'], [T2, 'Normal']])).resultCode).toBe(35);
+    expect(
+      (
+        await linkTyped(T1, [
+          [T2, 'Child'],
+          [UNKNOWN, 'Normal'],
+        ])
+      ).resultCode,
+    ).toBe(30);
+    expect(
+      (
+        await linkTyped(T1, [
+          [T2, 'Child'],
+          [T1, 'Normal'],
+        ])
+      ).resultCode,
+    ).toBe(35);
+    expect(
+      (
+        await linkTyped(T1, [
+          [T2, 'Child'],
+          [T2, 'Normal'],
+        ])
+      ).resultCode,
+    ).toBe(35);
     expect((await linkTyped(UNKNOWN, [[T2, 'Child']])).resultCode).toBe(30);
     expect(await links()).toEqual(before);
   });
 
   test('links do not change LastModified (as for the version-1 link commands)', async () => {
-    const stamps = async () => (await gw.db('tickets').select('id', 'last_modified').orderBy('id')).map((t) => `${t.id} ${t.last_modified.toISOString()}`);
+    const stamps = async () =>
+      (await gw.db('tickets').select('id', 'last_modified').orderBy('id')).map(
+        (t) => `${t.id} ${t.last_modified.toISOString()}`,
+      );
     const before = await stamps();
     expect((await linkTyped(T1, [[T2, 'Parent']])).resultCode).toBe(0);
     expect((await unlinkTickets(T2, [T1])).resultCode).toBe(0);
@@ -107,7 +172,17 @@ describe('typed links', () => {
   test('concurrent typed links over overlapping tickets, from both sides, all succeed without deadlock', async () => {
     const all = [T1, T2, T3, T4, T5, T6];
     const types: Type[] = ['Normal', 'Parent', 'Child'];
-    const calls = all.flatMap((t, i) => [0, 1].map((round) => linkTyped(t, all.filter((o) => o !== t).map((o, j): [string, Type] => [o, types[(i + j + round) % 3]]).reverse())));
+    const calls = all.flatMap((t, i) =>
+      [0, 1].map((round) =>
+        linkTyped(
+          t,
+          all
+            .filter((o) => o !== t)
+            .map((o, j): [string, Type] => [o, types[(i + j + round) % 3]])
+            .reverse(),
+        ),
+      ),
+    );
     const results = await Promise.all(calls);
     expect(results.map((r) => r.resultCode)).toEqual(calls.map(() => 0));
     expect(await links()).toHaveLength(15);
@@ -118,7 +193,15 @@ describe('unlinking', () => {
   beforeEach(() => gw.reset(seed));
 
   test('removes ticket links of any type from either side; a missing link is no error', async () => {
-    expect((await linkTyped(T2, [[T1, 'Parent'], [T3, 'Child'], [T4, 'Normal']])).resultCode).toBe(0);
+    expect(
+      (
+        await linkTyped(T2, [
+          [T1, 'Parent'],
+          [T3, 'Child'],
+          [T4, 'Normal'],
+        ])
+      ).resultCode,
+    ).toBe(0);
     expect((await unlinkTickets(T1, [T2, T5])).resultCode).toBe(0);
     expect((await unlinkTickets(T3, [T2, T2])).resultCode).toBe(0);
     expect(await links()).toEqual([row(T2, T4, 'Normal')]);
@@ -130,9 +213,16 @@ describe('unlinking', () => {
     expect((await unlinkAssets(T1, [A1])).resultCode).toBe(0);
     expect((await unlinkClients(T1, [C2, C2])).resultCode).toBe(0);
     expect((await unlinkClients(T2, [C2])).resultCode).toBe(0);
-    const pairs = async (table: string, column: string) => (await gw.db(table).select('ticket_id', column)).map((r) => `${r.ticket_id} ${r[column]}`).sort();
-    expect(await pairs('ticket_assets', 'asset_id')).toEqual([`${bare(T1)} ${bare(A2)}`, `${bare(T2)} ${bare(A1)}`].sort());
-    expect(await pairs('ticket_clients', 'client_id')).toEqual([`${bare(T1)} ${bare(C1)}`, `${bare(T2)} ${bare(C1)}`].sort());
+    const pairs = async (table: string, column: string) =>
+      (await gw.db(table).select('ticket_id', column))
+        .map((r) => `${r.ticket_id} ${r[column]}`)
+        .sort();
+    expect(await pairs('ticket_assets', 'asset_id')).toEqual(
+      [`${bare(T1)} ${bare(A2)}`, `${bare(T2)} ${bare(A1)}`].sort(),
+    );
+    expect(await pairs('ticket_clients', 'client_id')).toEqual(
+      [`${bare(T1)} ${bare(C1)}`, `${bare(T2)} ${bare(C1)}`].sort(),
+    );
   });
 
   test('one unknown id unlinks nothing at all', async () => {
@@ -159,9 +249,19 @@ describe('merge moves typed links', () => {
 
   test('roles carry over to the survivor, stored from the new ticket_a side', async () => {
     // T5 is a parent of T3, T2 a child of T3, T6 normal: merging T3 into T4 (T2 < T4 < T5 < T6).
-    expect((await linkTyped(T3, [[T5, 'Parent'], [T2, 'Child'], [T6, 'Normal']])).resultCode).toBe(0);
+    expect(
+      (
+        await linkTyped(T3, [
+          [T5, 'Parent'],
+          [T2, 'Child'],
+          [T6, 'Normal'],
+        ])
+      ).resultCode,
+    ).toBe(0);
     expect((await merge(T4, [T3])).resultCode).toBe(0);
-    expect(await links()).toEqual([row(T4, T5, 'Parent'), row(T4, T2, 'Child'), row(T4, T6, 'Normal')].sort());
+    expect(await links()).toEqual(
+      [row(T4, T5, 'Parent'), row(T4, T2, 'Child'), row(T4, T6, 'Normal')].sort(),
+    );
     expect(await seenFrom(T4)).toEqual([`${T6} Normal`, `${T5} Parent`, `${T2} Child`]);
     expect(await seenFrom(T5)).toEqual([`${T4} Child`]);
     expect(await seenFrom(T2)).toEqual([`${T4} Parent`]);
@@ -169,8 +269,22 @@ describe('merge moves typed links', () => {
 
   test("the survivor's own link keeps its type; among merged tickets the smallest id decides", async () => {
     expect((await linkTyped(T1, [[T5, 'Normal']])).resultCode).toBe(0);
-    expect((await linkTyped(T2, [[T5, 'Parent'], [T6, 'Child']])).resultCode).toBe(0);
-    expect((await linkTyped(T3, [[T6, 'Parent'], [T1, 'Parent']])).resultCode).toBe(0);
+    expect(
+      (
+        await linkTyped(T2, [
+          [T5, 'Parent'],
+          [T6, 'Child'],
+        ])
+      ).resultCode,
+    ).toBe(0);
+    expect(
+      (
+        await linkTyped(T3, [
+          [T6, 'Parent'],
+          [T1, 'Parent'],
+        ])
+      ).resultCode,
+    ).toBe(0);
     expect((await merge(T1, [T3, T2])).resultCode).toBe(0);
     // T1–T5 was the survivor's own (Normal); T6 was Child of T2 and Parent of T3: T2 decides.
     // T3–T1 would become a self-link and is dropped.

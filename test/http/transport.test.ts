@@ -10,12 +10,19 @@ beforeAll(async () => {
 });
 afterAll(() => gw.stop());
 
-const getSettings = '<ICQL><ACMP><GetHelpdeskSettings version="1"><TGetHelpdeskSettingsRequest_V1 /></GetHelpdeskSettings></ACMP></ICQL>';
+const getSettings =
+  '<ICQL><ACMP><GetHelpdeskSettings version="1"><TGetHelpdeskSettingsRequest_V1 /></GetHelpdeskSettings></ACMP></ICQL>';
 
 test('an ICQL answer is HTTP 200 whatever its ResultCode, with X-ACMP-Result-Code and text/xml', async () => {
   const ok = await gw.post(getSettings);
-  expect([ok.status, ok.resultCode, ok.headers.get('content-type')]).toEqual([200, 0, 'text/xml; charset=utf-8']);
-  const notFound = await gw.post(request('GetTicket', 5, '<TicketId>{59387FFD-B171-47C5-B735-041FA132CA39}</TicketId>'));
+  expect([ok.status, ok.resultCode, ok.headers.get('content-type')]).toEqual([
+    200,
+    0,
+    'text/xml; charset=utf-8',
+  ]);
+  const notFound = await gw.post(
+    request('GetTicket', 5, '<TicketId>{59387FFD-B171-47C5-B735-041FA132CA39}</TicketId>'),
+  );
   expect([notFound.status, notFound.resultCode]).toEqual([200, 30]);
   expect(notFound.body).toContain('<ResultCode>30</ResultCode>');
 });
@@ -29,7 +36,9 @@ test('application/xml and a missing Content-Type are read as XML', async () => {
 test('a body that is not XML at all is 400 with an ICQL error body', async () => {
   const res = await gw.post('{"command": "SaveTicket"}');
   expect([res.status, res.resultCode]).toEqual([400, 35]);
-  expect(res.body).toMatch(/<Error ActionType="Response" version="1">[\s\S]*<ResultMessage>The request body is not XML/);
+  expect(res.body).toMatch(
+    /<Error ActionType="Response" version="1">[\s\S]*<ResultMessage>The request body is not XML/,
+  );
 });
 
 test('malformed XML is an ICQL answer (200, 35) naming line and column, without a stack trace', async () => {
@@ -53,13 +62,27 @@ test('GET on /acmp is 405 with Allow: POST', async () => {
 });
 
 test('the body limit is configurable and a larger body is 413 with an ICQL error body', async () => {
-  const app = buildApp({ db: gw.db, registry: testRegistry(), bodyLimit: '1kb', authMode: 'open', log: () => {} });
+  const app = buildApp({
+    db: gw.db,
+    registry: testRegistry(),
+    bodyLimit: '1kb',
+    authMode: 'open',
+    log: () => {},
+  });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   try {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/acmp`;
-    const big = request('SaveTicket', 4, `<Ticket><Id>{59387FFD-B171-47C5-B735-041FA132CA39}</Id><Title>${'x'.repeat(2000)}</Title></Ticket>`);
-    const res = await fetch(url, { method: 'POST', body: big, headers: { 'Content-Type': 'text/xml' } });
+    const big = request(
+      'SaveTicket',
+      4,
+      `<Ticket><Id>{59387FFD-B171-47C5-B735-041FA132CA39}</Id><Title>${'x'.repeat(2000)}</Title></Ticket>`,
+    );
+    const res = await fetch(url, {
+      method: 'POST',
+      body: big,
+      headers: { 'Content-Type': 'text/xml' },
+    });
     expect([res.status, res.headers.get('x-acmp-result-code')]).toEqual([413, '35']);
     expect(await res.text()).toContain('larger than the limit of 1kb');
     expect(await gw.db('tickets').count('* as n').first()).toEqual({ n: 0 });
@@ -70,7 +93,13 @@ test('the body limit is configurable and a larger body is 413 with an ICQL error
 
 test('the default limit takes a 3 MB attachment in base64', async () => {
   const content = Buffer.alloc(3 * 1024 * 1024, 7).toString('base64');
-  const res = await gw.post(request('SaveTicket', 4, `<Ticket><Id>{59387FFD-B171-47C5-B735-041FA132CA39}</Id><Title>t</Title><HtmlDescription>${content.slice(0, 99000)}</HtmlDescription></Ticket><!-- ${content} -->`));
+  const res = await gw.post(
+    request(
+      'SaveTicket',
+      4,
+      `<Ticket><Id>{59387FFD-B171-47C5-B735-041FA132CA39}</Id><Title>t</Title><HtmlDescription>${content.slice(0, 99000)}</HtmlDescription></Ticket><!-- ${content} -->`,
+    ),
+  );
   expect(res.status).toBe(200);
   expect(res.resultCode).toBe(0);
 });
@@ -83,15 +112,26 @@ test('GET /health reports the database', async () => {
 
 describe('the body is UTF-8 or it is refused', () => {
   const id = '{59387FFD-B171-47C5-B735-041FA132CA40}';
-  const save = (title: string) => request('SaveTicket', 4, `<Ticket><Id>${id}</Id><Title>${title}</Title></Ticket>`);
-  const stored = () => gw.db('tickets').where({ id: id.slice(1, -1).toLowerCase() }).first();
+  const save = (title: string) =>
+    request('SaveTicket', 4, `<Ticket><Id>${id}</Id><Title>${title}</Title></Ticket>`);
+  const stored = () =>
+    gw
+      .db('tickets')
+      .where({ id: id.slice(1, -1).toLowerCase() })
+      .first();
 
   test('invalid bytes are 35 naming their byte offset, and nothing is stored', async () => {
     const [before, after] = save('\u0000').split('\u0000');
-    const body = Buffer.concat([Buffer.from(before + 'Caf', 'utf8'), Buffer.from([0xe9]), Buffer.from(' crème' + after, 'utf8')]); // latin1 é
+    const body = Buffer.concat([
+      Buffer.from(before + 'Caf', 'utf8'),
+      Buffer.from([0xe9]),
+      Buffer.from(' crème' + after, 'utf8'),
+    ]); // latin1 é
     const res = await gw.post(body);
     expect([res.status, res.resultCode]).toEqual([200, 35]);
-    expect(res.body).toContain(`<ResultMessage>The request body is not valid UTF-8 at byte offset ${Buffer.byteLength(before) + 3} (bytes E9 20 63 72); send it in UTF-8. Nothing was stored</ResultMessage>`);
+    expect(res.body).toContain(
+      `<ResultMessage>The request body is not valid UTF-8 at byte offset ${Buffer.byteLength(before) + 3} (bytes E9 20 63 72); send it in UTF-8. Nothing was stored</ResultMessage>`,
+    );
     expect(await stored()).toBeUndefined();
   });
 
@@ -103,9 +143,18 @@ describe('the body is UTF-8 or it is refused', () => {
 
 test('a DOCTYPE in a CDATA description is text: stored and read back verbatim', async () => {
   const id = '{59387FFD-B171-47C5-B735-041FA132CA41}';
-  const html = '<!DOCTYPE html><html><!-- <!ENTITY x "y"> --><body>&amp; &lt;!DOCTYPE</body></html>';
-  const saved = await gw.post(request('SaveTicket', 4, `<Ticket><Id>${id}</Id><Title>t</Title><HtmlDescription><![CDATA[${html}]]></HtmlDescription></Ticket>`));
+  const html =
+    '<!DOCTYPE html><html><!-- <!ENTITY x "y"> --><body>&amp; &lt;!DOCTYPE</body></html>';
+  const saved = await gw.post(
+    request(
+      'SaveTicket',
+      4,
+      `<Ticket><Id>${id}</Id><Title>t</Title><HtmlDescription><![CDATA[${html}]]></HtmlDescription></Ticket>`,
+    ),
+  );
   expect(saved.resultCode).toBe(0);
   const read = await gw.post(request('GetTicket', 5, `<TicketId>${id}</TicketId>`));
-  expect(read.body).toContain(`<HtmlDescription>${html.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</HtmlDescription>`);
+  expect(read.body).toContain(
+    `<HtmlDescription>${html.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</HtmlDescription>`,
+  );
 });

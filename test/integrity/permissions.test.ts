@@ -2,7 +2,13 @@
 // success fixture case is run with a caller lacking exactly the permission it needs (35 naming
 // command and permission, nothing changed) and with a caller holding only that permission (the
 // fixture's own answer). The declarations are checked against spec §5's table, hard-coded here.
-import { ANONYMOUS, Caller, openModeCaller, Permission, PERMISSIONS } from '../../src/identity/caller';
+import {
+  ANONYMOUS,
+  Caller,
+  openModeCaller,
+  Permission,
+  PERMISSIONS,
+} from '../../src/identity/caller';
 import { processCommand } from '../../src/protocol/process-command';
 import { readEnvelope } from '../../src/protocol/envelope';
 import { readXml } from '../../src/protocol/xml-reader';
@@ -16,28 +22,48 @@ let t: TestDatabase;
 let tables: string[];
 beforeAll(async () => {
   t = await createTestDatabase();
-  tables = (await t.db.raw(`select tablename from pg_tables where schemaname = current_schema() and tablename not like 'knex_%' order by 1`)).rows.map((r: { tablename: string }) => r.tablename);
+  tables = (
+    await t.db.raw(
+      `select tablename from pg_tables where schemaname = current_schema() and tablename not like 'knex_%' order by 1`,
+    )
+  ).rows.map((r: { tablename: string }) => r.tablename);
 });
 afterAll(async () => {
   await t.close();
 });
 
 const log = () => {};
-const resultCode = (xml: string | undefined) => Number(/<ResultCode>(-?\d+)<\/ResultCode>/.exec(xml ?? '')?.[1]);
+const resultCode = (xml: string | undefined) =>
+  Number(/<ResultCode>(-?\d+)<\/ResultCode>/.exec(xml ?? '')?.[1]);
 const message = (xml: string) => /<ResultMessage>([^<]*)<\/ResultMessage>/.exec(xml)?.[1] ?? '';
-const withOnly = (caller: Caller, permissions: Permission[]): Caller => ({ ...caller, permissions: new Set(permissions) });
-const without = (caller: Caller, p: Permission) => withOnly(caller, PERMISSIONS.filter((q) => q !== p));
-const run = (body: string, caller: Caller) => processCommand(body, { db: t.db, registry, caller }, log);
+const withOnly = (caller: Caller, permissions: Permission[]): Caller => ({
+  ...caller,
+  permissions: new Set(permissions),
+});
+const without = (caller: Caller, p: Permission) =>
+  withOnly(
+    caller,
+    PERMISSIONS.filter((q) => q !== p),
+  );
+const run = (body: string, caller: Caller) =>
+  processCommand(body, { db: t.db, registry, caller }, log);
 
 /** A digest of every table's rows and of the ticket number sequence: equal means nothing changed. */
 async function digest(): Promise<Record<string, string>> {
-  const columns = tables.map((name) => `(select md5(coalesce(string_agg(x::text, ',' order by x::text), '')) from "${name}" x) as "${name}"`);
-  const { rows } = await t.db.raw(`select ${columns.join(', ')}, (select last_value || '/' || is_called from ticket_number_seq) as ticket_number_seq`);
+  const columns = tables.map(
+    (name) =>
+      `(select md5(coalesce(string_agg(x::text, ',' order by x::text), '')) from "${name}" x) as "${name}"`,
+  );
+  const { rows } = await t.db.raw(
+    `select ${columns.join(', ')}, (select last_value || '/' || is_called from ticket_number_seq) as ticket_number_seq`,
+  );
   return rows[0];
 }
 
 /** Loads the case's seed and runs the steps before the step under test as the API user; returns that step's request. */
-async function prepare(c: FixtureCase): Promise<{ body: string; expected: number; apiUser: Caller }> {
+async function prepare(
+  c: FixtureCase,
+): Promise<{ body: string; expected: number; apiUser: Caller }> {
   await t.reset(...(c.seed ? [c.seed] : []));
   const apiUser = await openModeCaller(t.db);
   const step = stepUnderTest(c);
@@ -56,10 +82,13 @@ async function needed(body: string, caller: Caller): Promise<Permission | 'NONE'
 
 const cases = listFixtureCases();
 // TokenLoginAcmpUser_V1 (permission NONE) has no success fixture: a token is random (catalog.test.ts).
-const firstSuccess = [...registry.commands.keys()].filter((key) => key !== 'TokenLoginAcmpUser_V1').sort().map((key) => {
-  const c = cases.find((f) => f.command === key && resultCode(stepUnderTest(f).response) === 0);
-  return [key, c] as const;
-});
+const firstSuccess = [...registry.commands.keys()]
+  .filter((key) => key !== 'TokenLoginAcmpUser_V1')
+  .sort()
+  .map((key) => {
+    const c = cases.find((f) => f.command === key && resultCode(stepUnderTest(f).response) === 0);
+    return [key, c] as const;
+  });
 
 describe.each(firstSuccess)('%s', (key, c) => {
   test('a caller without the permission it needs gets 35 naming both, and nothing changes; with only that permission it succeeds', async () => {
@@ -81,21 +110,37 @@ describe.each(firstSuccess)('%s', (key, c) => {
     expect(await digest()).toEqual(before);
 
     const allowed = await run(body, withOnly(apiUser, [permission]));
-    expect({ code: allowed.resultCode, message: allowed.resultCode ? message(allowed.xml) : '' }).toEqual({ code: expected, message: '' });
+    expect({
+      code: allowed.resultCode,
+      message: allowed.resultCode ? message(allowed.xml) : '',
+    }).toEqual({ code: expected, message: '' });
   });
 });
 
 describe('SaveTicket: create needs TICKET_CREATE, an edit TICKET_UPDATE', () => {
   const ID = '{B1000000-0000-4000-8000-0000000000F1}';
-  const save = (title: string) => request('SaveTicket', 4, `<Ticket xsi:type="TTicket_V4"><Id>${ID}</Id><Title>${title}</Title></Ticket>`);
-  const titleOf = async () => (await t.db('tickets').first('title').where({ id: ID.slice(1, -1) }))?.title;
+  const save = (title: string) =>
+    request(
+      'SaveTicket',
+      4,
+      `<Ticket xsi:type="TTicket_V4"><Id>${ID}</Id><Title>${title}</Title></Ticket>`,
+    );
+  const titleOf = async () =>
+    (
+      await t
+        .db('tickets')
+        .first('title')
+        .where({ id: ID.slice(1, -1) })
+    )?.title;
 
   test('a create with only TICKET_UPDATE is refused naming TICKET_CREATE; with TICKET_CREATE it is stored', async () => {
     await t.reset();
     const apiUser = await openModeCaller(t.db);
     const denied = await run(save('new'), withOnly(apiUser, ['TICKET_UPDATE', 'TICKET_READ']));
     expect(denied.resultCode).toBe(35);
-    expect(message(denied.xml)).toBe(`SaveTicket_V4 needs the permission TICKET_CREATE, which user ${apiUser.name} does not have; nothing was changed`);
+    expect(message(denied.xml)).toBe(
+      `SaveTicket_V4 needs the permission TICKET_CREATE, which user ${apiUser.name} does not have; nothing was changed`,
+    );
     expect(await titleOf()).toBeUndefined();
     expect((await run(save('new'), withOnly(apiUser, ['TICKET_CREATE']))).resultCode).toBe(0);
     expect(await titleOf()).toBe('new');
@@ -107,7 +152,9 @@ describe('SaveTicket: create needs TICKET_CREATE, an edit TICKET_UPDATE', () => 
     expect((await run(save('first'), apiUser)).resultCode).toBe(0);
     const denied = await run(save('changed'), withOnly(apiUser, ['TICKET_CREATE', 'TICKET_READ']));
     expect(denied.resultCode).toBe(35);
-    expect(message(denied.xml)).toBe(`SaveTicket_V4 needs the permission TICKET_UPDATE, which user ${apiUser.name} does not have; nothing was changed`);
+    expect(message(denied.xml)).toBe(
+      `SaveTicket_V4 needs the permission TICKET_UPDATE, which user ${apiUser.name} does not have; nothing was changed`,
+    );
     expect(await titleOf()).toBe('first');
     expect((await run(save('changed'), withOnly(apiUser, ['TICKET_UPDATE']))).resultCode).toBe(0);
     expect(await titleOf()).toBe('changed');
@@ -145,13 +192,16 @@ const SPEC_TABLE: Record<string, Permission | 'NONE' | 'TICKET_CREATE or TICKET_
   DeleteTickets: 'TICKET_DELETE',
   DeleteEmailMonitorList: 'ADMIN',
 };
-const specPermission = (name: string) => SPEC_TABLE[name] ?? (name.startsWith('Get') ? 'TICKET_READ' : undefined);
+const specPermission = (name: string) =>
+  SPEC_TABLE[name] ?? (name.startsWith('Get') ? 'TICKET_READ' : undefined);
 
 test('every command version declares the permission of spec §5', () => {
   const declared = [...registry.commands.values()].map(({ key, definition: d }) => {
     const p = typeof d.permission === 'function' ? 'TICKET_CREATE or TICKET_UPDATE' : d.permission;
     return `${key}: ${p}`;
   });
-  const expected = [...registry.commands.values()].map(({ key, definition: d }) => `${key}: ${specPermission(d.name)}`);
+  const expected = [...registry.commands.values()].map(
+    ({ key, definition: d }) => `${key}: ${specPermission(d.name)}`,
+  );
   expect(declared).toEqual(expected);
 });

@@ -23,18 +23,33 @@ beforeEach(async () => {
 
 /** The finish event fires just after the client has its answer. */
 async function lastExchange(): Promise<Exchange> {
-  for (let i = 0; i < 50 && exchanges.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 50 && exchanges.length === 0; i++)
+    await new Promise((r) => setTimeout(r, 10));
   expect(exchanges).toHaveLength(1);
   return exchanges[0];
 }
 
 test('an ICQL exchange: a fresh request id in the header, the caller, the command and its ResultCode in the trace', async () => {
-  const res = await gw.post(request('GetTicket', 5, '<TicketId>{00000000-0000-4000-8000-00000000DEAD}</TicketId>'), { 'Content-Type': 'text/xml', 'X-SICS-SESSION': SESSION });
+  const res = await gw.post(
+    request('GetTicket', 5, '<TicketId>{00000000-0000-4000-8000-00000000DEAD}</TicketId>'),
+    { 'Content-Type': 'text/xml', 'X-SICS-SESSION': SESSION },
+  );
   const id = res.headers.get('x-request-id');
   expect(id).toMatch(/^[0-9a-f-]{36}$/);
   const e = await lastExchange();
-  expect(e).toMatchObject({ requestId: id, transport: 'xml', method: 'POST', path: '/acmp', status: 200 });
-  expect(e.trace).toEqual({ user: { id: BEN, name: expect.any(String) }, commands: ['GetTicket_V5'], resultCode: res.resultCode, resultCodes: [res.resultCode] });
+  expect(e).toMatchObject({
+    requestId: id,
+    transport: 'xml',
+    method: 'POST',
+    path: '/acmp',
+    status: 200,
+  });
+  expect(e.trace).toEqual({
+    user: { id: BEN, name: expect.any(String) },
+    commands: ['GetTicket_V5'],
+    resultCode: res.resultCode,
+    resultCodes: [res.resultCode],
+  });
   expect(res.resultCode).not.toBe(0);
   expect(e.durationMs).toBeGreaterThan(0);
 });
@@ -50,12 +65,19 @@ test('a JSON batch names each command; no session leaves the user unknown and an
   const res = await fetch(`${gw.url}/api/v1/batch`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify([{ GetTicket_V5: { TicketId: '{00000000-0000-4000-8000-00000000DEAD}' } }, { GetHelpdeskSettings_V1: {} }]),
+    body: JSON.stringify([
+      { GetTicket_V5: { TicketId: '{00000000-0000-4000-8000-00000000DEAD}' } },
+      { GetHelpdeskSettings_V1: {} },
+    ]),
   });
   expect(res.status).toBe(200);
   const e = await lastExchange();
   expect(e).toMatchObject({ transport: 'json', path: '/api/v1/batch' });
-  expect(e.trace).toEqual({ commands: ['GetTicket_V5', 'GetHelpdeskSettings_V1'], resultCode: 7, resultCodes: [7, 7] });
+  expect(e.trace).toEqual({
+    commands: ['GetTicket_V5', 'GetHelpdeskSettings_V1'],
+    resultCode: 7,
+    resultCodes: [7, 7],
+  });
 });
 
 test('a document that is not XML still has a ResultCode in its trace', async () => {

@@ -5,7 +5,9 @@ import { JSON_DIR, renderJsonSchemas } from '../../src/tools/build-schemas';
 
 function committedFiles(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? committedFiles(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+    e.isDirectory()
+      ? committedFiles(path.join(dir, e.name), `${prefix}${e.name}/`)
+      : [`${prefix}${e.name}`],
   );
 }
 

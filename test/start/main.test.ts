@@ -23,7 +23,10 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-function start(env: Record<string, string>, command = [process.execPath, '-r', 'ts-node/register/transpile-only', 'src/main.ts']): Started {
+function start(
+  env: Record<string, string>,
+  command = [process.execPath, '-r', 'ts-node/register/transpile-only', 'src/main.ts'],
+): Started {
   let output = '';
   let errors = '';
   const child = spawn(command[0], command.slice(1), {
@@ -48,17 +51,31 @@ afterEach(() => {
 });
 
 /** The server running in a data folder, as PostgreSQL records it (the file goes when it stops). */
-const postmasterPid = (dataDir: string) => Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+const postmasterPid = (dataDir: string) =>
+  Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 
 async function environment(): Promise<Record<string, string>> {
-  return { PORT: String(await freePort()), ACMP_DATA_DIR: path.join(dataRoot, 'data'), ACMP_EMBEDDED_PG_PORT: String(await freePort()) };
+  return {
+    PORT: String(await freePort()),
+    ACMP_DATA_DIR: path.join(dataRoot, 'data'),
+    ACMP_EMBEDDED_PG_PORT: String(await freePort()),
+  };
 }
 
 function client(env: Record<string, string>) {
   const base = `http://127.0.0.1:${env.PORT}`;
   return {
-    post: (xml: string) => fetch(`${base}/acmp`, { method: 'POST', body: xml, headers: { 'Content-Type': 'text/xml' } }).then((r) => r.text()),
-    health: () => fetch(`${base}/health`).then(async (r) => ({ status: r.status, body: (await r.json()) as { database: string } })),
+    post: (xml: string) =>
+      fetch(`${base}/acmp`, {
+        method: 'POST',
+        body: xml,
+        headers: { 'Content-Type': 'text/xml' },
+      }).then((r) => r.text()),
+    health: () =>
+      fetch(`${base}/health`).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { database: string },
+      })),
   };
 }
 
@@ -87,44 +104,82 @@ function records(text: string): { level: number; msg: string; [key: string]: unk
 }
 
 test('start, serve, stop cleanly, start again with the tickets kept; a busy port is one line', async () => {
-  const env = { PORT: String(await freePort()), ACMP_DATA_DIR: path.join(dataRoot, 'data'), ACMP_EMBEDDED_PG_PORT: String(await freePort()) };
+  const env = {
+    PORT: String(await freePort()),
+    ACMP_DATA_DIR: path.join(dataRoot, 'data'),
+    ACMP_EMBEDDED_PG_PORT: String(await freePort()),
+  };
   const url = `http://127.0.0.1:${env.PORT}/acmp`;
-  const post = (xml: string) => fetch(url, { method: 'POST', body: xml, headers: { 'Content-Type': 'text/xml' } }).then((r) => r.text());
+  const post = (xml: string) =>
+    fetch(url, { method: 'POST', body: xml, headers: { 'Content-Type': 'text/xml' } }).then((r) =>
+      r.text(),
+    );
 
   const first = start(env);
   await until(first, 'acmp-gateway:');
   // Spec §5: the start line says which authentication mode runs (loopback, nothing set: open).
   await until(first, 'acmp-gateway: authentication open (ACMP_AUTH=open)');
   expect(first.output()).toContain('loaded the seed fixtures/seed/demo.json');
-  const saved = await fetch(url, { method: 'POST', body: request('SaveTicket', 4, `<Ticket><Id>${ID}</Id><Title>Survives a restart</Title></Ticket>`), headers: { 'Content-Type': 'text/xml', 'X-Request-Id': 'main-test-save-1' } });
+  const saved = await fetch(url, {
+    method: 'POST',
+    body: request(
+      'SaveTicket',
+      4,
+      `<Ticket><Id>${ID}</Id><Title>Survives a restart</Title></Ticket>`,
+    ),
+    headers: { 'Content-Type': 'text/xml', 'X-Request-Id': 'main-test-save-1' },
+  });
   expect(await saved.text()).toContain('<ResultCode>0</ResultCode>');
   expect(saved.headers.get('x-request-id')).toBe('main-test-save-1');
   // Its exchange line carries that id; /metrics counted it (open on loopback).
   const metrics = await (await fetch(`http://127.0.0.1:${env.PORT}/metrics`)).text();
-  expect(metrics).toContain('acmp_requests_total{transport="xml",command="SaveTicket_V4",result_code="0"} 1');
+  expect(metrics).toContain(
+    'acmp_requests_total{transport="xml",command="SaveTicket_V4",result_code="0"} 1',
+  );
   expect(metrics).toMatch(/^process_cpu_user_seconds_total \d/m);
   first.child.kill('SIGTERM');
   expect(await first.exited).toBe(0);
   const lines = records(first.output());
-  expect(lines.find((l) => l.requestId === 'main-test-save-1')).toMatchObject({ level: 30, transport: 'xml', status: 200, commands: ['SaveTicket_V4'], resultCode: 0, msg: expect.stringMatching(/^POST \/acmp 200 SaveTicket_V4 ResultCode 0 /) });
-  expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['loaded the seed fixtures/seed/demo.json', 'SIGTERM: stopping']));
+  expect(lines.find((l) => l.requestId === 'main-test-save-1')).toMatchObject({
+    level: 30,
+    transport: 'xml',
+    status: 200,
+    commands: ['SaveTicket_V4'],
+    resultCode: 0,
+    msg: expect.stringMatching(/^POST \/acmp 200 SaveTicket_V4 ResultCode 0 /),
+  });
+  expect(lines.map((l) => l.msg)).toEqual(
+    expect.arrayContaining(['loaded the seed fixtures/seed/demo.json', 'SIGTERM: stopping']),
+  );
 
   const second = start(env);
   await until(second, 'acmp-gateway:');
   expect(second.output()).not.toContain('loaded the seed'); // the demo seed is loaded once
-  expect(await post(request('GetTicket', 5, `<TicketId>${ID}</TicketId>`))).toContain('<Title>Survives a restart</Title>');
+  expect(await post(request('GetTicket', 5, `<TicketId>${ID}</TicketId>`))).toContain(
+    '<Title>Survives a restart</Title>',
+  );
 
   // Another gateway on the same HTTP port: one line, exit code 1, before any database is started.
-  const third = start({ ...env, ACMP_DATA_DIR: path.join(dataRoot, 'other'), ACMP_EMBEDDED_PG_PORT: String(await freePort()) });
+  const third = start({
+    ...env,
+    ACMP_DATA_DIR: path.join(dataRoot, 'other'),
+    ACMP_EMBEDDED_PG_PORT: String(await freePort()),
+  });
   expect(await third.exited).toBe(1);
-  expect(records(third.output()).map(({ level, msg }) => ({ level, msg }))).toEqual([{ level: 60, msg: `Port ${env.PORT} on 127.0.0.1 is already in use: stop the other process or set PORT.` }]);
+  expect(records(third.output()).map(({ level, msg }) => ({ level, msg }))).toEqual([
+    {
+      level: 60,
+      msg: `Port ${env.PORT} on 127.0.0.1 is already in use: stop the other process or set PORT.`,
+    },
+  ]);
   expect(third.errors()).toBe(third.output()); // fatal lines go to stderr
 
   second.child.kill('SIGINT');
   expect(await second.exited).toBe(0);
 });
 
-const SAVE = () => request('SaveTicket', 4, `<Ticket><Id>${ID}</Id><Title>Still there</Title></Ticket>`);
+const SAVE = () =>
+  request('SaveTicket', 4, `<Ticket><Id>${ID}</Id><Title>Still there</Title></Ticket>`);
 
 test('a gateway killed with SIGKILL leaves its PostgreSQL running; the next start stops it and serves', async () => {
   const env = await environment();
@@ -138,7 +193,9 @@ test('a gateway killed with SIGKILL leaves its PostgreSQL running; the next star
 
   const second = start(env);
   await until(second, 'acmp-gateway:');
-  expect(second.output()).toContain(`stopping the embedded PostgreSQL (pid ${leftover}) left running in ${env.ACMP_DATA_DIR} by a gateway that was killed`);
+  expect(second.output()).toContain(
+    `stopping the embedded PostgreSQL (pid ${leftover}) left running in ${env.ACMP_DATA_DIR} by a gateway that was killed`,
+  );
   expect(alive(leftover)).toBe(false);
   const server = postmasterPid(env.ACMP_DATA_DIR);
   expect(server).not.toBe(leftover);
@@ -153,14 +210,24 @@ test('the embedded PostgreSQL killed under a running gateway is restarted: /heal
   const gateway = start(env);
   await until(gateway, 'acmp-gateway:');
   const { post, health } = client(env);
-  expect(await health()).toEqual({ status: 200, body: { status: 'ok', database: 'up', commands: expect.any(Number) } });
+  expect(await health()).toEqual({
+    status: 200,
+    body: { status: 'ok', database: 'up', commands: expect.any(Number) },
+  });
 
   const killed = postmasterPid(env.ACMP_DATA_DIR);
   process.kill(killed, 'SIGKILL');
   const killedAt = Date.now();
-  await poll('/health says recovering', 5, async () => ((await health()).body.database === 'recovering' ? true : undefined));
-  expect(await health()).toEqual({ status: 503, body: { status: 'degraded', database: 'recovering', commands: expect.any(Number) } });
-  await poll('a command answers ResultCode 0', 30, async () => ((await post(SAVE())).includes('<ResultCode>0</ResultCode>') ? true : undefined));
+  await poll('/health says recovering', 5, async () =>
+    (await health()).body.database === 'recovering' ? true : undefined,
+  );
+  expect(await health()).toEqual({
+    status: 503,
+    body: { status: 'degraded', database: 'recovering', commands: expect.any(Number) },
+  });
+  await poll('a command answers ResultCode 0', 30, async () =>
+    (await post(SAVE())).includes('<ResultCode>0</ResultCode>') ? true : undefined,
+  );
   console.log(`recovered ${Date.now() - killedAt} ms after the embedded PostgreSQL was killed`);
   expect((await health()).status).toBe(200);
   expect(gateway.output()).toContain('embedded PostgreSQL exited (SIGKILL)');
@@ -168,7 +235,9 @@ test('the embedded PostgreSQL killed under a running gateway is restarted: /heal
   expect(gateway.output()).toContain('embedded PostgreSQL is running again (attempt 1)');
   const restarted = postmasterPid(env.ACMP_DATA_DIR);
   expect(restarted).not.toBe(killed);
-  expect(await (await fetch(`http://127.0.0.1:${env.PORT}/metrics`)).text()).toMatch(/^acmp_embedded_db_restarts_total 1$/m);
+  expect(await (await fetch(`http://127.0.0.1:${env.PORT}/metrics`)).text()).toMatch(
+    /^acmp_embedded_db_restarts_total 1$/m,
+  );
 
   gateway.child.kill('SIGINT');
   expect(await gateway.exited).toBe(0);
@@ -185,29 +254,44 @@ test('SIGTERM to `npm start` stops the gateway and its PostgreSQL within 10 s, n
 
   const sentAt = Date.now();
   npm.child.kill('SIGTERM');
-  const left = await poll('no process of the tree left', 10, () => (tree.some(alive) ? undefined : true)).catch(() => tree.filter(alive));
+  const left = await poll('no process of the tree left', 10, () =>
+    tree.some(alive) ? undefined : true,
+  ).catch(() => tree.filter(alive));
   if (left !== true) left.forEach((pid) => process.kill(pid, 'SIGTERM')); // the orphans would keep jest waiting
   expect(left).toBe(true);
   // `node dist/src/main.js` with stdout not a terminal: JSON lines (npm's own lines begin with "> ").
-  const gatewayLines = records(npm.output().split('\n').filter((line) => !line.startsWith('> ') && !line.startsWith('npm ')).join('\n'));
-  expect(gatewayLines.map((l) => l.msg)).toEqual(expect.arrayContaining([expect.stringMatching(/^acmp-gateway: \d+ commands on http/)]));
-  console.log(`npm start with its gateway and PostgreSQL stopped ${Date.now() - sentAt} ms after SIGTERM`);
+  const gatewayLines = records(
+    npm
+      .output()
+      .split('\n')
+      .filter((line) => !line.startsWith('> ') && !line.startsWith('npm '))
+      .join('\n'),
+  );
+  expect(gatewayLines.map((l) => l.msg)).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^acmp-gateway: \d+ commands on http/)]),
+  );
+  console.log(
+    `npm start with its gateway and PostgreSQL stopped ${Date.now() - sentAt} ms after SIGTERM`,
+  );
 });
 
-(process.getuid?.() === 0 ? test : test.skip)('as root, a data folder the postgres user cannot reach: one line saying why and what to do, exit 1', async () => {
-  const locked = mkdtempSync(path.join(os.tmpdir(), 'acmp-gateway-locked-'));
-  chmodSync(locked, 0o700);
-  try {
-    const env = { ...(await environment()), ACMP_DATA_DIR: path.join(locked, 'data') };
-    const gateway = start(env);
-    expect(await gateway.exited).toBe(1);
-    expect(records(gateway.errors()).map((l) => l.msg)).toEqual([
-      `acmp-gateway did not start: The gateway runs as root, so the embedded PostgreSQL runs as the OS user "postgres", who cannot reach ${env.ACMP_DATA_DIR}: run the gateway as another user, put the data folder (ACMP_DATA_DIR) where every user can read it (e.g. under /srv), or set DATABASE_URL.`,
-    ]);
-  } finally {
-    rmSync(locked, { recursive: true, force: true });
-  }
-});
+(process.getuid?.() === 0 ? test : test.skip)(
+  'as root, a data folder the postgres user cannot reach: one line saying why and what to do, exit 1',
+  async () => {
+    const locked = mkdtempSync(path.join(os.tmpdir(), 'acmp-gateway-locked-'));
+    chmodSync(locked, 0o700);
+    try {
+      const env = { ...(await environment()), ACMP_DATA_DIR: path.join(locked, 'data') };
+      const gateway = start(env);
+      expect(await gateway.exited).toBe(1);
+      expect(records(gateway.errors()).map((l) => l.msg)).toEqual([
+        `acmp-gateway did not start: The gateway runs as root, so the embedded PostgreSQL runs as the OS user "postgres", who cannot reach ${env.ACMP_DATA_DIR}: run the gateway as another user, put the data folder (ACMP_DATA_DIR) where every user can read it (e.g. under /srv), or set DATABASE_URL.`,
+      ]);
+    } finally {
+      rmSync(locked, { recursive: true, force: true });
+    }
+  },
+);
 
 test('SIGTERM answers a SICS long poll still waiting (empty Messages) and stops cleanly', async () => {
   const env = await environment();
@@ -215,10 +299,21 @@ test('SIGTERM answers a SICS long poll still waiting (empty Messages) and stops 
   const gateway = start(env);
   await until(gateway, 'acmp-gateway: authentication');
   const json = (path: string, body: unknown, session = '') =>
-    fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json', 'X-SICS-SESSION': session } }).then(async (r) => ({ status: r.status, json: (await r.json()) as Record<string, unknown> }));
-  const session = String((await json('/Session', { UserName: 'Anna Admin', Password: 'anna-demo-password' })).json.Session);
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json', 'X-SICS-SESSION': session },
+    }).then(async (r) => ({ status: r.status, json: (await r.json()) as Record<string, unknown> }));
+  const session = String(
+    (await json('/Session', { UserName: 'Anna Admin', Password: 'anna-demo-password' })).json
+      .Session,
+  );
   expect((await json('/Target', { TargetName: 'answers' }, session)).status).toBe(201);
-  const waiting = json('/Consume', { TargetName: 'answers', WaitForMessage: true, WaitTimeout: 60000 }, session);
+  const waiting = json(
+    '/Consume',
+    { TargetName: 'answers', WaitForMessage: true, WaitTimeout: 60000 },
+    session,
+  );
   await new Promise((r) => setTimeout(r, 500));
   const sentAt = Date.now();
   gateway.child.kill('SIGTERM');

@@ -18,7 +18,10 @@ export interface TestDatabase {
 
 export async function createTestDatabase(): Promise<TestDatabase> {
   const url = process.env.TEST_DATABASE_URL;
-  if (!url) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (global-setup starts PostgreSQL)');
+  if (!url)
+    throw new Error(
+      'TEST_DATABASE_URL is not set: run the tests through jest (global-setup starts PostgreSQL)',
+    );
   const schema = `test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = connect(url, { poolMax: 1 });
   await admin.raw(`create schema ${schema}`);
@@ -26,7 +29,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const db = connect(url, { searchPath: schema, poolMax: 20 });
   await migrate(db);
   const tables: string[] = (
-    await db.raw(`select tablename from pg_tables where schemaname = ? and tablename not like 'knex_%'`, [schema])
+    await db.raw(
+      `select tablename from pg_tables where schemaname = ? and tablename not like 'knex_%'`,
+      [schema],
+    )
   ).rows.map((r: { tablename: string }) => r.tablename);
   const demo = readSeedFile(DEMO_SEED);
   return {

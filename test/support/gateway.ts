@@ -22,7 +22,10 @@ export function testRegistry(): Registry {
 export interface TestGateway extends TestDatabase {
   url: string;
   /** Posts an ICQL document to /acmp. */
-  post(xml: string | Uint8Array, headers?: Record<string, string>): Promise<{ status: number; resultCode: number; body: string; headers: Headers }>;
+  post(
+    xml: string | Uint8Array,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; resultCode: number; body: string; headers: Headers }>;
   /** The SICS bus of this gateway (spec §8.2); stop() closes it. */
   bus: Bus;
   /** GET /metrics and its counters, when asked for (options.metrics). */
@@ -54,17 +57,36 @@ export interface TestGatewayOptions {
 }
 
 /** Fixtures run in open mode (the default on loopback); authentication tests ask for `required`. */
-export async function startTestGateway(authMode: AuthMode = 'open', options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const own = options.database && connect(process.env.TEST_DATABASE_URL!, { searchPath: options.database.schema, poolMax: 20 });
-  const database = options.database ? { ...options.database, db: own! } : await createTestDatabase();
+export async function startTestGateway(
+  authMode: AuthMode = 'open',
+  options: TestGatewayOptions = {},
+): Promise<TestGateway> {
+  const own =
+    options.database &&
+    connect(process.env.TEST_DATABASE_URL!, { searchPath: options.database.schema, poolMax: 20 });
+  const database = options.database
+    ? { ...options.database, db: own! }
+    : await createTestDatabase();
   const logged: unknown[] = [];
   const log = options.log ?? ((m: string, e?: unknown) => logged.push([m, e]));
-  const metrics = options.metrics && createMetrics({ db: database.db, registry: testRegistry(), authMode, ...options.metrics });
+  const metrics =
+    options.metrics &&
+    createMetrics({ db: database.db, registry: testRegistry(), authMode, ...options.metrics });
   const bus = new Bus(database.db, options.busLimits, log);
   // As the gateway runs: callers kept in memory for a second, dropped on every identity change.
   const callers = CallerCache.start(database.db, log);
   await callers.ready;
-  const app = buildApp({ db: database.db, registry: testRegistry(), bodyLimit: '8mb', authMode, log, bus, exchangeListeners: options.exchangeListeners, metrics, rateLimits: options.rateLimits });
+  const app = buildApp({
+    db: database.db,
+    registry: testRegistry(),
+    bodyLimit: '8mb',
+    authMode,
+    log,
+    bus,
+    exchangeListeners: options.exchangeListeners,
+    metrics,
+    rateLimits: options.rateLimits,
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -77,7 +99,12 @@ export async function startTestGateway(authMode: AuthMode = 'open', options: Tes
     async post(xml, headers = { 'Content-Type': 'text/xml; charset=utf-8' }) {
       const res = await fetch(`${url}/acmp`, { method: 'POST', body: xml, headers });
       const body = await res.text();
-      return { status: res.status, resultCode: Number(res.headers.get('x-acmp-result-code')), body, headers: res.headers };
+      return {
+        status: res.status,
+        resultCode: Number(res.headers.get('x-acmp-result-code')),
+        body,
+        headers: res.headers,
+      };
     },
     settled: () => callers.settled(),
     callers,

@@ -23,15 +23,27 @@ export function alive(pid: number): boolean {
 
 /** pid and all its descendants. */
 export function processTree(pid: number): number[] {
-  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number));
   const tree = [pid];
-  for (let i = 0; i < tree.length; i++) for (const [child, parent] of rows) if (parent === tree[i]) tree.push(child);
+  for (let i = 0; i < tree.length; i++)
+    for (const [child, parent] of rows) if (parent === tree[i]) tree.push(child);
   return tree;
 }
 
 /** What `probe` finds (anything but undefined), asked every 100 ms for at most `seconds`. */
-export async function poll<T>(what: string, seconds: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  for (const end = Date.now() + seconds * 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+export async function poll<T>(
+  what: string,
+  seconds: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
+  for (
+    const end = Date.now() + seconds * 1000;
+    Date.now() < end;
+    await new Promise((r) => setTimeout(r, 100))
+  ) {
     const found = await probe();
     if (found !== undefined) return found;
   }

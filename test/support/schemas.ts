@@ -12,5 +12,8 @@ const shapes = new ShapeBuilder(files);
 export function requestSchema(key: string) {
   const [name, version] = key.split('_V');
   const def = `T${name}Request_V${version}`;
-  return { request: shapes.shapeOf(`/${key}.json`, def), validate: compileDefinition(ajv, `/${key}.json`, def) };
+  return {
+    request: shapes.shapeOf(`/${key}.json`, def),
+    validate: compileDefinition(ajv, `/${key}.json`, def),
+  };
 }

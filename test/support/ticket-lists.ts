@@ -15,9 +15,17 @@ export interface Item {
   lastModified: string;
 }
 
-export function parseList(body: string): { items: Item[]; totalCount: number | undefined; resultCode: number; message: string } {
-  const field = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>|<${name}/>`).exec(xml)?.[1] ?? '';
-  const items = [...body.matchAll(/<TTicketListItem_V1[^>]*>([\s\S]*?)<\/TTicketListItem_V1>/g)].map(([, x]) => ({
+export function parseList(body: string): {
+  items: Item[];
+  totalCount: number | undefined;
+  resultCode: number;
+  message: string;
+} {
+  const field = (xml: string, name: string) =>
+    new RegExp(`<${name}>([^<]*)</${name}>|<${name}/>`).exec(xml)?.[1] ?? '';
+  const items = [
+    ...body.matchAll(/<TTicketListItem_V1[^>]*>([\s\S]*?)<\/TTicketListItem_V1>/g),
+  ].map(([, x]) => ({
     id: field(x, 'Id'),
     number: Number(field(x, 'TicketNumber')),
     state: field(x, 'State') as State,
@@ -28,7 +36,12 @@ export function parseList(body: string): { items: Item[]; totalCount: number | u
     lastModified: field(x, 'LastModified'),
   }));
   const total = /<TotalCount>(\d+)<\/TotalCount>/.exec(body)?.[1];
-  return { items, totalCount: total === undefined ? undefined : Number(total), resultCode: Number(field(body, 'ResultCode')), message: field(body, 'ResultMessage') };
+  return {
+    items,
+    totalCount: total === undefined ? undefined : Number(total),
+    resultCode: Number(field(body, 'ResultCode')),
+    message: field(body, 'ResultMessage'),
+  };
 }
 
 export interface V2 {

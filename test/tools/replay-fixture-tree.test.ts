@@ -24,8 +24,18 @@ afterAll(async () => {
 });
 
 async function run(concurrency: number): Promise<{ summary: ReplaySummary; failures: string[] }> {
-  const summary = await replay({ url: `${gw.url}/acmp`, paths: [FIXTURE_DIR], concurrency, out: () => undefined });
-  const failures = summary.results.filter((r) => r.outcome !== 'PASS' && r.outcome !== 'NEEDS SEED').map((r) => `${r.outcome} ${r.id}: ${r.problem}\n${(r.diff ?? '').split('\n').slice(0, 30).join('\n')}`);
+  const summary = await replay({
+    url: `${gw.url}/acmp`,
+    paths: [FIXTURE_DIR],
+    concurrency,
+    out: () => undefined,
+  });
+  const failures = summary.results
+    .filter((r) => r.outcome !== 'PASS' && r.outcome !== 'NEEDS SEED')
+    .map(
+      (r) =>
+        `${r.outcome} ${r.id}: ${r.problem}\n${(r.diff ?? '').split('\n').slice(0, 30).join('\n')}`,
+    );
   return { summary, failures };
 }
 
@@ -40,11 +50,30 @@ test('the whole fixture tree passes twice against one gateway; only the pinned n
 }, 600_000);
 
 test('--record writes the fresh ids and the ticket numbers back as placeholders; the recording passes on the next replay', async () => {
-  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'acmp-fresh-')), 'GetTicket_V5', 'reads-what-it-created');
+  const dir = path.join(
+    mkdtempSync(path.join(os.tmpdir(), 'acmp-fresh-')),
+    'GetTicket_V5',
+    'reads-what-it-created',
+  );
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, '01-SaveTicket_V4-setup.request.xml'), request('SaveTicket', 4, '        <Ticket xsi:type="TTicket_V4">\n          <Id>{{id:ticket-1}}</Id>\n          <Title>Created by the case</Title>\n        </Ticket>'));
-  writeFileSync(path.join(dir, '02-GetTicket_V5.request.xml'), request('GetTicket', 5, '        <TicketId>{{id:ticket-1:bare-lower}}</TicketId>'));
-  const recorded = await replay({ url: `${gw.url}/acmp`, paths: [dir], record: 'missing', out: () => undefined });
+  writeFileSync(
+    path.join(dir, '01-SaveTicket_V4-setup.request.xml'),
+    request(
+      'SaveTicket',
+      4,
+      '        <Ticket xsi:type="TTicket_V4">\n          <Id>{{id:ticket-1}}</Id>\n          <Title>Created by the case</Title>\n        </Ticket>',
+    ),
+  );
+  writeFileSync(
+    path.join(dir, '02-GetTicket_V5.request.xml'),
+    request('GetTicket', 5, '        <TicketId>{{id:ticket-1:bare-lower}}</TicketId>'),
+  );
+  const recorded = await replay({
+    url: `${gw.url}/acmp`,
+    paths: [dir],
+    record: 'missing',
+    out: () => undefined,
+  });
   expect(recorded.new).toBe(1);
   const saved = readFileSync(path.join(dir, '01-SaveTicket_V4-setup.response.xml'), 'utf8');
   const read = readFileSync(path.join(dir, '02-GetTicket_V5.response.xml'), 'utf8');
@@ -52,5 +81,8 @@ test('--record writes the fresh ids and the ticket numbers back as placeholders;
   expect(saved).toContain('<TicketNumber>{{int:ticket-1}}</TicketNumber>');
   expect(read).toContain('<Id>{{id:ticket-1}}</Id>');
   expect(read).toContain('<TicketNumber>{{int:ticket-1}}</TicketNumber>');
-  for (let i = 0; i < 2; i++) expect((await replay({ url: `${gw.url}/acmp`, paths: [dir], out: () => undefined })).passed).toBe(1);
+  for (let i = 0; i < 2; i++)
+    expect(
+      (await replay({ url: `${gw.url}/acmp`, paths: [dir], out: () => undefined })).passed,
+    ).toBe(1);
 });

@@ -23,27 +23,52 @@ beforeEach(async () => {
 });
 
 const guid = (n: number) => `59387FFD-B171-47C5-B735-${String(n).padStart(12, '0')}`;
-const command = (name: string, version: number, payload: string) => `    <${name} ActionType="Request" version="${version}"><T${name}Request_V${version}>${payload}</T${name}Request_V${version}></${name}>`;
-const document = (...commands: string[]) => `<?xml version="1.0" encoding="utf-8"?>\n<ICQL xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n  <ACMP>\n${commands.join('\n')}\n  </ACMP>\n</ICQL>`;
-const save = (id: string, title = 'Printer jam') => command('SaveTicket', 4, `<Ticket xsi:type="TTicket_V4"><Id>{${id}}</Id><Title>${title}</Title></Ticket>`);
+const command = (name: string, version: number, payload: string) =>
+  `    <${name} ActionType="Request" version="${version}"><T${name}Request_V${version}>${payload}</T${name}Request_V${version}></${name}>`;
+const document = (...commands: string[]) =>
+  `<?xml version="1.0" encoding="utf-8"?>\n<ICQL xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n  <ACMP>\n${commands.join('\n')}\n  </ACMP>\n</ICQL>`;
+const save = (id: string, title = 'Printer jam') =>
+  command(
+    'SaveTicket',
+    4,
+    `<Ticket xsi:type="TTicket_V4"><Id>{${id}}</Id><Title>${title}</Title></Ticket>`,
+  );
 const close = (id: string) =>
-  command('CloseTicket', 1, `<TicketId>{${id}}</TicketId><Assignee xsi:type="TAssignee_V1"><Id>{${ANNA}}</Id><AssigneeIsGroup>false</AssigneeIsGroup></Assignee><ResolutionId>{${RESOLUTION}}</ResolutionId>`);
-const xmlHeaders = (session: string) => ({ 'Content-Type': 'text/xml; charset=utf-8', 'X-SICS-SESSION': session });
-const results = (xml: string) => [...xml.matchAll(/<ResultCode>(-?\d+)<\/ResultCode>\s*<ResultMessage>([^<]*)<\/ResultMessage>/g)].map((m) => [Number(m[1]), m[2]]);
+  command(
+    'CloseTicket',
+    1,
+    `<TicketId>{${id}}</TicketId><Assignee xsi:type="TAssignee_V1"><Id>{${ANNA}}</Id><AssigneeIsGroup>false</AssigneeIsGroup></Assignee><ResolutionId>{${RESOLUTION}}</ResolutionId>`,
+  );
+const xmlHeaders = (session: string) => ({
+  'Content-Type': 'text/xml; charset=utf-8',
+  'X-SICS-SESSION': session,
+});
+const results = (xml: string) =>
+  [
+    ...xml.matchAll(/<ResultCode>(-?\d+)<\/ResultCode>\s*<ResultMessage>([^<]*)<\/ResultMessage>/g),
+  ].map((m) => [Number(m[1]), m[2]]);
 const ticket = (id: string) => gw.db('tickets').where({ id }).first('title', 'state');
 
 describe('an ICQL document with several commands', () => {
   test('SaveTicket_V4 then CloseTicket_V1 both happen, answered in order in one document', async () => {
     const res = await gw.post(document(save(guid(1)), close(guid(1))), xmlHeaders(ANNA_SESSION));
-    expect(results(res.body)).toEqual([[0, 'OK'], [0, 'OK']]);
-    expect(res.body).toMatch(/<SaveTicket ActionType="Response" version="4"[\s\S]*<\/SaveTicket>\s*<CloseTicket ActionType="Response" version="1"/);
+    expect(results(res.body)).toEqual([
+      [0, 'OK'],
+      [0, 'OK'],
+    ]);
+    expect(res.body).toMatch(
+      /<SaveTicket ActionType="Response" version="4"[\s\S]*<\/SaveTicket>\s*<CloseTicket ActionType="Response" version="1"/,
+    );
     expect(res.resultCode).toBe(0);
     expect(await ticket(guid(1))).toEqual({ title: 'Printer jam', state: 'Closed' });
   });
 
   test('a failing second command rolls back the first: nothing is stored, the answer names the failure', async () => {
     const missing = guid(99);
-    const res = await gw.post(document(save(guid(1)), close(missing), save(guid(2))), xmlHeaders(ANNA_SESSION));
+    const res = await gw.post(
+      document(save(guid(1)), close(missing), save(guid(2))),
+      xmlHeaders(ANNA_SESSION),
+    );
     const [first, second, third] = results(res.body);
     expect(first).toEqual([35, 'rolled back: CloseTicket_V1 #2 failed']);
     expect(second[0]).toBe(30);
@@ -63,8 +88,14 @@ describe('an ICQL document with several commands', () => {
   });
 
   test('creating and then updating the same ticket in one batch sees its own earlier write', async () => {
-    const res = await gw.post(document(save(guid(1), 'first'), save(guid(1), 'second')), xmlHeaders(ANNA_SESSION));
-    expect(results(res.body)).toEqual([[0, 'OK'], [0, 'OK']]);
+    const res = await gw.post(
+      document(save(guid(1), 'first'), save(guid(1), 'second')),
+      xmlHeaders(ANNA_SESSION),
+    );
+    expect(results(res.body)).toEqual([
+      [0, 'OK'],
+      [0, 'OK'],
+    ]);
     expect(await ticket(guid(1))).toEqual({ title: 'second', state: 'New' });
   });
 
@@ -77,7 +108,9 @@ describe('an ICQL document with several commands', () => {
       expect(message).toContain('TICKET_BATCH');
     }
     expect(await ticket(guid(1))).toBeUndefined();
-    expect(results((await gw.post(document(save(guid(1))), xmlHeaders(BEN_SESSION))).body)).toEqual([[0, 'OK']]);
+    expect(results((await gw.post(document(save(guid(1))), xmlHeaders(BEN_SESSION))).body)).toEqual(
+      [[0, 'OK']],
+    );
   });
 
   test('without a session every command answers 7', async () => {
@@ -100,9 +133,21 @@ describe('an ICQL document with several commands', () => {
 
 describe('a JSON batch (POST /api/v1/batch)', () => {
   const post = (body: unknown, session = ANNA_SESSION) =>
-    fetch(`${gw.url}/api/v1/batch`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json', 'X-SICS-SESSION': session } });
-  const saveJson = (id: string, title = 'Printer jam') => ({ SaveTicket_V4: { Ticket: { Id: `{${id}}`, Title: title } } });
-  const closeJson = (id: string) => ({ CloseTicket_V1: { TicketId: `{${id}}`, Assignee: { Id: `{${ANNA}}`, AssigneeIsGroup: false }, ResolutionId: `{${RESOLUTION}}` } });
+    fetch(`${gw.url}/api/v1/batch`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json', 'X-SICS-SESSION': session },
+    });
+  const saveJson = (id: string, title = 'Printer jam') => ({
+    SaveTicket_V4: { Ticket: { Id: `{${id}}`, Title: title } },
+  });
+  const closeJson = (id: string) => ({
+    CloseTicket_V1: {
+      TicketId: `{${id}}`,
+      Assignee: { Id: `{${ANNA}}`, AssigneeIsGroup: false },
+      ResolutionId: `{${RESOLUTION}}`,
+    },
+  });
 
   test('SaveTicket_V4 then CloseTicket_V1 both happen; the answer is one object per command, in order', async () => {
     const res = await post([saveJson(guid(1)), closeJson(guid(1))]);
@@ -115,15 +160,23 @@ describe('a JSON batch (POST /api/v1/batch)', () => {
 
   test('a failing second command rolls back the first', async () => {
     const res = await post([saveJson(guid(1)), closeJson(guid(99))]);
-    const body = (await res.json()) as Record<string, { ResultCode: number; ResultMessage: string }>[];
-    expect(body[0].SaveTicket_V4).toEqual({ ResultCode: 35, ResultMessage: 'rolled back: CloseTicket_V1 #2 failed' });
+    const body = (await res.json()) as Record<
+      string,
+      { ResultCode: number; ResultMessage: string }
+    >[];
+    expect(body[0].SaveTicket_V4).toEqual({
+      ResultCode: 35,
+      ResultMessage: 'rolled back: CloseTicket_V1 #2 failed',
+    });
     expect(body[1].CloseTicket_V1.ResultCode).toBe(30);
     expect(res.headers.get('x-acmp-result-code')).toBe('30');
     expect(await ticket(guid(1))).toBeUndefined();
   });
 
   test('TICKET_BATCH is needed for several commands', async () => {
-    const body = (await (await post([saveJson(guid(1)), saveJson(guid(2))], BEN_SESSION)).json()) as Record<string, { ResultCode: number; ResultMessage: string }>[];
+    const body = (await (
+      await post([saveJson(guid(1)), saveJson(guid(2))], BEN_SESSION)
+    ).json()) as Record<string, { ResultCode: number; ResultMessage: string }>[];
     expect(body.map((item) => Object.values(item)[0].ResultCode)).toEqual([35, 35]);
     expect(body[0].SaveTicket_V4.ResultMessage).toContain('TICKET_BATCH');
     expect(await gw.db('tickets').count({ n: '*' }).first()).toEqual({ n: 0 });
@@ -139,7 +192,10 @@ describe('a JSON batch (POST /api/v1/batch)', () => {
     await refused([], 'empty');
     await refused([{ SaveTicket_V4: {}, CloseTicket_V1: {} }], 'exactly one key');
     await refused([{ 'not a command': {} }], 'not a command version');
-    await refused(Array.from({ length: 101 }, (_, i) => saveJson(guid(i + 1))), 'at most 100');
+    await refused(
+      Array.from({ length: 101 }, (_, i) => saveJson(guid(i + 1))),
+      'at most 100',
+    );
     expect(await gw.db('tickets').count({ n: '*' }).first()).toEqual({ n: 0 });
   });
 });

@@ -7,7 +7,11 @@
 // belong; a list past its bound, which the XML reader stops reading: json.test.ts covers it) go to /acmp unchanged, so that later steps see the same data.
 import path from 'path';
 import { compareResponses } from '../../src/tools/fixtures/compare';
-import { jsonAsXmlPayload as asXmlPayload, payloadOf, toJson } from '../../src/tools/fixtures/transports';
+import {
+  jsonAsXmlPayload as asXmlPayload,
+  payloadOf,
+  toJson,
+} from '../../src/tools/fixtures/transports';
 import { compileDefinition, createAjv, loadJsonSchemas } from '../../src/validation/validator';
 import { listFixtureCases } from '../support/fixtures';
 import { startTestGateway, TestGateway, testRegistry } from '../support/gateway';
@@ -17,8 +21,14 @@ const ajv = createAjv(loadJsonSchemas(path.join(testRegistry().schemaDir, 'json'
 /** Problems of a JSON answer against its response schema: the JSON types themselves (decimals as strings …). */
 function schemaProblems(key: string, answer: unknown): string[] {
   const command = testRegistry().commands.get(key)!;
-  const validate = compileDefinition(ajv, `/${key}.json`, `T${command.definition.name}Response_V${command.definition.version}`);
-  return validate(answer) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+  const validate = compileDefinition(
+    ajv,
+    `/${key}.json`,
+    `T${command.definition.name}Response_V${command.definition.version}`,
+  );
+  return validate(answer)
+    ? []
+    : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
 
 const field = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</`).exec(xml)?.[1];
@@ -34,31 +44,55 @@ afterAll(async () => {
 
 const cases = listFixtureCases();
 describe.each([...new Set(cases.map((c) => c.command))])('%s over JSON', (command) => {
-  test.each(cases.filter((c) => c.command === command).map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    await gw.reset(...(c.seed ? [c.seed] : []));
-    for (const step of c.steps) {
-      const call = toJson(step.request);
-      if (!call || step.response === undefined) {
-        await gw.post(step.request);
-        continue;
+  test.each(cases.filter((c) => c.command === command).map((c) => [c.name, c] as const))(
+    '%s',
+    async (_name, c) => {
+      await gw.reset(...(c.seed ? [c.seed] : []));
+      for (const step of c.steps) {
+        const call = toJson(step.request);
+        if (!call || step.response === undefined) {
+          await gw.post(step.request);
+          continue;
+        }
+        converted++;
+        const res = await fetch(`${gw.url}/api/v1/commands/${call.key}`, {
+          method: 'POST',
+          body: JSON.stringify(call.json),
+          headers: { 'Content-Type': 'application/json' },
+        });
+        const answer = (await res.json()) as Record<string, unknown>;
+        const where = `${step.name} over JSON`;
+        const expectedCode = Number(field(step.response, 'ResultCode'));
+        expect({
+          where,
+          header: res.headers.get('x-acmp-result-code'),
+          ResultCode: answer.ResultCode,
+        }).toEqual({ where, header: String(expectedCode), ResultCode: expectedCode });
+        if (/<Error\b/.test(step.response)) {
+          // The generic Error envelope of ICQL: no such command version, a 404 in JSON with the same message.
+          expect({ where, status: res.status, message: answer.ResultMessage }).toEqual({
+            where,
+            status: 404,
+            message: field(step.response, 'ResultMessage')
+              ?.replace(/&lt;/g, '<')
+              .replace(/&gt;/g, '>')
+              .replace(/&amp;/g, '&'),
+          });
+          continue;
+        }
+        expect({ where, status: res.status }).toEqual({ where, status: 200 });
+        expect({ where, problems: schemaProblems(call.key, answer) }).toEqual({
+          where,
+          problems: [],
+        });
+        const { expected, actual } = compareResponses(
+          payloadOf(step.response),
+          asXmlPayload(call.key, answer),
+        );
+        expect(`${where}\n${actual}`).toBe(`${where}\n${expected}`);
       }
-      converted++;
-      const res = await fetch(`${gw.url}/api/v1/commands/${call.key}`, { method: 'POST', body: JSON.stringify(call.json), headers: { 'Content-Type': 'application/json' } });
-      const answer = (await res.json()) as Record<string, unknown>;
-      const where = `${step.name} over JSON`;
-      const expectedCode = Number(field(step.response, 'ResultCode'));
-      expect({ where, header: res.headers.get('x-acmp-result-code'), ResultCode: answer.ResultCode }).toEqual({ where, header: String(expectedCode), ResultCode: expectedCode });
-      if (/<Error\b/.test(step.response)) {
-        // The generic Error envelope of ICQL: no such command version, a 404 in JSON with the same message.
-        expect({ where, status: res.status, message: answer.ResultMessage }).toEqual({ where, status: 404, message: field(step.response, 'ResultMessage')?.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&') });
-        continue;
-      }
-      expect({ where, status: res.status }).toEqual({ where, status: 200 });
-      expect({ where, problems: schemaProblems(call.key, answer) }).toEqual({ where, problems: [] });
-      const { expected, actual } = compareResponses(payloadOf(step.response), asXmlPayload(call.key, answer));
-      expect(`${where}\n${actual}`).toBe(`${where}\n${expected}`);
-    }
-  });
+    },
+  );
 });
 
 test('most fixture steps have a JSON form (the filter above is not silently skipping everything)', () => {

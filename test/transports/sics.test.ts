@@ -18,7 +18,8 @@ beforeEach(() => database.reset());
 
 const guid = () => `{${randomUUID().toUpperCase()}}`;
 const ANNA = '{10000000-0000-4000-8000-000000000001}';
-const field = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+const field = (xml: string, name: string) =>
+  new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const unb64 = (text: string) => Buffer.from(text, 'base64').toString('utf8');
 
@@ -26,13 +27,26 @@ const unb64 = (text: string) => Buffer.from(text, 'base64').toString('utf8');
 class SicsClient {
   session = '';
   constructor(readonly url: string) {}
-  async call(method: string, path: string, body?: unknown, raw?: string): Promise<{ status: number; json: any; ms: number }> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    raw?: string,
+  ): Promise<{ status: number; json: any; ms: number }> {
     const started = Date.now();
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     if (this.session) headers['X-SICS-SESSION'] = this.session;
-    const res = await fetch(`${this.url}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers,
+      body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+    });
     const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : undefined, ms: Date.now() - started };
+    return {
+      status: res.status,
+      json: text ? JSON.parse(text) : undefined,
+      ms: Date.now() - started,
+    };
   }
   async login(user = 'Anna Admin', password = 'anna-demo-password') {
     const res = await this.call('POST', '/Session', { UserName: user, Password: password });
@@ -42,17 +56,42 @@ class SicsClient {
   }
   /** Router + queue for the answers: Callback / answers. */
   async answerQueue(router = 'Callback', target = 'answers') {
-    expect((await this.call('POST', '/VirtualRouter', { VirtualRouterName: router })).status).toBe(201);
-    expect((await this.call('POST', '/Target', { TargetName: target, VirtualRouter: router, RoutingKeys: [target], TargetType: 'Queue' })).status).toBe(201);
+    expect((await this.call('POST', '/VirtualRouter', { VirtualRouterName: router })).status).toBe(
+      201,
+    );
+    expect(
+      (
+        await this.call('POST', '/Target', {
+          TargetName: target,
+          VirtualRouter: router,
+          RoutingKeys: [target],
+          TargetType: 'Queue',
+        })
+      ).status,
+    ).toBe(201);
   }
   publishIcql(icql: string, callbackKey = 'answers') {
     return this.publishBody(b64(icql), callbackKey);
   }
   publishBody(body: string, callbackKey = 'answers') {
-    return this.call('POST', '/Publish', { Body: body, Routing_Key: 'ACMP', VirtualRouter: 'ACMP', ExchangeType: 'ROUTING', Callback_VirtualRouter: 'Callback', Callback_Routing_Key: callbackKey });
+    return this.call('POST', '/Publish', {
+      Body: body,
+      Routing_Key: 'ACMP',
+      VirtualRouter: 'ACMP',
+      ExchangeType: 'ROUTING',
+      Callback_VirtualRouter: 'Callback',
+      Callback_Routing_Key: callbackKey,
+    });
   }
   consume(target = 'answers', extra: Record<string, unknown> = {}) {
-    return this.call('POST', '/Consume', { VirtualRouter: 'Callback', TargetName: target, WaitForMessage: true, WaitTimeout: 10000, MaxMessages: 1, ...extra });
+    return this.call('POST', '/Consume', {
+      VirtualRouter: 'Callback',
+      TargetName: target,
+      WaitForMessage: true,
+      WaitTimeout: 10000,
+      MaxMessages: 1,
+      ...extra,
+    });
   }
   /** Consumes one answer and returns its decoded ICQL. */
   async answer(target = 'answers'): Promise<string> {
@@ -64,13 +103,22 @@ class SicsClient {
   }
 }
 
-const save = (id: string, title: string) => request('SaveTicket', 4, `<Ticket xsi:type="TTicket_V4"><Id>${id}</Id><Title>${title}</Title><Priority>4</Priority></Ticket>`);
+const save = (id: string, title: string) =>
+  request(
+    'SaveTicket',
+    4,
+    `<Ticket xsi:type="TTicket_V4"><Id>${id}</Id><Title>${title}</Title><Priority>4</Priority></Ticket>`,
+  );
 const close = (id: string) =>
-  request('CloseTicket', 1, `<TicketId>${id}</TicketId>
+  request(
+    'CloseTicket',
+    1,
+    `<TicketId>${id}</TicketId>
   <Assignee xsi:type="TAssignee_V1"><Id>${ANNA}</Id><AssigneeIsGroup>false</AssigneeIsGroup></Assignee>
   <Comment xsi:type="TTicketComment_V1"><Id>${guid()}</Id><Text>Done over the bus</Text></Comment>
   <WorkingTime xsi:type="TTicketWorkingTime_V1"><Id>${guid()}</Id><TicketId>${id}</TicketId><Executor>${ANNA}</Executor>
-    <StartDate>2026-01-05T08:00:00Z</StartDate><EndDate>2026-01-05T08:30:00Z</EndDate></WorkingTime>`);
+    <StartDate>2026-01-05T08:00:00Z</StartDate><EndDate>2026-01-05T08:30:00Z</EndDate></WorkingTime>`,
+  );
 const getTicket = (id: string) => request('GetTicket', 5, `<TicketId>${id}</TicketId>`);
 
 test('the automation flow over the bus: session, router, target, SaveTicket_V4, CloseTicket_V1, GetTicket_V5', async () => {
@@ -92,14 +140,22 @@ test('the automation flow over the bus: session, router, target, SaveTicket_V4, 
 
   expect((await client.publishIcql(getTicket(id))).status).toBe(202);
   const read = await client.answer();
-  expect({ code: field(read, 'ResultCode'), state: field(read, 'State'), title: field(read, 'Title'), minutes: field(read, 'TotalWorkingTime'), creator: field(read, 'CreatorId') })
-    .toMatchObject({ code: '0', state: 'Closed', title: 'Printer on fire', minutes: '30' });
+  expect({
+    code: field(read, 'ResultCode'),
+    state: field(read, 'State'),
+    title: field(read, 'Title'),
+    minutes: field(read, 'TotalWorkingTime'),
+    creator: field(read, 'CreatorId'),
+  }).toMatchObject({ code: '0', state: 'Closed', title: 'Printer on fire', minutes: '30' });
   // Each answer was delivered once: the queue is empty now.
   expect((await client.consume('answers', { WaitForMessage: false })).json.Messages).toEqual([]);
   // The comment was written as the session's user (the caller).
   expect(await database.db('ticket_comments').first('text')).toEqual({ text: 'Done over the bus' });
   // The bus session is a normal gateway session: it works for POST /acmp too.
-  const plain = await gw.post(getTicket(id), { 'Content-Type': 'text/xml', 'X-SICS-SESSION': client.session });
+  const plain = await gw.post(getTicket(id), {
+    'Content-Type': 'text/xml',
+    'X-SICS-SESSION': client.session,
+  });
   expect(field(plain.body, 'State')).toBe('Closed');
 });
 
@@ -122,7 +178,9 @@ test('a Body that is not Base64, or not UTF-8, still gets an ICQL answer (Error 
   expect(field(notBase64, 'ResultCode')).toBe('35');
   expect(field(notBase64, 'ResultMessage')).toContain('Body is not Base64');
 
-  expect((await client.publishBody(Buffer.from([0xff, 0xfe, 0x3c]).toString('base64'))).status).toBe(202);
+  expect(
+    (await client.publishBody(Buffer.from([0xff, 0xfe, 0x3c]).toString('base64'))).status,
+  ).toBe(202);
   expect(field(await client.answer(), 'ResultMessage')).toContain('not UTF-8');
 
   expect((await client.publishBody(b64('<not-icql/>'))).status).toBe(202);
@@ -141,7 +199,9 @@ test('the command and the queueing of its answer are one transaction: when the a
     expect(res.json).toMatchObject({ ErrorCode: 18, Error: expect.stringContaining('reference') });
     expect(await database.db('tickets').count({ n: '*' })).toEqual([{ n: 0 }]);
   } finally {
-    await database.db.raw('drop trigger refuse_answer on bus_messages; drop function refuse_answer()');
+    await database.db.raw(
+      'drop trigger refuse_answer on bus_messages; drop function refuse_answer()',
+    );
   }
   // Published again, it runs once and is answered once.
   expect((await client.publishIcql(save(guid(), 'Second try'))).status).toBe(202);
@@ -151,31 +211,85 @@ test('the command and the queueing of its answer are one transaction: when the a
 
 test('plain routing: a publish to another router goes to every target bound to its routing key, once each', async () => {
   const client = await new SicsClient(gw.url).login();
-  expect((await client.call('POST', '/VirtualRouter', { VirtualRouterName: 'Work' })).json).toMatchObject({ VirtualRouterName: 'Work' });
+  expect(
+    (await client.call('POST', '/VirtualRouter', { VirtualRouterName: 'Work' })).json,
+  ).toMatchObject({ VirtualRouterName: 'Work' });
   // Creating an existing name (any case) returns it.
   const again = await client.call('POST', '/VirtualRouter', { VirtualRouterName: 'work' });
   expect(again.status).toBe(201);
   expect(again.json.VirtualRouterName).toBe('Work');
-  await client.call('POST', '/Target', { TargetName: 'q1', VirtualRouter: 'Work', RoutingKeys: ['jobs'] });
-  await client.call('POST', '/Target', { TargetName: 'q2', VirtualRouter: 'Work', RoutingKeys: ['jobs', 'other'] });
-  await client.call('POST', '/Target', { TargetName: 'q3', VirtualRouter: 'Work', RoutingKeys: ['other'] });
-  const pub = await client.call('POST', '/Publish', { Body: b64('hello'), VirtualRouter: 'Work', Routing_Key: 'jobs', ExchangeType: 'ROUTING' });
+  await client.call('POST', '/Target', {
+    TargetName: 'q1',
+    VirtualRouter: 'Work',
+    RoutingKeys: ['jobs'],
+  });
+  await client.call('POST', '/Target', {
+    TargetName: 'q2',
+    VirtualRouter: 'Work',
+    RoutingKeys: ['jobs', 'other'],
+  });
+  await client.call('POST', '/Target', {
+    TargetName: 'q3',
+    VirtualRouter: 'Work',
+    RoutingKeys: ['other'],
+  });
+  const pub = await client.call('POST', '/Publish', {
+    Body: b64('hello'),
+    VirtualRouter: 'Work',
+    Routing_Key: 'jobs',
+    ExchangeType: 'ROUTING',
+  });
   expect(pub.status).toBe(202);
-  const take = async (t: string) => (await client.call('POST', '/Consume', { VirtualRouter: 'Work', TargetName: t, WaitForMessage: false, MaxMessages: 10 })).json.Messages;
+  const take = async (t: string) =>
+    (
+      await client.call('POST', '/Consume', {
+        VirtualRouter: 'Work',
+        TargetName: t,
+        WaitForMessage: false,
+        MaxMessages: 10,
+      })
+    ).json.Messages;
   const [m1, m2, m3] = [await take('q1'), await take('q2'), await take('q3')];
-  expect(m1).toEqual([{ MessageId: pub.json.MessageId, Body: b64('hello'), Routing_Key: 'jobs', PublishedAt: expect.any(String) }]);
+  expect(m1).toEqual([
+    {
+      MessageId: pub.json.MessageId,
+      Body: b64('hello'),
+      Routing_Key: 'jobs',
+      PublishedAt: expect.any(String),
+    },
+  ]);
   expect(m2.map((m: { Body: string }) => m.Body)).toEqual([b64('hello')]);
   expect(m3).toEqual([]);
   // A target without VirtualRouter is bound to the router of its own name, routing key = its name.
   await client.call('POST', '/Target', { TargetName: 'Solo' });
-  expect((await client.call('POST', '/Publish', { Body: b64('x'), VirtualRouter: 'Solo', Routing_Key: 'Solo' })).status).toBe(202);
-  expect(await client.call('POST', '/Consume', { TargetName: 'Solo' }).then((r) => r.json.Messages.length)).toBe(1);
+  expect(
+    (
+      await client.call('POST', '/Publish', {
+        Body: b64('x'),
+        VirtualRouter: 'Solo',
+        Routing_Key: 'Solo',
+      })
+    ).status,
+  ).toBe(202);
+  expect(
+    await client
+      .call('POST', '/Consume', { TargetName: 'Solo' })
+      .then((r) => r.json.Messages.length),
+  ).toBe(1);
   // Nothing bound to the key: refused, not lost silently.
-  const unbound = await client.call('POST', '/Publish', { Body: b64('x'), VirtualRouter: 'Work', Routing_Key: 'nobody' });
+  const unbound = await client.call('POST', '/Publish', {
+    Body: b64('x'),
+    VirtualRouter: 'Work',
+    Routing_Key: 'nobody',
+  });
   expect(unbound).toMatchObject({ status: 400, json: { ErrorCode: 35 } });
   expect(unbound.json.Error).toContain('routing key "nobody"');
   // Deleting a router takes its targets and their messages with it.
-  await client.call('POST', '/Publish', { Body: b64('left'), VirtualRouter: 'Work', Routing_Key: 'jobs' });
+  await client.call('POST', '/Publish', {
+    Body: b64('left'),
+    VirtualRouter: 'Work',
+    Routing_Key: 'jobs',
+  });
   expect((await client.call('DELETE', '/VirtualRouter/Work')).status).toBe(204);
   expect((await client.call('POST', '/Consume', { TargetName: 'q1' })).status).toBe(404);
   expect(await database.db('bus_messages').count({ n: '*' })).toEqual([{ n: 0 }]);
@@ -183,41 +297,78 @@ test('plain routing: a publish to another router goes to every target bound to i
   expect((await client.call('DELETE', '/Target/Solo')).json).toMatchObject({ ErrorCode: 30 });
 });
 
-test('routers and targets belong to the session\'s user: another user neither sees nor consumes them', async () => {
+test("routers and targets belong to the session's user: another user neither sees nor consumes them", async () => {
   const anna = await new SicsClient(gw.url).login();
   await anna.answerQueue();
   const ben = await new SicsClient(gw.url).login('Ben Support', 'ben-demo-password');
   expect((await ben.consume('answers', { WaitForMessage: false })).status).toBe(404);
-  expect((await ben.publishIcql(getTicket(guid()))).json.Error).toContain('no virtual router "Callback"');
+  expect((await ben.publishIcql(getTicket(guid()))).json.Error).toContain(
+    'no virtual router "Callback"',
+  );
 });
 
 test('without a valid X-SICS-SESSION every call but POST /Session answers 401 {ErrorCode: 7}', async () => {
   const anon = new SicsClient(gw.url);
-  for (const [method, path] of [['POST', '/VirtualRouter'], ['DELETE', '/VirtualRouter/x'], ['POST', '/Target'], ['DELETE', '/Target/x'], ['POST', '/Publish'], ['POST', '/Consume'], ['DELETE', '/Session']]) {
+  for (const [method, path] of [
+    ['POST', '/VirtualRouter'],
+    ['DELETE', '/VirtualRouter/x'],
+    ['POST', '/Target'],
+    ['DELETE', '/Target/x'],
+    ['POST', '/Publish'],
+    ['POST', '/Consume'],
+    ['DELETE', '/Session'],
+  ]) {
     const res = await anon.call(method, path, {});
-    expect({ path, status: res.status, code: res.json.ErrorCode }).toEqual({ path, status: 401, code: 7 });
+    expect({ path, status: res.status, code: res.json.ErrorCode }).toEqual({
+      path,
+      status: 401,
+      code: 7,
+    });
     expect(res.json.Error).toContain('X-SICS-SESSION');
   }
   anon.session = 'f'.repeat(48);
-  expect((await anon.call('POST', '/Consume', { TargetName: 'x' })).json).toMatchObject({ ErrorCode: 7, Error: expect.stringContaining('unknown or has expired') });
+  expect((await anon.call('POST', '/Consume', { TargetName: 'x' })).json).toMatchObject({
+    ErrorCode: 7,
+    Error: expect.stringContaining('unknown or has expired'),
+  });
   // DELETE /Session ends it.
   const client = await new SicsClient(gw.url).login();
   expect((await client.call('DELETE', '/Session')).status).toBe(204);
-  expect((await client.call('POST', '/VirtualRouter', { VirtualRouterName: 'x' })).status).toBe(401);
+  expect((await client.call('POST', '/VirtualRouter', { VirtualRouterName: 'x' })).status).toBe(
+    401,
+  );
 });
 
 test('POST /Session checks the credentials, also on a gateway running open: wrong password answers 401 {ErrorCode: 15}', async () => {
   const client = new SicsClient(gw.url); // gw runs in open mode
-  const wrong = await client.call('POST', '/Session', { UserName: 'Anna Admin', Password: 'not-her-password' });
+  const wrong = await client.call('POST', '/Session', {
+    UserName: 'Anna Admin',
+    Password: 'not-her-password',
+  });
   expect(wrong.status).toBe(401);
   expect(wrong.json.ErrorCode).toBe(15);
   expect(wrong.json.Session).toBeUndefined();
   const unknown = await client.call('POST', '/Session', { UserName: 'Nobody', Password: 'x' });
   expect(unknown.json).toEqual(wrong.json); // the same answer whether the user exists or not
   // The throttle of spec §5: five failures lock the name, even the right password is refused then.
-  for (let i = 0; i < 4; i++) await client.call('POST', '/Session', { UserName: 'Anna Admin', Password: 'wrong' });
-  expect((await client.call('POST', '/Session', { UserName: 'Anna Admin', Password: 'anna-demo-password' })).json.ErrorCode).toBe(15);
-  expect((await client.call('POST', '/Session', { UserName: 'Ben Support', Password: 'ben-demo-password' })).status).toBe(200);
+  for (let i = 0; i < 4; i++)
+    await client.call('POST', '/Session', { UserName: 'Anna Admin', Password: 'wrong' });
+  expect(
+    (
+      await client.call('POST', '/Session', {
+        UserName: 'Anna Admin',
+        Password: 'anna-demo-password',
+      })
+    ).json.ErrorCode,
+  ).toBe(15);
+  expect(
+    (
+      await client.call('POST', '/Session', {
+        UserName: 'Ben Support',
+        Password: 'ben-demo-password',
+      })
+    ).status,
+  ).toBe(200);
 });
 
 test('malformed requests get 400 {ErrorCode: 35} naming the field; never a stack trace', async () => {
@@ -227,47 +378,109 @@ test('malformed requests get 400 {ErrorCode: 35} naming the field; never a stack
     ['POST', '/Session', { UserName: 'Anna Admin' }, 'Password is missing'],
     ['POST', '/VirtualRouter', { VirtualRouterName: 5 }, 'VirtualRouterName must be a JSON string'],
     ['POST', '/Target', {}, 'TargetName is missing'],
-    ['POST', '/Target', { TargetName: 't', RoutingKeys: 'k' }, 'RoutingKeys must be a JSON array of strings'],
+    [
+      'POST',
+      '/Target',
+      { TargetName: 't', RoutingKeys: 'k' },
+      'RoutingKeys must be a JSON array of strings',
+    ],
     ['POST', '/Target', { TargetName: 't', TargetType: 'Topic' }, 'TargetType must be "Queue"'],
     ['POST', '/Publish', { VirtualRouter: 'ACMP' }, 'Body is missing'],
-    ['POST', '/Publish', { Body: 'x', VirtualRouter: 'ACMP', ExchangeType: 'FANOUT' }, 'ExchangeType must be "ROUTING"'],
-    ['POST', '/Publish', { Body: 'x', VirtualRouter: 'ACMP' }, 'needs Callback_VirtualRouter and Callback_Routing_Key'],
-    ['POST', '/Consume', { TargetName: 'answers', WaitTimeout: 60001 }, 'WaitTimeout must be from 0 to 60000'],
-    ['POST', '/Consume', { TargetName: 'answers', MaxMessages: 101 }, 'MaxMessages must be from 1 to 100'],
-    ['POST', '/Consume', { TargetName: 'answers', MaxMessages: 1.5 }, 'MaxMessages must be a whole JSON number'],
-    ['POST', '/Consume', { TargetName: 'answers', WaitForMessage: 'yes' }, 'WaitForMessage must be true or false'],
+    [
+      'POST',
+      '/Publish',
+      { Body: 'x', VirtualRouter: 'ACMP', ExchangeType: 'FANOUT' },
+      'ExchangeType must be "ROUTING"',
+    ],
+    [
+      'POST',
+      '/Publish',
+      { Body: 'x', VirtualRouter: 'ACMP' },
+      'needs Callback_VirtualRouter and Callback_Routing_Key',
+    ],
+    [
+      'POST',
+      '/Consume',
+      { TargetName: 'answers', WaitTimeout: 60001 },
+      'WaitTimeout must be from 0 to 60000',
+    ],
+    [
+      'POST',
+      '/Consume',
+      { TargetName: 'answers', MaxMessages: 101 },
+      'MaxMessages must be from 1 to 100',
+    ],
+    [
+      'POST',
+      '/Consume',
+      { TargetName: 'answers', MaxMessages: 1.5 },
+      'MaxMessages must be a whole JSON number',
+    ],
+    [
+      'POST',
+      '/Consume',
+      { TargetName: 'answers', WaitForMessage: 'yes' },
+      'WaitForMessage must be true or false',
+    ],
     ['POST', '/Consume', [], 'The body must be a JSON object'],
   ];
   for (const [method, path, body, error] of cases) {
     const res = await client.call(method, path, body);
-    expect({ path, status: res.status, code: res.json.ErrorCode, error: res.json.Error }).toEqual({ path, status: 400, code: 35, error: expect.stringContaining(error) });
+    expect({ path, status: res.status, code: res.json.ErrorCode, error: res.json.Error }).toEqual({
+      path,
+      status: 400,
+      code: 35,
+      error: expect.stringContaining(error),
+    });
   }
   const broken = await client.call('POST', '/Consume', undefined, '{"TargetName": ');
-  expect(broken).toMatchObject({ status: 400, json: { ErrorCode: 35, Error: 'The body is not valid JSON' } });
+  expect(broken).toMatchObject({
+    status: 400,
+    json: { ErrorCode: 35, Error: 'The body is not valid JSON' },
+  });
   expect(JSON.stringify(broken.json)).not.toMatch(/\bat \w+ \(/);
 });
 
 describe('limits, each a clear JSON error naming the setting', () => {
   let small: TestGateway;
   beforeAll(async () => {
-    small = await startTestGateway('open', { database, busLimits: { maxMessagesPerTarget: 2, messageTtlSeconds: 1, maxRouters: 2, maxTargets: 2 } });
+    small = await startTestGateway('open', {
+      database,
+      busLimits: { maxMessagesPerTarget: 2, messageTtlSeconds: 1, maxRouters: 2, maxTargets: 2 },
+    });
   });
   afterAll(() => small.stop());
 
   test('routers, targets and messages per target', async () => {
     const client = await new SicsClient(small.url).login();
     await client.answerQueue('Callback', 'answers'); // router 1, target 1
-    expect((await client.call('POST', '/VirtualRouter', { VirtualRouterName: 'Two' })).status).toBe(201);
+    expect((await client.call('POST', '/VirtualRouter', { VirtualRouterName: 'Two' })).status).toBe(
+      201,
+    );
     const router = await client.call('POST', '/VirtualRouter', { VirtualRouterName: 'Three' });
-    expect(router).toMatchObject({ status: 429, json: { ErrorCode: 35, Error: expect.stringContaining('ACMP_SICS_MAX_ROUTERS = 2') } });
-    expect((await client.call('POST', '/Target', { TargetName: 't2', VirtualRouter: 'Two' })).status).toBe(201);
+    expect(router).toMatchObject({
+      status: 429,
+      json: { ErrorCode: 35, Error: expect.stringContaining('ACMP_SICS_MAX_ROUTERS = 2') },
+    });
+    expect(
+      (await client.call('POST', '/Target', { TargetName: 't2', VirtualRouter: 'Two' })).status,
+    ).toBe(201);
     const target = await client.call('POST', '/Target', { TargetName: 't3', VirtualRouter: 'Two' });
-    expect(target).toMatchObject({ status: 429, json: { ErrorCode: 35, Error: expect.stringContaining('ACMP_SICS_MAX_TARGETS = 2') } });
+    expect(target).toMatchObject({
+      status: 429,
+      json: { ErrorCode: 35, Error: expect.stringContaining('ACMP_SICS_MAX_TARGETS = 2') },
+    });
 
     expect((await client.publishIcql(getTicket(guid()))).status).toBe(202);
     expect((await client.publishIcql(getTicket(guid()))).status).toBe(202);
     const full = await client.publishIcql(save(guid(), 'Not run: the answer has no room'));
-    expect(full).toMatchObject({ status: 429, json: { ErrorCode: 35, Error: expect.stringContaining('ACMP_SICS_MAX_MESSAGES_PER_TARGET = 2') } });
+    expect(full).toMatchObject({
+      status: 429,
+      json: {
+        ErrorCode: 35,
+        Error: expect.stringContaining('ACMP_SICS_MAX_MESSAGES_PER_TARGET = 2'),
+      },
+    });
     expect(await database.db('tickets').count({ n: '*' })).toEqual([{ n: 0 }]);
   });
 
@@ -315,14 +528,22 @@ describe('two gateway instances over one database', () => {
     onB.session = onA.session;
     const N = 60;
     const bodies = Array.from({ length: N }, (_, i) => b64(`job ${i}`));
-    const published = await Promise.all(bodies.map((Body) => onA.call('POST', '/Publish', { Body, VirtualRouter: 'jobs', Routing_Key: 'jobs' })));
+    const published = await Promise.all(
+      bodies.map((Body) =>
+        onA.call('POST', '/Publish', { Body, VirtualRouter: 'jobs', Routing_Key: 'jobs' }),
+      ),
+    );
     expect(published.map((p) => p.status)).toEqual(bodies.map(() => 202));
     const got: string[][] = [];
     const consumer = async (client: SicsClient) => {
       const mine: string[] = [];
       got.push(mine);
       for (;;) {
-        const res = await client.call('POST', '/Consume', { TargetName: 'jobs', MaxMessages: 3, WaitForMessage: false });
+        const res = await client.call('POST', '/Consume', {
+          TargetName: 'jobs',
+          MaxMessages: 3,
+          WaitForMessage: false,
+        });
         expect(res.status).toBe(200);
         if (!res.json.Messages.length) return;
         mine.push(...res.json.Messages.map((m: { Body: string }) => m.Body));

@@ -11,7 +11,8 @@ function bytesOf(text: string): Buffer {
 
 function errorOf(text: string): string {
   const r = decodeBase64(text);
-  if (r.ok) throw new Error(`expected ${JSON.stringify(text)} to be refused, got ${r.bytes.length} bytes`);
+  if (r.ok)
+    throw new Error(`expected ${JSON.stringify(text)} to be refused, got ${r.bytes.length} bytes`);
   return r.error;
 }
 
@@ -83,6 +84,10 @@ test('decodes 16 MB of base64 in linear time, and a hostile text fails on its fi
   const data = randomBytes(12 * 1024 * 1024);
   expect(bytesOf(data.toString('base64')).equals(data)).toBe(true);
   // A long valid prefix followed by garbage is reported at its position.
-  expect(errorOf('A'.repeat(8 * 1024 * 1024) + '=!')).toBe('character 8388609 is padding "=" where data is expected');
-  expect(errorOf('A'.repeat(8 * 1024 * 1024) + '!')).toBe('character 8388609 is "!", which is not a base64 character');
+  expect(errorOf('A'.repeat(8 * 1024 * 1024) + '=!')).toBe(
+    'character 8388609 is padding "=" where data is expected',
+  );
+  expect(errorOf('A'.repeat(8 * 1024 * 1024) + '!')).toBe(
+    'character 8388609 is "!", which is not a base64 character',
+  );
 });

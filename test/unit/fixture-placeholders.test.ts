@@ -8,14 +8,22 @@ import { compareResponses } from '../../src/tools/fixtures/compare';
 import { findFixtureCases } from '../../src/tools/fixtures/discover';
 import { fillFreshIds, freshPlaceholders, FreshIds } from '../../src/tools/fixtures/fresh-values';
 
-const answer = (inner: string) => `<ICQL><ACMP><A>${inner}<ResultCode>0</ResultCode></A></ACMP></ICQL>`;
+const answer = (inner: string) =>
+  `<ICQL><ACMP><A>${inner}<ResultCode>0</ResultCode></A></ACMP></ICQL>`;
 
 test('{{id:<name>}} is one fresh GUID per name in every spelling, and a new one each time a case is read', () => {
   const ids: FreshIds = new Map();
-  const text = fillFreshIds('{{id:t}} {{id:t:bare}} {{id:t:lower}} {{id:t:bare-lower}} {{id:u}}', ids);
+  const text = fillFreshIds(
+    '{{id:t}} {{id:t:bare}} {{id:t:lower}} {{id:t:bare-lower}} {{id:u}}',
+    ids,
+  );
   const [braced, bare, lower, bareLower, other] = text.split(' ');
   expect(braced).toMatch(/^\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$/);
-  expect([bare, lower, bareLower]).toEqual([braced.slice(1, -1), braced.toLowerCase(), braced.slice(1, -1).toLowerCase()]);
+  expect([bare, lower, bareLower]).toEqual([
+    braced.slice(1, -1),
+    braced.toLowerCase(),
+    braced.slice(1, -1).toLowerCase(),
+  ]);
   expect(other).not.toBe(braced);
 
   const root = mkdtempSync(path.join(os.tmpdir(), 'acmp-placeholders-'));
@@ -34,12 +42,24 @@ test('{{id:<name>}} is one fresh GUID per name in every spelling, and a new one 
 test('{{int:<name>}} takes its value at the first match; later steps must repeat it', () => {
   const bindings = new Map<string, string>();
   const expected = answer('<TicketNumber>{{int:ticket-1}}</TicketNumber>');
-  expect(compareResponses(expected, answer('<TicketNumber>1523</TicketNumber>'), bindings).equal).toBe(true);
+  expect(
+    compareResponses(expected, answer('<TicketNumber>1523</TicketNumber>'), bindings).equal,
+  ).toBe(true);
   expect(bindings.get('ticket-1')).toBe('1523');
-  expect(compareResponses(expected, answer('<TicketNumber>1523</TicketNumber>'), bindings).equal).toBe(true);
-  expect(compareResponses(expected, answer('<TicketNumber>1524</TicketNumber>'), bindings).equal).toBe(false);
+  expect(
+    compareResponses(expected, answer('<TicketNumber>1523</TicketNumber>'), bindings).equal,
+  ).toBe(true);
+  expect(
+    compareResponses(expected, answer('<TicketNumber>1524</TicketNumber>'), bindings).equal,
+  ).toBe(false);
   // In a message, too; and without bindings (SOAP/JSON payload checks) it is any integer.
-  expect(compareResponses(answer('<M>ticket {{int:ticket-1}} is merged</M>'), answer('<M>ticket 1524 is merged</M>'), bindings).equal).toBe(false);
+  expect(
+    compareResponses(
+      answer('<M>ticket {{int:ticket-1}} is merged</M>'),
+      answer('<M>ticket 1524 is merged</M>'),
+      bindings,
+    ).equal,
+  ).toBe(false);
   expect(compareResponses(expected, answer('<TicketNumber>7</TicketNumber>')).equal).toBe(true);
   expect(compareResponses(expected, answer('<TicketNumber>x</TicketNumber>')).equal).toBe(false);
 });
@@ -49,8 +69,24 @@ test("a recording writes the case's fresh ids and their tickets' numbers back as
   fillFreshIds('{{id:ticket-1}}{{id:comment-1}}', ids);
   const t = ids.get('ticket-1')!;
   const numbers = new Map<string, string>();
-  const saved = freshPlaceholders(answer(`<TicketId>${t}</TicketId>\n<TicketNumber>17</TicketNumber>`), ids, numbers);
-  expect(saved).toBe(answer('<TicketId>{{id:ticket-1}}</TicketId>\n<TicketNumber>{{int:ticket-1}}</TicketNumber>'));
-  const later = freshPlaceholders(answer(`<M>${t.slice(1, -1).toLowerCase()}: ticket 17, ticket 170, <TicketNumber>3</TicketNumber> ${ids.get('comment-1')}</M>`), ids, numbers);
-  expect(later).toBe(answer('<M>{{id:ticket-1:bare-lower}}: ticket {{int:ticket-1}}, ticket 170, <TicketNumber>3</TicketNumber> {{id:comment-1}}</M>'));
+  const saved = freshPlaceholders(
+    answer(`<TicketId>${t}</TicketId>\n<TicketNumber>17</TicketNumber>`),
+    ids,
+    numbers,
+  );
+  expect(saved).toBe(
+    answer('<TicketId>{{id:ticket-1}}</TicketId>\n<TicketNumber>{{int:ticket-1}}</TicketNumber>'),
+  );
+  const later = freshPlaceholders(
+    answer(
+      `<M>${t.slice(1, -1).toLowerCase()}: ticket 17, ticket 170, <TicketNumber>3</TicketNumber> ${ids.get('comment-1')}</M>`,
+    ),
+    ids,
+    numbers,
+  );
+  expect(later).toBe(
+    answer(
+      '<M>{{id:ticket-1:bare-lower}}: ticket {{int:ticket-1}}, ticket 170, <TicketNumber>3</TicketNumber> {{id:comment-1}}</M>',
+    ),
+  );
 });

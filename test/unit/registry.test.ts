@@ -9,11 +9,17 @@ const handle = async () => ({});
 
 test('a duplicate command version stops the start', () => {
   const def = { name: 'GetTicket', version: 5, permission: 'TICKET_READ' as const, handle };
-  expect(() => buildRegistry(schemas, __dirname, [def, { ...def }])).toThrow('Registry: GetTicket_V5 is defined twice');
+  expect(() => buildRegistry(schemas, __dirname, [def, { ...def }])).toThrow(
+    'Registry: GetTicket_V5 is defined twice',
+  );
 });
 
 test('a command without a schema stops the start', () => {
-  expect(() => buildRegistry(schemas, __dirname, [{ name: 'GetTicket', version: 42, permission: 'TICKET_READ', handle }])).toThrow(/GetTicket_V42 has no schema/);
+  expect(() =>
+    buildRegistry(schemas, __dirname, [
+      { name: 'GetTicket', version: 42, permission: 'TICKET_READ', handle },
+    ]),
+  ).toThrow(/GetTicket_V42 has no schema/);
 });
 
 test('the real registry loads every command folder', () => {
@@ -30,6 +36,13 @@ test('a command that declares no permission stops the start, naming its file', (
 });
 
 test('a command that declares an unknown permission stops the start, naming its file', () => {
-  const def = { name: 'SaveTicket', version: 4, permission: 'TICKET_WRITE', handle } as unknown as CommandDefinition;
-  expect(() => buildRegistry(schemas, __dirname, [def])).toThrow('Registry: SaveTicket_V4 (src/commands/SaveTicket/v4.ts) declares the unknown permission "TICKET_WRITE"');
+  const def = {
+    name: 'SaveTicket',
+    version: 4,
+    permission: 'TICKET_WRITE',
+    handle,
+  } as unknown as CommandDefinition;
+  expect(() => buildRegistry(schemas, __dirname, [def])).toThrow(
+    'Registry: SaveTicket_V4 (src/commands/SaveTicket/v4.ts) declares the unknown permission "TICKET_WRITE"',
+  );
 });

@@ -24,7 +24,11 @@ test('agrees with buffer.isUtf8 on random bytes, and everything before the offse
   let seed = 42;
   const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let n = 0; n < 5000; n++) {
-    const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(random() * 12) }, () => (random() < 0.5 ? Math.floor(random() * 128) : 0x80 + Math.floor(random() * 128))));
+    const bytes = Buffer.from(
+      Array.from({ length: 1 + Math.floor(random() * 12) }, () =>
+        random() < 0.5 ? Math.floor(random() * 128) : 0x80 + Math.floor(random() * 128),
+      ),
+    );
     const at = invalidUtf8Offset(bytes);
     expect(at === -1).toBe(isUtf8(bytes));
     if (at >= 0) expect(isUtf8(bytes.subarray(0, at))).toBe(true);

@@ -7,7 +7,14 @@ interface Input {
   Assignee: WireAssignee;
   ResolutionId?: string | null;
   Comment?: { Id: string; Text?: string }; // its TicketId is ignored (spec §7)
-  WorkingTime?: { Id: string; TicketId?: string | null; Executor?: string | null; StartDate?: Date | null; EndDate?: Date | null; Description?: string };
+  WorkingTime?: {
+    Id: string;
+    TicketId?: string | null;
+    Executor?: string | null;
+    StartDate?: Date | null;
+    EndDate?: Date | null;
+    Description?: string;
+  };
 }
 
 export default {
@@ -16,13 +23,24 @@ export default {
   permission: 'SET_STATUS',
   async handle(input: Input, { db, caller }) {
     const w = input.WorkingTime;
-    await closeTicket(db, {
-      ticketId: input.TicketId,
-      assignee: assigneeRef(input.Assignee)!,
-      resolutionId: input.ResolutionId,
-      comment: input.Comment && { id: input.Comment.Id, text: input.Comment.Text },
-      workingTime: w && { id: w.Id, ticketId: w.TicketId, executorId: w.Executor, startDate: w.StartDate, endDate: w.EndDate, description: w.Description },
-    }, caller);
+    await closeTicket(
+      db,
+      {
+        ticketId: input.TicketId,
+        assignee: assigneeRef(input.Assignee)!,
+        resolutionId: input.ResolutionId,
+        comment: input.Comment && { id: input.Comment.Id, text: input.Comment.Text },
+        workingTime: w && {
+          id: w.Id,
+          ticketId: w.TicketId,
+          executorId: w.Executor,
+          startDate: w.StartDate,
+          endDate: w.EndDate,
+          description: w.Description,
+        },
+      },
+      caller,
+    );
     return {};
   },
 } satisfies CommandDefinition;

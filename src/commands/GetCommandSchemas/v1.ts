@@ -13,7 +13,10 @@ export default {
     return {
       CommandSchemas: registry.commandNames(input.Commands).map((c) => {
         const newest = versions.get(c)?.at(-1);
-        return { CommandName: c, Schema: newest === undefined ? '' : selfContainedXsd(xsdDir, `${c}_V${newest}`) };
+        return {
+          CommandName: c,
+          Schema: newest === undefined ? '' : selfContainedXsd(xsdDir, `${c}_V${newest}`),
+        };
       }),
     };
   },

@@ -10,14 +10,21 @@ export default {
   // version asked, not an error (spec §4).
   async handle(input: { Commands?: { CommandName: string; Version?: number }[] }, { registry }) {
     const all = registry.versions();
-    const wanted = input.Commands?.length ? input.Commands : [...all.keys()].map((c) => ({ CommandName: c, Version: 0 }));
+    const wanted = input.Commands?.length
+      ? input.Commands
+      : [...all.keys()].map((c) => ({ CommandName: c, Version: 0 }));
     const xsdDir = path.join(registry.schemaDir, 'xsd');
     return {
       CommandSchemas: wanted.map(({ CommandName, Version = 0 }) => {
         const versions = all.get(CommandName) ?? [];
         const version = Version === 0 ? versions.at(-1) : Version;
-        if (version === undefined || !versions.includes(version)) return { CommandName, Version, Schema: '' };
-        return { CommandName, Version: version, Schema: selfContainedXsd(xsdDir, `${CommandName}_V${version}`) };
+        if (version === undefined || !versions.includes(version))
+          return { CommandName, Version, Schema: '' };
+        return {
+          CommandName,
+          Version: version,
+          Schema: selfContainedXsd(xsdDir, `${CommandName}_V${version}`),
+        };
       }),
     };
   },

@@ -7,6 +7,10 @@ export default {
   // A name this gateway does not serve gets its item with no versions, not an error (spec §4).
   async handle(input: { Commands?: string[] }, { registry }) {
     const versions = registry.versions();
-    return { CommandVersions: registry.commandNames(input.Commands).map((c) => ({ CommandName: c, Versions: versions.get(c) ?? [] })) };
+    return {
+      CommandVersions: registry
+        .commandNames(input.Commands)
+        .map((c) => ({ CommandName: c, Versions: versions.get(c) ?? [] })),
+    };
   },
 } satisfies CommandDefinition;

@@ -8,7 +8,13 @@ export default {
   async handle(_input: object, { db }) {
     const monitors = await listEmailMonitors(db);
     return {
-      EmailMonitors: monitors.map((m) => ({ Id: m.id, Name: m.name, EmailAddress: m.emailAddress, Server: m.server, Enabled: m.enabled })),
+      EmailMonitors: monitors.map((m) => ({
+        Id: m.id,
+        Name: m.name,
+        EmailAddress: m.emailAddress,
+        Server: m.server,
+        Enabled: m.enabled,
+      })),
     };
   },
 } satisfies CommandDefinition;

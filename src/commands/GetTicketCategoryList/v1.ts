@@ -7,6 +7,13 @@ export default {
   permission: 'TICKET_READ',
   async handle(_input: object, { db }) {
     const categories = await listCategories(db);
-    return { Categories: categories.map((c) => ({ Id: c.id, Name: c.name, Path: c.path, ParentId: c.parentId })) };
+    return {
+      Categories: categories.map((c) => ({
+        Id: c.id,
+        Name: c.name,
+        Path: c.path,
+        ParentId: c.parentId,
+      })),
+    };
   },
 } satisfies CommandDefinition;

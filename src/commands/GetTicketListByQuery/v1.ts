@@ -8,7 +8,12 @@ export default {
   version: 1,
   permission: 'TICKET_READ',
   async handle(input: { QueryId: string }, { db, caller }) {
-    const { tickets, totalCount } = await listTickets(db, { queryId: input.QueryId }, { ...NEWEST_FIRST, limit: MAX_LIST_SIZE }, caller);
+    const { tickets, totalCount } = await listTickets(
+      db,
+      { queryId: input.QueryId },
+      { ...NEWEST_FIRST, limit: MAX_LIST_SIZE },
+      caller,
+    );
     return { Tickets: ticketListToWire(tickets), TotalCount: totalCount };
   },
 } satisfies CommandDefinition;

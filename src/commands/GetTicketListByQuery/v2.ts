@@ -34,7 +34,12 @@ export default {
         assigneeId: input.AssigneeId,
         modifiedSince: input.ModifiedSince,
       },
-      { offset: input.Offset ?? 0, limit: input.Limit ?? 100, orderBy: input.OrderBy ?? 'CreationDate', descending: input.Descending ?? true },
+      {
+        offset: input.Offset ?? 0,
+        limit: input.Limit ?? 100,
+        orderBy: input.OrderBy ?? 'CreationDate',
+        descending: input.Descending ?? true,
+      },
       caller,
     );
     return { Tickets: ticketListToWire(tickets), TotalCount: totalCount };

@@ -7,6 +7,8 @@ export default {
   permission: 'TICKET_READ',
   async handle(_input: object, { db }) {
     const resolutions = await listResolutions(db);
-    return { Resolutions: resolutions.map((r) => ({ Id: r.id, Name: r.name, Description: r.description })) };
+    return {
+      Resolutions: resolutions.map((r) => ({ Id: r.id, Name: r.name, Description: r.description })),
+    };
   },
 } satisfies CommandDefinition;

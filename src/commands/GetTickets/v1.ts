@@ -12,7 +12,8 @@ function ticketFields(registry: Registry): { all: string[]; always: string[] } {
   const tickets = registry.get('GetTickets', 1)!.response;
   const list = tickets.kind === 'object' ? tickets.fields.get('Tickets') : undefined;
   const item = list?.kind === 'list' ? list.of : undefined;
-  if (item?.kind !== 'object') throw new Error('GetTickets_V1: Tickets must be a list of TTicket_V5 records');
+  if (item?.kind !== 'object')
+    throw new Error('GetTickets_V1: Tickets must be a list of TTicket_V5 records');
   return { all: [...item.fields.keys()], always: [...item.required] };
 }
 
@@ -20,8 +21,13 @@ function ticketFields(registry: Registry): { all: string[]; always: string[] } {
 function selected(registry: Registry, select: string[]): Set<string> | undefined {
   if (!select.length) return undefined;
   const { all, always } = ticketFields(registry);
-  const unknown = select.map((name, i) => (all.includes(name) ? '' : `Select/string[${i + 1}]: ${name} is not a field of TTicket_V5`)).filter(Boolean);
-  if (unknown.length) throw new RuleViolation(`${unknown.join('; ')}; the fields are ${all.join(', ')} (exact case)`);
+  const unknown = select
+    .map((name, i) =>
+      all.includes(name) ? '' : `Select/string[${i + 1}]: ${name} is not a field of TTicket_V5`,
+    )
+    .filter(Boolean);
+  if (unknown.length)
+    throw new RuleViolation(`${unknown.join('; ')}; the fields are ${all.join(', ')} (exact case)`);
   return new Set([...always, ...select]);
 }
 
@@ -34,7 +40,8 @@ export default {
   async handle(input: { TicketIds: string[]; Select?: string[] }, { db, registry }) {
     const fields = selected(registry, input.Select ?? []);
     const { found, missing } = await findTickets(db, input.TicketIds);
-    const project = (t: Record<string, unknown>) => (fields ? Object.fromEntries(Object.entries(t).filter(([k]) => fields.has(k))) : t);
+    const project = (t: Record<string, unknown>) =>
+      fields ? Object.fromEntries(Object.entries(t).filter(([k]) => fields.has(k))) : t;
     return { Tickets: found.map((t) => project(ticketToWire(t))), MissingTicketIds: missing };
   },
 } satisfies CommandDefinition;

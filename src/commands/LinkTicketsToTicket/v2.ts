@@ -5,8 +5,15 @@ export default {
   name: 'LinkTicketsToTicket',
   version: 2,
   permission: 'TICKET_UPDATE',
-  async handle(input: { TicketId: string; Links: { TicketId: string; LinkType: LinkType }[] }, { db }) {
-    await linkTicketsTyped(db, input.TicketId, input.Links.map((l) => ({ ticketId: l.TicketId, linkType: l.LinkType })));
+  async handle(
+    input: { TicketId: string; Links: { TicketId: string; LinkType: LinkType }[] },
+    { db },
+  ) {
+    await linkTicketsTyped(
+      db,
+      input.TicketId,
+      input.Links.map((l) => ({ ticketId: l.TicketId, linkType: l.LinkType })),
+    );
     return {};
   },
 } satisfies CommandDefinition;

@@ -16,6 +16,14 @@ export default {
   // Wrong password and unknown user: 15, same message, about the same time (authenticatePassword).
   async handle(input: Input, { db, limits }) {
     const check = () => authenticatePassword(db, input.Username, input.PasswordHash);
-    return login(db, input.Username, input.SessionId, input.CreateToken === true, check, dummyPasswordCheck(input.PasswordHash), limits);
+    return login(
+      db,
+      input.Username,
+      input.SessionId,
+      input.CreateToken === true,
+      check,
+      dummyPasswordCheck(input.PasswordHash),
+      limits,
+    );
   },
 } satisfies CommandDefinition;

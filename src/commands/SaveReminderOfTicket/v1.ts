@@ -10,7 +10,11 @@ export default {
   version: 1,
   permission: 'TICKET_UPDATE',
   async handle({ Reminder: r }: Input, { db, caller }) {
-    await saveReminder(db, { ticketId: r.TicketId, userId: r.UserId, reminderDate: r.ReminderDate, text: r.Text }, caller);
+    await saveReminder(
+      db,
+      { ticketId: r.TicketId, userId: r.UserId, reminderDate: r.ReminderDate, text: r.Text },
+      caller,
+    );
     return {};
   },
 } satisfies CommandDefinition;

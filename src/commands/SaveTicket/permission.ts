@@ -3,8 +3,12 @@ import { ticketExists } from '../../domain/tickets';
 import type { Permission } from '../../identity/caller';
 import type { CommandContext } from '../types';
 
-export async function createOrUpdate(input: { Ticket: { Id: string } }, { db, caller }: CommandContext): Promise<Permission> {
+export async function createOrUpdate(
+  input: { Ticket: { Id: string } },
+  { db, caller }: CommandContext,
+): Promise<Permission> {
   // A caller who may do both need not be told which it is: no round trip to find out.
-  if (caller.permissions.has('TICKET_CREATE') && caller.permissions.has('TICKET_UPDATE')) return 'TICKET_CREATE';
+  if (caller.permissions.has('TICKET_CREATE') && caller.permissions.has('TICKET_UPDATE'))
+    return 'TICKET_CREATE';
   return (await ticketExists(db, input.Ticket.Id)) ? 'TICKET_UPDATE' : 'TICKET_CREATE';
 }

@@ -15,9 +15,18 @@ export default {
   permission: 'NONE',
   // Names without a password may repeat: the token decides which of them (if any) logs in.
   async handle(input: Input, { db, limits }) {
-    return login(db, input.UserName, input.SessionId, false, async () => {
-      for (const user of await findUsersByName(db, input.UserName)) if (await verifyToken(db, user.id, input.Token)) return user.id;
-      return undefined;
-    }, undefined, limits);
+    return login(
+      db,
+      input.UserName,
+      input.SessionId,
+      false,
+      async () => {
+        for (const user of await findUsersByName(db, input.UserName))
+          if (await verifyToken(db, user.id, input.Token)) return user.id;
+        return undefined;
+      },
+      undefined,
+      limits,
+    );
   },
 } satisfies CommandDefinition;

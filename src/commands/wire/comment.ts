@@ -12,7 +12,13 @@ export interface WireComment {
 }
 
 export function commentSave(c: WireComment): CommentSave {
-  return { id: c.Id, ticketId: c.TicketId, text: c.Text, htmlText: c.HtmlText, isVisibleForWeb: c.IsVisibleForWeb };
+  return {
+    id: c.Id,
+    ticketId: c.TicketId,
+    text: c.Text,
+    htmlText: c.HtmlText,
+    isVisibleForWeb: c.IsVisibleForWeb,
+  };
 }
 
 export function commentToWire(c: Comment) {
@@ -33,5 +39,12 @@ export function commentToWire(c: Comment) {
 }
 
 export function commentListItemToWire(c: CommentListItem) {
-  return { Id: c.id, TicketId: c.ticketId, Creator: c.creator, CreationDate: c.creationDate, IsExternal: c.isExternal, Preview: c.preview };
+  return {
+    Id: c.id,
+    TicketId: c.ticketId,
+    Creator: c.creator,
+    CreationDate: c.creationDate,
+    IsExternal: c.isExternal,
+    Preview: c.preview,
+  };
 }

@@ -12,7 +12,14 @@ export interface WireCost {
 }
 
 export function costSave(c: WireCost): CostSave {
-  return { id: c.Id, ticketId: c.TicketId, unitPrice: c.UnitPrice, amount: c.Amount, category: c.Category, description: c.Description };
+  return {
+    id: c.Id,
+    ticketId: c.TicketId,
+    unitPrice: c.UnitPrice,
+    amount: c.Amount,
+    category: c.Category,
+    description: c.Description,
+  };
 }
 
 export function costToWire(c: Cost) {

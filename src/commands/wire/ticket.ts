@@ -32,7 +32,12 @@ export function assigneeRef(a: WireAssignee | undefined): AssigneeRef | undefine
 
 export function ticketInput(t: WireTicket): TicketInput {
   // V1/V2 name a user or a group by AssigneeId alone: either kind will do.
-  const assignee = t.Assignee !== undefined ? assigneeRef(t.Assignee) : t.AssigneeId !== undefined ? { id: t.AssigneeId } : undefined;
+  const assignee =
+    t.Assignee !== undefined
+      ? assigneeRef(t.Assignee)
+      : t.AssigneeId !== undefined
+        ? { id: t.AssigneeId }
+        : undefined;
   return {
     id: t.Id,
     title: t.Title,
@@ -52,8 +57,25 @@ export function ticketInput(t: WireTicket): TicketInput {
 
 /** The empty assignee still shows the type defaults (spec §6, [doc]). */
 export function assigneeToWire(a: Assignee | null) {
-  if (!a) return { Id: null, Name: '', Description: '', Email: '', UserType: 'AcmpUser', Roles: [], AssigneeIsGroup: false };
-  return { Id: a.id, Name: a.name, Description: a.description, Email: a.email, UserType: a.userType, Roles: a.roles, AssigneeIsGroup: a.isGroup };
+  if (!a)
+    return {
+      Id: null,
+      Name: '',
+      Description: '',
+      Email: '',
+      UserType: 'AcmpUser',
+      Roles: [],
+      AssigneeIsGroup: false,
+    };
+  return {
+    Id: a.id,
+    Name: a.name,
+    Description: a.description,
+    Email: a.email,
+    UserType: a.userType,
+    Roles: a.roles,
+    AssigneeIsGroup: a.isGroup,
+  };
 }
 
 export function ticketToWire(t: Ticket) {

@@ -12,7 +12,14 @@ export interface WireWorkingTime {
 }
 
 export function workingTimeSave(w: WireWorkingTime): WorkingTimeSave {
-  return { id: w.Id, ticketId: w.TicketId, executorId: w.Executor, startDate: w.StartDate, endDate: w.EndDate, description: w.Description };
+  return {
+    id: w.Id,
+    ticketId: w.TicketId,
+    executorId: w.Executor,
+    startDate: w.StartDate,
+    endDate: w.EndDate,
+    description: w.Description,
+  };
 }
 
 export function workingTimeToWire(w: WorkingTime) {

@@ -12,7 +12,9 @@ export function selfContainedXsd(xsdDir: string, key: string): string {
   if (text === undefined) {
     const seen = new Set<string>();
     const file = path.join(xsdDir, `${key}.xsd`);
-    text = readFileSync(file, 'utf8').replace(INCLUDE, (_m, loc: string) => inlined(path.resolve(path.dirname(file), loc), seen));
+    text = readFileSync(file, 'utf8').replace(INCLUDE, (_m, loc: string) =>
+      inlined(path.resolve(path.dirname(file), loc), seen),
+    );
     cache.set(key, text);
   }
   return text;
@@ -22,9 +24,17 @@ function inlined(file: string, seen: Set<string>): string {
   if (seen.has(file)) return '';
   seen.add(file);
   const text = readFileSync(file, 'utf8');
-  const body = text.slice(text.indexOf('>', text.indexOf('<xs:schema')) + 1, text.lastIndexOf('</xs:schema>'));
+  const body = text.slice(
+    text.indexOf('>', text.indexOf('<xs:schema')) + 1,
+    text.lastIndexOf('</xs:schema>'),
+  );
   const comment = `  <!-- from ${path.basename(path.dirname(file))}/${path.basename(file)} -->\n`;
-  return comment + body.replace(/^\r?\n/, '').replace(INCLUDE, (_m, loc: string) => inlined(path.resolve(path.dirname(file), loc), seen));
+  return (
+    comment +
+    body
+      .replace(/^\r?\n/, '')
+      .replace(INCLUDE, (_m, loc: string) => inlined(path.resolve(path.dirname(file), loc), seen))
+  );
 }
 
 /**

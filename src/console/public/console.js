@@ -59,7 +59,8 @@ function sha256Hex(bytes) {
     }
     let [a, b, c, d, e, f, g, h] = H;
     for (let i = 0; i < 64; i++) {
-      const t1 = (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i]) >>> 0;
+      const t1 =
+        (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i]) >>> 0;
       const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
       [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) >>> 0, c, b, a, (t1 + t2) >>> 0];
     }
@@ -78,11 +79,17 @@ async function logIn(event) {
   const res = await fetch('/api/v1/commands/LoginAcmpUser_V1', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ Username: user, PasswordHash: await passwordHash(form.elements.password.value), SessionId: sessionId, CreateToken: false }),
+    body: JSON.stringify({
+      Username: user,
+      PasswordHash: await passwordHash(form.elements.password.value),
+      SessionId: sessionId,
+      CreateToken: false,
+    }),
   });
   const answer = await res.json().catch(() => ({}));
   form.elements.password.value = '';
-  if (answer.ResultCode !== 0) return show(`Login refused: ${answer.ResultMessage || `HTTP ${res.status}`}`);
+  if (answer.ResultCode !== 0)
+    return show(`Login refused: ${answer.ResultMessage || `HTTP ${res.status}`}`);
   sessionStorage.setItem(SESSION_KEY, sessionId);
   sessionStorage.setItem(USER_KEY, user);
   start();
@@ -133,8 +140,10 @@ function showLogin() {
 function filterQuery() {
   const form = $('filters');
   const q = new URLSearchParams();
-  for (const name of ['command', 'result', 'user']) if (form.elements[name].value.trim()) q.set(name, form.elements[name].value.trim());
-  for (const name of ['from', 'to']) if (form.elements[name].value) q.set(name, new Date(form.elements[name].value).toISOString());
+  for (const name of ['command', 'result', 'user'])
+    if (form.elements[name].value.trim()) q.set(name, form.elements[name].value.trim());
+  for (const name of ['from', 'to'])
+    if (form.elements[name].value) q.set(name, new Date(form.elements[name].value).toISOString());
   return q;
 }
 
@@ -183,7 +192,17 @@ function row(e, fresh) {
   tr.dataset.transport = e.transport;
   if (fresh) tr.className = 'fresh';
   if (e.resultCode) tr.classList.add('failed');
-  const cells = [e.id, time(e.at), e.transport, e.commands.join(', ') || `${e.method} ${e.path}`, e.resultCode ?? '', e.httpStatus, e.durationMs.toFixed(1), e.userName ?? '', e.remoteAddress];
+  const cells = [
+    e.id,
+    time(e.at),
+    e.transport,
+    e.commands.join(', ') || `${e.method} ${e.path}`,
+    e.resultCode ?? '',
+    e.httpStatus,
+    e.durationMs.toFixed(1),
+    e.userName ?? '',
+    e.remoteAddress,
+  ];
   for (const value of cells) {
     const td = document.createElement('td');
     td.textContent = String(value);
@@ -204,16 +223,20 @@ const time = (iso) => {
 async function open(id) {
   const e = await (await api(`/console/api/exchanges/${id}`)).json();
   state.selected = e;
-  for (const tr of $('exchanges').tBodies[0].rows) tr.classList.toggle('selected', tr.dataset.id === String(id));
+  for (const tr of $('exchanges').tBodies[0].rows)
+    tr.classList.toggle('selected', tr.dataset.id === String(id));
   $('detail').hidden = false;
   $('detail-title').textContent = `#${e.id} ${e.commands.join(', ') || `${e.method} ${e.path}`}`;
-  $('detail-meta').textContent = `${time(e.at)} · ${e.transport} ${e.method} ${e.path} · HTTP ${e.httpStatus} · ResultCode ${e.resultCode ?? '–'} · ${e.durationMs.toFixed(1)} ms · user ${e.userName ?? '–'} · from ${e.remoteAddress} · request id ${e.requestId}`;
+  $('detail-meta').textContent =
+    `${time(e.at)} · ${e.transport} ${e.method} ${e.path} · HTTP ${e.httpStatus} · ResultCode ${e.resultCode ?? '–'} · ${e.durationMs.toFixed(1)} ms · user ${e.userName ?? '–'} · from ${e.remoteAddress} · request id ${e.requestId}`;
   $('request-body').textContent = pretty(e.requestBody, e.requestContentType);
   $('response-body').textContent = pretty(e.responseBody, e.responseContentType);
   $('replayed').hidden = true;
   $('replay').disabled = !replayable(e);
   $('fixture').disabled = e.transport === 'http';
-  $('detail-note').textContent = replayable(e) ? '' : `only commands sent to POST /acmp, /soap or /api/v1 are replayed from here`;
+  $('detail-note').textContent = replayable(e)
+    ? ''
+    : `only commands sent to POST /acmp, /soap or /api/v1 are replayed from here`;
   $('detail').scrollIntoView({ block: 'nearest' });
 }
 
@@ -227,7 +250,8 @@ async function replayRequest() {
   const res = await fetch(e.path, { method: e.method, headers, body: e.requestBody });
   const text = await res.text();
   const same = text.trim() === e.responseBody.trim();
-  $('replayed-title').textContent = `Replayed: HTTP ${res.status}, ResultCode ${res.headers.get('X-ACMP-Result-Code') ?? '–'}, request id ${res.headers.get('X-Request-Id')}${same ? ' (same answer)' : ''}`;
+  $('replayed-title').textContent =
+    `Replayed: HTTP ${res.status}, ResultCode ${res.headers.get('X-ACMP-Result-Code') ?? '–'}, request id ${res.headers.get('X-Request-Id')}${same ? ' (same answer)' : ''}`;
   $('replayed-body').textContent = pretty(text, res.headers.get('Content-Type'));
   $('replayed').hidden = false;
 }
@@ -235,7 +259,9 @@ async function replayRequest() {
 async function downloadFixture() {
   const e = state.selected;
   const res = await api(`/console/api/exchanges/${e.id}/fixture`);
-  const name = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '')?.[1] || `log-${e.id}.tar`;
+  const name =
+    /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '')?.[1] ||
+    `log-${e.id}.tar`;
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
   a.href = url;
@@ -314,13 +340,30 @@ async function charts() {
     card.append(
       title,
       figures,
-      chart('rate per minute', `max ${maxRate}/min`, c.minutes.map((m) => bar(x(m), m.count / maxRate, 'rate'))),
+      chart(
+        'rate per minute',
+        `max ${maxRate}/min`,
+        c.minutes.map((m) => bar(x(m), m.count / maxRate, 'rate')),
+      ),
       chart('latency p50 / p99', `max ${maxMs.toFixed(1)} ms`, [
-        line(c.minutes.map((m) => [x(m), m.p50 / maxMs]), 'p50'),
-        line(c.minutes.map((m) => [x(m), m.p99 / maxMs]), 'p99'),
-        ...c.minutes.flatMap((m) => [dot(x(m), m.p50 / maxMs, 'p50'), dot(x(m), m.p99 / maxMs, 'p99')]),
+        line(
+          c.minutes.map((m) => [x(m), m.p50 / maxMs]),
+          'p50',
+        ),
+        line(
+          c.minutes.map((m) => [x(m), m.p99 / maxMs]),
+          'p99',
+        ),
+        ...c.minutes.flatMap((m) => [
+          dot(x(m), m.p50 / maxMs, 'p50'),
+          dot(x(m), m.p99 / maxMs, 'p99'),
+        ]),
       ]),
-      chart('error share', '100 %', c.minutes.map((m) => bar(x(m), m.errorShare, 'errors'))),
+      chart(
+        'error share',
+        '100 %',
+        c.minutes.map((m) => bar(x(m), m.errorShare, 'errors')),
+      ),
     );
     box.append(card);
   }
@@ -334,7 +377,8 @@ function chart(label, top, shapes) {
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', label);
   const base = document.createElementNS(SVG, 'line');
-  for (const [k, v] of Object.entries({ x1: 0, x2: W, y1: H, y2: H, class: 'axis' })) base.setAttribute(k, v);
+  for (const [k, v] of Object.entries({ x1: 0, x2: W, y1: H, y2: H, class: 'axis' }))
+    base.setAttribute(k, v);
   svg.append(base, ...shapes, text(2, H + 11, `${label} (last hour)`), text(W - 2, 9, top, 'end'));
   return svg;
 }
@@ -342,13 +386,23 @@ function chart(label, top, shapes) {
 function bar(x, share, kind) {
   const r = document.createElementNS(SVG, 'rect');
   const h = Math.max(share * (H - 12), share > 0 ? 1 : 0);
-  for (const [k, v] of Object.entries({ x: Math.max(0, x - 1.5), y: H - h, width: 3, height: h, class: kind })) r.setAttribute(k, v);
+  for (const [k, v] of Object.entries({
+    x: Math.max(0, x - 1.5),
+    y: H - h,
+    width: 3,
+    height: h,
+    class: kind,
+  }))
+    r.setAttribute(k, v);
   return r;
 }
 
 function line(points, kind) {
   const p = document.createElementNS(SVG, 'polyline');
-  p.setAttribute('points', points.map(([x, y]) => `${x.toFixed(1)},${(H - y * (H - 12)).toFixed(1)}`).join(' '));
+  p.setAttribute(
+    'points',
+    points.map(([x, y]) => `${x.toFixed(1)},${(H - y * (H - 12)).toFixed(1)}`).join(' '),
+  );
   p.setAttribute('class', kind);
   return p;
 }
@@ -356,7 +410,13 @@ function line(points, kind) {
 /** A point of a line: a minute alone still shows. */
 function dot(x, y, kind) {
   const c = document.createElementNS(SVG, 'circle');
-  for (const [k, v] of Object.entries({ cx: x.toFixed(1), cy: (H - y * (H - 12)).toFixed(1), r: 1.8, class: `${kind} dot` })) c.setAttribute(k, v);
+  for (const [k, v] of Object.entries({
+    cx: x.toFixed(1),
+    cy: (H - y * (H - 12)).toFixed(1),
+    r: 1.8,
+    class: `${kind} dot`,
+  }))
+    c.setAttribute(k, v);
   return c;
 }
 
@@ -375,7 +435,9 @@ async function start() {
   $('login').hidden = true;
   $('app').hidden = false;
   $('logout').hidden = !sessionStorage.getItem(SESSION_KEY);
-  $('who').textContent = sessionStorage.getItem(SESSION_KEY) ? `logged in as ${sessionStorage.getItem(USER_KEY)}` : 'open mode (no login)';
+  $('who').textContent = sessionStorage.getItem(SESSION_KEY)
+    ? `logged in as ${sessionStorage.getItem(USER_KEY)}`
+    : 'open mode (no login)';
   show('');
   try {
     await Promise.all([reload(), charts()]);
@@ -403,7 +465,10 @@ function report(fn) {
 document.addEventListener('DOMContentLoaded', () => {
   $('login').addEventListener('submit', report(logIn));
   $('logout').addEventListener('click', logOut);
-  $('filters').addEventListener('submit', report(async (event) => (event.preventDefault(), reload())));
+  $('filters').addEventListener(
+    'submit',
+    report(async (event) => (event.preventDefault(), reload())),
+  );
   $('filters').addEventListener('reset', () => setTimeout(report(reload)));
   $('older').addEventListener('click', report(page));
   $('replay').addEventListener('click', report(replayRequest));

@@ -22,9 +22,15 @@ export async function up(knex: Knex): Promise<void> {
   for (const sql of BTREE) await knex.raw(sql);
   const trgm = await trigramSchema(knex);
   const ops = `"${trgm}".gin_trgm_ops`;
-  await knex.raw(`create index if not exists tickets_title_trgm on tickets using gin (title ${ops})`);
-  await knex.raw(`create index if not exists tickets_description_trgm on tickets using gin (html_description ${ops})`);
-  await knex.raw(`create index if not exists ticket_comments_text_trgm on ticket_comments using gin (text ${ops})`);
+  await knex.raw(
+    `create index if not exists tickets_title_trgm on tickets using gin (title ${ops})`,
+  );
+  await knex.raw(
+    `create index if not exists tickets_description_trgm on tickets using gin (html_description ${ops})`,
+  );
+  await knex.raw(
+    `create index if not exists ticket_comments_text_trgm on ticket_comments using gin (text ${ops})`,
+  );
 }
 
 /**
@@ -40,17 +46,26 @@ async function trigramSchema(knex: Knex): Promise<string> {
   // Concurrent migrations of several schemas (parallel test files) would race on CREATE EXTENSION.
   await knex.raw(`select pg_advisory_xact_lock(hashtext('acmp-gateway:pg_trgm'))`);
   const installed = async () =>
-    (await knex.raw(`select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'`)).rows[0]?.nspname as string | undefined;
+    (
+      await knex.raw(
+        `select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'`,
+      )
+    ).rows[0]?.nspname as string | undefined;
   const existing = await installed();
   if (existing) return existing;
   try {
     // Nested in the migration's transaction this is a savepoint, so a refusal can be undone.
-    await knex.transaction((trx) => trx.raw('create extension if not exists pg_trgm schema pg_catalog'));
+    await knex.transaction((trx) =>
+      trx.raw('create extension if not exists pg_trgm schema pg_catalog'),
+    );
   } catch {
     await knex.raw('create extension if not exists pg_trgm schema public');
   }
   const schema = await installed();
-  if (!schema) throw new Error('pg_trgm could not be installed: the PostgreSQL server must ship the pg_trgm extension (contrib)');
+  if (!schema)
+    throw new Error(
+      'pg_trgm could not be installed: the PostgreSQL server must ship the pg_trgm extension (contrib)',
+    );
   return schema;
 }
 

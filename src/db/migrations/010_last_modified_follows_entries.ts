@@ -37,7 +37,9 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   for (const table of TABLES) {
-    await knex.raw(`drop trigger ${table}_touch_insert on ${table}; drop trigger ${table}_touch_update on ${table}; drop trigger ${table}_touch_delete on ${table};`);
+    await knex.raw(
+      `drop trigger ${table}_touch_insert on ${table}; drop trigger ${table}_touch_update on ${table}; drop trigger ${table}_touch_delete on ${table};`,
+    );
   }
   await knex.raw('drop function touch_tickets_of_entries()');
 }

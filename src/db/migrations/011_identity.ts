@@ -4,7 +4,15 @@
 import type { Knex } from 'knex';
 
 // The spec's permission list, frozen here as of this migration (a new permission is a new migration).
-const PERMISSIONS = ['TICKET_READ', 'TICKET_CREATE', 'TICKET_UPDATE', 'TICKET_DELETE', 'SET_STATUS', 'TICKET_BATCH', 'ADMIN'];
+const PERMISSIONS = [
+  'TICKET_READ',
+  'TICKET_CREATE',
+  'TICKET_UPDATE',
+  'TICKET_DELETE',
+  'SET_STATUS',
+  'TICKET_BATCH',
+  'ADMIN',
+];
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`

@@ -16,5 +16,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('drop function ticket_link_flip(text); alter table ticket_links drop column link_type');
+  await knex.raw(
+    'drop function ticket_link_flip(text); alter table ticket_links drop column link_type',
+  );
 }

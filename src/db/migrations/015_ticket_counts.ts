@@ -63,13 +63,21 @@ export async function up(knex: Knex): Promise<void> {
 
   // "Open tickets", newest first (GetTicketListByQuery_V1): the open tickets are the working set,
   // found at once however old the oldest open one is.
-  await knex.raw(`create index if not exists tickets_open_creation_date on tickets (creation_date, number) where state <> 'Closed'`);
+  await knex.raw(
+    `create index if not exists tickets_open_creation_date on tickets (creation_date, number) where state <> 'Closed'`,
+  );
   // SearchText among open tickets (a States filter without Closed, "Open tickets"): trigram
   // indexes over the open tickets alone hold only the few candidates that can match, where the
   // ones over all tickets (migration 009) hold every ticket of all time with the word.
-  const trgm = (await knex.raw(`select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'`)).rows[0].nspname;
+  const trgm = (
+    await knex.raw(
+      `select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'`,
+    )
+  ).rows[0].nspname;
   for (const column of ['title', 'html_description']) {
-    await knex.raw(`create index if not exists tickets_open_${column}_trgm on tickets using gin (${column} "${trgm}".gin_trgm_ops) where state <> 'Closed'`);
+    await knex.raw(
+      `create index if not exists tickets_open_${column}_trgm on tickets using gin (${column} "${trgm}".gin_trgm_ops) where state <> 'Closed'`,
+    );
   }
 }
 

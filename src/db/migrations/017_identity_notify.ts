@@ -20,7 +20,8 @@ export async function up(knex: Knex): Promise<void> {
     create trigger sessions_identity_ended after delete on sessions for each row execute function acmp_identity_changed();
     create trigger sessions_identity_truncated after truncate on sessions for each statement execute function acmp_identity_changed();
     ${STATEMENT_TABLES.map(
-      (t) => `create trigger ${t}_identity_changed after insert or update or delete or truncate on ${t} for each statement execute function acmp_identity_changed();`,
+      (t) =>
+        `create trigger ${t}_identity_changed after insert or update or delete or truncate on ${t} for each statement execute function acmp_identity_changed();`,
     ).join('\n    ')}
   `);
 }

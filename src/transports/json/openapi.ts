@@ -24,7 +24,9 @@ export function openApiDocument(registry: Registry): Json {
     for (const [name, def] of Object.entries((file.$defs ?? {}) as Json)) {
       const converted = convert(def);
       if (name in schemas && JSON.stringify(schemas[name]) !== JSON.stringify(converted)) {
-        throw new Error(`OpenAPI: the schema definition ${name} of ${fileId} differs from one of the same name in another file`);
+        throw new Error(
+          `OpenAPI: the schema definition ${name} of ${fileId} differs from one of the same name in another file`,
+        );
       }
       schemas[name] = converted;
     }
@@ -35,7 +37,12 @@ export function openApiDocument(registry: Registry): Json {
     const { name, version, permission } = command.definition;
     const request = `T${name}Request_V${version}`;
     const response = `T${name}Response_V${version}`;
-    const needs = permission === 'NONE' ? 'no permission' : typeof permission === 'function' ? 'a permission decided by the request (spec §5)' : `the permission ${permission}`;
+    const needs =
+      permission === 'NONE'
+        ? 'no permission'
+        : typeof permission === 'function'
+          ? 'a permission decided by the request (spec §5)'
+          : `the permission ${permission}`;
     paths[`/api/v1/commands/${command.key}`] = {
       post: {
         operationId: command.key,
@@ -44,10 +51,18 @@ export function openApiDocument(registry: Registry): Json {
         ...(permission === 'NONE' ? { security: [] } : {}),
         requestBody: {
           required: true,
-          content: { 'application/json': { schema: ref(request), ...(examples.has(command.key) ? { example: examples.get(command.key) } : {}) } },
+          content: {
+            'application/json': {
+              schema: ref(request),
+              ...(examples.has(command.key) ? { example: examples.get(command.key) } : {}),
+            },
+          },
         },
         responses: {
-          '200': { description: 'The command answer, whatever its ResultCode (as in ICQL)', content: { 'application/json': { schema: ref(response) } } },
+          '200': {
+            description: 'The command answer, whatever its ResultCode (as in ICQL)',
+            content: { 'application/json': { schema: ref(response) } },
+          },
           ...FRAMING_ANSWERS,
         },
       },
@@ -56,19 +71,37 @@ export function openApiDocument(registry: Registry): Json {
   paths['/api/v1/batch'] = {
     post: {
       operationId: 'batch',
-      summary: 'Several commands in one transaction, all or none (spec §8.5); more than one needs TICKET_BATCH',
+      summary:
+        'Several commands in one transaction, all or none (spec §8.5); more than one needs TICKET_BATCH',
       requestBody: {
         required: true,
         content: {
           'application/json': {
-            schema: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'object', minProperties: 1, maxProperties: 1, description: '{"<Command>_V<N>": request payload}' } },
+            schema: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 100,
+              items: {
+                type: 'object',
+                minProperties: 1,
+                maxProperties: 1,
+                description: '{"<Command>_V<N>": request payload}',
+              },
+            },
           },
         },
       },
       responses: {
         '200': {
           description: 'One {"<Command>_V<N>": response payload} per command, in order',
-          content: { 'application/json': { schema: { type: 'array', items: { type: 'object', minProperties: 1, maxProperties: 1 } } } },
+          content: {
+            'application/json': {
+              schema: {
+                type: 'array',
+                items: { type: 'object', minProperties: 1, maxProperties: 1 },
+              },
+            },
+          },
         },
         ...FRAMING_ANSWERS,
       },
@@ -84,7 +117,8 @@ export function openApiDocument(registry: Registry): Json {
     info: {
       title: 'acmp-gateway JSON API',
       version: '1',
-      description: 'The ACMP helpdesk commands as JSON (spec §8.4): the same field names as the ICQL payloads, lists as arrays, decimals as strings with two places, GUIDs and dates in their wire form.',
+      description:
+        'The ACMP helpdesk commands as JSON (spec §8.4): the same field names as the ICQL payloads, lists as arrays, decimals as strings with two places, GUIDs and dates in their wire form.',
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     servers: [{ url: '/' }],
@@ -93,17 +127,35 @@ export function openApiDocument(registry: Registry): Json {
     components: {
       schemas,
       securitySchemes: {
-        session: { type: 'apiKey', in: 'header', name: 'X-SICS-SESSION', description: 'The SessionId bound by LoginAcmpUser_V1 (or POST /Session); not needed when the gateway runs open on loopback' },
+        session: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-SICS-SESSION',
+          description:
+            'The SessionId bound by LoginAcmpUser_V1 (or POST /Session); not needed when the gateway runs open on loopback',
+        },
       },
     },
   };
 }
 
 const FRAMING_ANSWERS = {
-  '400': { description: 'The body is not JSON, or a batch is not an array of one-key objects', content: { 'application/json': { schema: ref('Problem') } } },
-  '404': { description: 'No such command version', content: { 'application/json': { schema: ref('Problem') } } },
-  '413': { description: 'The body is larger than the limit', content: { 'application/json': { schema: ref('Problem') } } },
-  '415': { description: 'The Content-Type is not application/json (UTF-8)', content: { 'application/json': { schema: ref('Problem') } } },
+  '400': {
+    description: 'The body is not JSON, or a batch is not an array of one-key objects',
+    content: { 'application/json': { schema: ref('Problem') } },
+  },
+  '404': {
+    description: 'No such command version',
+    content: { 'application/json': { schema: ref('Problem') } },
+  },
+  '413': {
+    description: 'The body is larger than the limit',
+    content: { 'application/json': { schema: ref('Problem') } },
+  },
+  '415': {
+    description: 'The Content-Type is not application/json (UTF-8)',
+    content: { 'application/json': { schema: ref('Problem') } },
+  },
 };
 
 function ref(name: string): Json {
@@ -117,7 +169,10 @@ function convert(node: unknown): any {
   const out: Json = {};
   for (const [key, value] of Object.entries(node)) {
     if (XML_ANNOTATIONS.has(key)) continue;
-    out[key] = key === '$ref' && typeof value === 'string' ? ref(value.split('#/$defs/')[1]).$ref : convert(value);
+    out[key] =
+      key === '$ref' && typeof value === 'string'
+        ? ref(value.split('#/$defs/')[1]).$ref
+        : convert(value);
   }
   return out;
 }

@@ -5,7 +5,16 @@
 import { isUtf8 } from 'buffer';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import { MAX_COMMANDS } from '../../protocol/envelope';
-import { CommandCall, CommandOutcome, documentResultCode, Logger, outcomeJson, PipelineContext, runCommand, runCommands } from '../../protocol/process-command';
+import {
+  CommandCall,
+  CommandOutcome,
+  documentResultCode,
+  Logger,
+  outcomeJson,
+  PipelineContext,
+  runCommand,
+  runCommands,
+} from '../../protocol/process-command';
 import { ResultCode } from '../../protocol/result-codes';
 import { contentType, isUtf8Charset, SESSION_HEADER } from '../../http/acmp-route';
 import { openApiDocument } from './openapi';
@@ -16,7 +25,10 @@ const COMMAND_KEY = /^([A-Za-z]\w*)_V(\d+)$/;
 
 /** A request the JSON framing itself refuses (not JSON, wrong shape): HTTP status and a message. */
 class FramingError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -36,7 +48,11 @@ export function jsonRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Log
     const log = requestLog(baseLog, res);
     try {
       const call = commandCall(req.params.key, parseJson(req.body));
-      const outcome = await runCommand(call, { ...ctx, session: sessionOf(req), trace: exchangeOf(res)?.trace }, log);
+      const outcome = await runCommand(
+        call,
+        { ...ctx, session: sessionOf(req), trace: exchangeOf(res)?.trace },
+        log,
+      );
       // A command the gateway does not serve is a missing resource; any command answer is 200 (as ICQL).
       send(res, outcome.command ? 200 : 404, outcome.resultCode, outcomeJson(outcome));
     } catch (error) {
@@ -50,7 +66,10 @@ export function jsonRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Log
       const calls = batchCalls(parseJson(req.body));
       const pipeline = { ...ctx, session: sessionOf(req), trace: exchangeOf(res)?.trace };
       // One command is a plain call, as an ICQL document with one command: TICKET_BATCH is for several.
-      const outcomes = calls.length === 1 ? [await runCommand(calls[0], pipeline, log)] : await runCommands(calls, pipeline, log);
+      const outcomes =
+        calls.length === 1
+          ? [await runCommand(calls[0], pipeline, log)]
+          : await runCommands(calls, pipeline, log);
       send(res, 200, documentResultCode(outcomes), batchJson(calls, outcomes));
     } catch (error) {
       refuse(res, error, log);
@@ -62,46 +81,97 @@ export function jsonRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Log
     send(res, 405, ResultCode.InvalidRequest, problem('Send commands with POST and a JSON body'));
   });
   // Body parser failures (too large, aborted) still get a JSON answer.
-  router.use(['/api/v1/commands/:key', '/api/v1/batch'], (err: { type?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    if (err.type === 'entity.too.large') return send(res, 413, ResultCode.InvalidRequest, problem(`The request is larger than the limit of ${bodyLimit}; nothing was run`));
-    send(res, 400, ResultCode.InvalidRequest, problem('The request body could not be read; nothing was run'));
-  });
+  router.use(
+    ['/api/v1/commands/:key', '/api/v1/batch'],
+    (err: { type?: string }, _req: Request, res: Response, next: NextFunction) => {
+      if (res.headersSent) return next(err);
+      if (err.type === 'entity.too.large')
+        return send(
+          res,
+          413,
+          ResultCode.InvalidRequest,
+          problem(`The request is larger than the limit of ${bodyLimit}; nothing was run`),
+        );
+      send(
+        res,
+        400,
+        ResultCode.InvalidRequest,
+        problem('The request body could not be read; nothing was run'),
+      );
+    },
+  );
   return router;
 }
 
 /** The answer of a batch: `[{"<Command>_V<N>": response payload}, …]`, in order. */
-export function batchJson(calls: CommandCall[], outcomes: CommandOutcome[]): Record<string, unknown>[] {
-  return outcomes.map((outcome, i) => ({ [`${calls[i].command}_V${calls[i].version}`]: outcomeJson(outcome) }));
+export function batchJson(
+  calls: CommandCall[],
+  outcomes: CommandOutcome[],
+): Record<string, unknown>[] {
+  return outcomes.map((outcome, i) => ({
+    [`${calls[i].command}_V${calls[i].version}`]: outcomeJson(outcome),
+  }));
 }
 
 function commandCall(key: string, json: unknown): CommandCall {
   const m = COMMAND_KEY.exec(key);
-  if (!m) throw new FramingError(404, `"${key}" is not a command version: the path is /api/v1/commands/<Command>_V<N>, e.g. /api/v1/commands/SaveTicket_V4`);
+  if (!m)
+    throw new FramingError(
+      404,
+      `"${key}" is not a command version: the path is /api/v1/commands/<Command>_V<N>, e.g. /api/v1/commands/SaveTicket_V4`,
+    );
   return { command: m[1], version: Number(m[2]), payload: { json } };
 }
 
 function batchCalls(json: unknown): CommandCall[] {
-  if (!Array.isArray(json)) throw new FramingError(400, 'A batch is a JSON array of {"<Command>_V<N>": payload} objects; nothing was run');
-  if (json.length === 0) throw new FramingError(400, 'The batch is empty: send at least one {"<Command>_V<N>": payload} object');
-  if (json.length > MAX_COMMANDS) throw new FramingError(400, `The batch holds ${json.length} commands; at most ${MAX_COMMANDS} run together. Nothing was run`);
+  if (!Array.isArray(json))
+    throw new FramingError(
+      400,
+      'A batch is a JSON array of {"<Command>_V<N>": payload} objects; nothing was run',
+    );
+  if (json.length === 0)
+    throw new FramingError(
+      400,
+      'The batch is empty: send at least one {"<Command>_V<N>": payload} object',
+    );
+  if (json.length > MAX_COMMANDS)
+    throw new FramingError(
+      400,
+      `The batch holds ${json.length} commands; at most ${MAX_COMMANDS} run together. Nothing was run`,
+    );
   return json.map((item, i) => {
-    const keys = item !== null && typeof item === 'object' && !Array.isArray(item) ? Object.keys(item) : [];
-    if (keys.length !== 1) throw new FramingError(400, `Batch item #${i + 1} must be an object with exactly one key, "<Command>_V<N>", holding its payload; nothing was run`);
-    if (!COMMAND_KEY.test(keys[0])) throw new FramingError(400, `Batch item #${i + 1}: "${keys[0]}" is not a command version such as "SaveTicket_V4"; nothing was run`);
+    const keys =
+      item !== null && typeof item === 'object' && !Array.isArray(item) ? Object.keys(item) : [];
+    if (keys.length !== 1)
+      throw new FramingError(
+        400,
+        `Batch item #${i + 1} must be an object with exactly one key, "<Command>_V<N>", holding its payload; nothing was run`,
+      );
+    if (!COMMAND_KEY.test(keys[0]))
+      throw new FramingError(
+        400,
+        `Batch item #${i + 1}: "${keys[0]}" is not a command version such as "SaveTicket_V4"; nothing was run`,
+      );
     return commandCall(keys[0], (item as Record<string, unknown>)[keys[0]]);
   });
 }
 
 function parseJson(body: unknown): unknown {
   const raw = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
-  if (!isUtf8(raw)) throw new FramingError(400, 'The request body is not valid UTF-8; send JSON in UTF-8. Nothing was run');
+  if (!isUtf8(raw))
+    throw new FramingError(
+      400,
+      'The request body is not valid UTF-8; send JSON in UTF-8. Nothing was run',
+    );
   const text = raw.toString('utf8').replace(/^\uFEFF/, '');
   if (!text.trim()) return {}; // an empty body is an empty payload, like <TGetTicketCategoryListRequest_V1 />
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new FramingError(400, `The request body is not JSON: ${(error as Error).message}. Nothing was run`);
+    throw new FramingError(
+      400,
+      `The request body is not JSON: ${(error as Error).message}. Nothing was run`,
+    );
   }
 }
 
@@ -109,19 +179,38 @@ function checkMediaType(req: Request, res: Response, next: NextFunction): void {
   const header = req.headers['content-type'];
   if (header === undefined) return next(); // read as JSON
   const { type, charset } = contentType(header);
-  if (type !== 'application/json') return send(res, 415, ResultCode.InvalidRequest, problem(`Content-Type must be application/json, not ${type}`));
-  if (!isUtf8Charset(charset)) return send(res, 415, ResultCode.InvalidRequest, problem(`The request must be UTF-8, not ${charset}`));
+  if (type !== 'application/json')
+    return send(
+      res,
+      415,
+      ResultCode.InvalidRequest,
+      problem(`Content-Type must be application/json, not ${type}`),
+    );
+  if (!isUtf8Charset(charset))
+    return send(
+      res,
+      415,
+      ResultCode.InvalidRequest,
+      problem(`The request must be UTF-8, not ${charset}`),
+    );
   next();
 }
 
 const sessionOf = (req: Request) => req.get(SESSION_HEADER)?.trim() || undefined;
-const problem = (message: string) => ({ ResultCode: ResultCode.InvalidRequest, ResultMessage: message });
+const problem = (message: string) => ({
+  ResultCode: ResultCode.InvalidRequest,
+  ResultMessage: message,
+});
 
 function refuse(res: Response, error: unknown, log: Logger): void {
-  if (error instanceof FramingError) return send(res, error.status, ResultCode.InvalidRequest, problem(error.message));
+  if (error instanceof FramingError)
+    return send(res, error.status, ResultCode.InvalidRequest, problem(error.message));
   // runCommand and runCommands answer every failure themselves; this is a bug in the framing.
   log('JSON transport error', error);
-  send(res, 500, ResultCode.InternalError, { ResultCode: ResultCode.InternalError, ResultMessage: 'Internal error' });
+  send(res, 500, ResultCode.InternalError, {
+    ResultCode: ResultCode.InternalError,
+    ResultMessage: 'Internal error',
+  });
 }
 
 function send(res: Response, status: number, resultCode: number, body: unknown): void {

@@ -41,8 +41,15 @@ export function readEnvelope(root: XmlElement): SoapRequest {
   const [first, second, ...rest] = root.children;
   const header = first?.name === 'Header' ? first : undefined;
   const body = header ? second : first;
-  if (root.name !== 'Envelope' || body?.name !== 'Body' || (header ? rest.length : second) || root.text.trim()) {
-    throw new MalformedXml('Malformed SOAP envelope: expected <Envelope> holding an optional <Header> and then one <Body>');
+  if (
+    root.name !== 'Envelope' ||
+    body?.name !== 'Body' ||
+    (header ? rest.length : second) ||
+    root.text.trim()
+  ) {
+    throw new MalformedXml(
+      'Malformed SOAP envelope: expected <Envelope> holding an optional <Header> and then one <Body>',
+    );
   }
   let session: string | undefined;
   for (const h of header?.children ?? []) {
@@ -50,21 +57,40 @@ export function readEnvelope(root: XmlElement): SoapRequest {
     if (role !== undefined && !OUR_ROLES.has(role)) continue;
     if (h.name === SESSION_HEADER_ELEMENT) session = h.text.trim() || undefined;
     else if (/^\s*(1|true)\s*$/.test(h.attrs.mustUnderstand ?? '')) {
-      throw new HeaderNotUnderstood(`The SOAP header <${h.name}> is marked mustUnderstand, but this gateway understands only <${SESSION_HEADER_ELEMENT}>`);
+      throw new HeaderNotUnderstood(
+        `The SOAP header <${h.name}> is marked mustUnderstand, but this gateway understands only <${SESSION_HEADER_ELEMENT}>`,
+      );
     }
   }
   const operation = body.children.length === 1 ? OPERATION.exec(body.children[0].name) : null;
   if (!operation) {
     const names = body.children.slice(0, 5).map((c) => `<${c.name}>`);
-    const found = body.children.length > 5 ? `${body.children.length} elements: ${names.join(', ')} …` : names.join(', ') || 'nothing';
-    throw new MalformedXml(`The SOAP Body must hold one T<Command>Request_V<N> element (the operations are in GET /soap?wsdl); found ${found}`);
+    const found =
+      body.children.length > 5
+        ? `${body.children.length} elements: ${names.join(', ')} …`
+        : names.join(', ') || 'nothing';
+    throw new MalformedXml(
+      `The SOAP Body must hold one T<Command>Request_V<N> element (the operations are in GET /soap?wsdl); found ${found}`,
+    );
   }
-  return { command: operation[1], version: Number(operation[2]), payload: body.children[0], session };
+  return {
+    command: operation[1],
+    version: Number(operation[2]),
+    payload: body.children[0],
+    session,
+  };
 }
 
 /** The answer: the response payload exactly as in ICQL, in SOAP_TNS, HTTP 200 whatever its ResultCode. */
-export function writeResponse(outcome: CommandOutcome & { command: NonNullable<CommandOutcome['command']> }, version: SoapVersion): string {
-  const tag = payloadName(outcome.command.definition.name, outcome.command.definition.version, 'Response');
+export function writeResponse(
+  outcome: CommandOutcome & { command: NonNullable<CommandOutcome['command']> },
+  version: SoapVersion,
+): string {
+  const tag = payloadName(
+    outcome.command.definition.name,
+    outcome.command.definition.version,
+    'Response',
+  );
   return [
     '<?xml version="1.0" encoding="utf-8"?>',
     `<soap:Envelope xmlns:soap="${ENVELOPE_NS[version]}">`,

@@ -15,7 +15,10 @@ export const ENVELOPE_NS: Record<SoapVersion, string> = {
   '1.2': 'http://www.w3.org/2003/05/soap-envelope',
 };
 
-export const MEDIA_TYPE: Record<SoapVersion, string> = { '1.1': 'text/xml', '1.2': 'application/soap+xml' };
+export const MEDIA_TYPE: Record<SoapVersion, string> = {
+  '1.1': 'text/xml',
+  '1.2': 'application/soap+xml',
+};
 
 /** 35, answered as a MustUnderstand fault: a header the gateway does not process demands it. */
 export class HeaderNotUnderstood extends InvalidRequest {}
@@ -29,8 +32,14 @@ type FaultKind = 'client' | 'server' | 'mustUnderstand' | 'versionMismatch';
 const FAULTS: Record<FaultKind, Record<SoapVersion, { code: string; status: number }>> = {
   client: { '1.1': { code: 'Client', status: 500 }, '1.2': { code: 'Sender', status: 400 } },
   server: { '1.1': { code: 'Server', status: 500 }, '1.2': { code: 'Receiver', status: 500 } },
-  mustUnderstand: { '1.1': { code: 'MustUnderstand', status: 500 }, '1.2': { code: 'MustUnderstand', status: 500 } },
-  versionMismatch: { '1.1': { code: 'VersionMismatch', status: 500 }, '1.2': { code: 'VersionMismatch', status: 500 } },
+  mustUnderstand: {
+    '1.1': { code: 'MustUnderstand', status: 500 },
+    '1.2': { code: 'MustUnderstand', status: 500 },
+  },
+  versionMismatch: {
+    '1.1': { code: 'VersionMismatch', status: 500 },
+    '1.2': { code: 'VersionMismatch', status: 500 },
+  },
 };
 
 export interface Fault {
@@ -42,7 +51,12 @@ export interface Fault {
 /** The fault for a throwable: its ResultCode and message come from the core's one mapping. */
 export function faultOf(error: unknown, log: Logger): Fault {
   const { resultCode, message } = toWire(error, log);
-  const kind = error instanceof HeaderNotUnderstood ? 'mustUnderstand' : error instanceof VersionMismatch ? 'versionMismatch' : kindOf(resultCode);
+  const kind =
+    error instanceof HeaderNotUnderstood
+      ? 'mustUnderstand'
+      : error instanceof VersionMismatch
+        ? 'versionMismatch'
+        : kindOf(resultCode);
   return { kind, resultCode, message };
 }
 
@@ -66,7 +80,9 @@ export function writeFault(fault: Fault, version: SoapVersion): { status: number
     const upgrade = envelope.ele(env, 'env:Header').ele(env, 'env:Upgrade');
     for (const [v, ns] of Object.entries(ENVELOPE_NS)) {
       const prefix = `v${v.replace('.', '')}`;
-      upgrade.ele(env, 'env:SupportedEnvelope', { qname: `${prefix}:Envelope` }).att('http://www.w3.org/2000/xmlns/', `xmlns:${prefix}`, ns);
+      upgrade
+        .ele(env, 'env:SupportedEnvelope', { qname: `${prefix}:Envelope` })
+        .att('http://www.w3.org/2000/xmlns/', `xmlns:${prefix}`, ns);
     }
   }
   const body = envelope.ele(env, 'env:Body').ele(env, 'env:Fault');
@@ -77,7 +93,11 @@ export function writeFault(fault: Fault, version: SoapVersion): { status: number
     detail = body.ele('detail');
   } else {
     body.ele(env, 'env:Code').ele(env, 'env:Value').txt(`env:${code}`);
-    body.ele(env, 'env:Reason').ele(env, 'env:Text').att('http://www.w3.org/XML/1998/namespace', 'xml:lang', 'en').txt(fault.message);
+    body
+      .ele(env, 'env:Reason')
+      .ele(env, 'env:Text')
+      .att('http://www.w3.org/XML/1998/namespace', 'xml:lang', 'en')
+      .txt(fault.message);
     detail = body.ele(env, 'env:Detail');
   }
   detail.ele(SOAP_TNS, 'ResultCode').txt(String(fault.resultCode));

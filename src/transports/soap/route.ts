@@ -9,7 +9,16 @@ import { Logger, PipelineContext, runCommand } from '../../protocol/process-comm
 import { ResultCode } from '../../protocol/result-codes';
 import { readXml, rootNamespace } from '../../protocol/xml-reader';
 import { envelopeVersion, readEnvelope, SoapRequest, writeResponse } from './envelope';
-import { ENVELOPE_NS, Fault, faultOf, faultOfAnswer, MEDIA_TYPE, SoapVersion, VersionMismatch, writeFault } from './faults';
+import {
+  ENVELOPE_NS,
+  Fault,
+  faultOf,
+  faultOfAnswer,
+  MEDIA_TYPE,
+  SoapVersion,
+  VersionMismatch,
+  writeFault,
+} from './faults';
 import { wsdlWriter } from './wsdl';
 import { exchangeOf } from '../../observability/exchange';
 import { requestLog } from '../../observability/logger';
@@ -23,43 +32,66 @@ export function soapRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Log
     res.status(200).setHeader('Content-Type', 'text/xml; charset=utf-8');
     res.end(wsdl(`${req.protocol}://${req.get('host') ?? 'localhost'}/soap`));
   });
-  router.post('/soap', express.raw({ type: () => true, limit: bodyLimit }), async (req: Request, res: Response) => {
-    // Until the envelope says otherwise, a fault's version follows the Content-Type.
-    let version = versionByMediaType(req);
-    const log = requestLog(baseLog, res);
-    try {
-      const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      if (!isUtf8(raw)) throw new InvalidRequest(notUtf8(raw));
-      const text = raw.toString('utf8');
-      const root = readXml(text);
-      const sent = envelopeVersion(text);
-      if (root.name === 'Envelope' && !sent) {
-        throw new VersionMismatch(`The envelope's namespace ${rootNamespace(text) ?? '(none)'} is neither SOAP 1.1 (${ENVELOPE_NS['1.1']}) nor SOAP 1.2 (${ENVELOPE_NS['1.2']})`);
+  router.post(
+    '/soap',
+    express.raw({ type: () => true, limit: bodyLimit }),
+    async (req: Request, res: Response) => {
+      // Until the envelope says otherwise, a fault's version follows the Content-Type.
+      let version = versionByMediaType(req);
+      const log = requestLog(baseLog, res);
+      try {
+        const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        if (!isUtf8(raw)) throw new InvalidRequest(notUtf8(raw));
+        const text = raw.toString('utf8');
+        const root = readXml(text);
+        const sent = envelopeVersion(text);
+        if (root.name === 'Envelope' && !sent) {
+          throw new VersionMismatch(
+            `The envelope's namespace ${rootNamespace(text) ?? '(none)'} is neither SOAP 1.1 (${ENVELOPE_NS['1.1']}) nor SOAP 1.2 (${ENVELOPE_NS['1.2']})`,
+          );
+        }
+        version = sent ?? version;
+        checkMediaType(req, version);
+        const request = readEnvelope(root);
+        checkAction(req, request, version);
+        // The session travels outside the payload (spec §5): the SessionId SOAP header, else X-SICS-SESSION.
+        const session = request.session ?? (req.get(SESSION_HEADER)?.trim() || undefined);
+        const outcome = await runCommand(
+          { command: request.command, version: request.version, payload: { xml: request.payload } },
+          { ...ctx, session, trace: exchangeOf(res)?.trace },
+          log,
+        );
+        // No command: the core could not resolve the operation, which SOAP answers with a fault.
+        if (!outcome.command)
+          return sendFault(res, faultOfAnswer(outcome.resultCode, outcome.message), version);
+        send(
+          res,
+          200,
+          version,
+          outcome.resultCode,
+          writeResponse({ ...outcome, command: outcome.command }, version),
+        );
+      } catch (error) {
+        sendFault(res, faultOf(error, log), version);
       }
-      version = sent ?? version;
-      checkMediaType(req, version);
-      const request = readEnvelope(root);
-      checkAction(req, request, version);
-      // The session travels outside the payload (spec §5): the SessionId SOAP header, else X-SICS-SESSION.
-      const session = request.session ?? (req.get(SESSION_HEADER)?.trim() || undefined);
-      const outcome = await runCommand({ command: request.command, version: request.version, payload: { xml: request.payload } }, { ...ctx, session, trace: exchangeOf(res)?.trace }, log);
-      // No command: the core could not resolve the operation, which SOAP answers with a fault.
-      if (!outcome.command) return sendFault(res, faultOfAnswer(outcome.resultCode, outcome.message), version);
-      send(res, 200, version, outcome.resultCode, writeResponse({ ...outcome, command: outcome.command }, version));
-    } catch (error) {
-      sendFault(res, faultOf(error, log), version);
-    }
-  });
+    },
+  );
   router.all('/soap', (req, res) => {
     res.setHeader('Allow', 'GET, POST');
     const version = versionByMediaType(req);
-    const fault = faultOfAnswer(ResultCode.InvalidRequest, 'Send SOAP requests with POST /soap; the WSDL is at GET /soap?wsdl');
+    const fault = faultOfAnswer(
+      ResultCode.InvalidRequest,
+      'Send SOAP requests with POST /soap; the WSDL is at GET /soap?wsdl',
+    );
     send(res, 405, version, fault.resultCode, writeFault(fault, version).xml);
   });
   // Body parser failures (too large, aborted) still get a fault.
   router.use('/soap', (err: { type?: string }, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    const message = err.type === 'entity.too.large' ? `The request is larger than the limit of ${bodyLimit}` : 'The request body could not be read';
+    const message =
+      err.type === 'entity.too.large'
+        ? `The request is larger than the limit of ${bodyLimit}`
+        : 'The request body could not be read';
     sendFault(res, faultOfAnswer(ResultCode.InvalidRequest, message), versionByMediaType(req));
   });
   return router;
@@ -75,17 +107,30 @@ function checkMediaType(req: Request, version: SoapVersion): void {
   const header = req.get('content-type');
   if (header === undefined) return; // read as the envelope says, like /acmp reads a body without one
   const { type, charset } = contentType(header);
-  if (type !== MEDIA_TYPE[version]) throw new InvalidRequest(`A SOAP ${version} envelope is sent as ${MEDIA_TYPE[version]}, not ${type}`);
-  if (!isUtf8Charset(charset)) throw new InvalidRequest(`The request must be UTF-8, not ${charset}`);
+  if (type !== MEDIA_TYPE[version])
+    throw new InvalidRequest(
+      `A SOAP ${version} envelope is sent as ${MEDIA_TYPE[version]}, not ${type}`,
+    );
+  if (!isUtf8Charset(charset))
+    throw new InvalidRequest(`The request must be UTF-8, not ${charset}`);
 }
 
 /** The action the client names (1.1: SOAPAction header, 1.2: action parameter), when it names one, must be the Body's operation. */
 function checkAction(req: Request, request: SoapRequest, version: SoapVersion): void {
-  const sent = version === '1.1' ? req.get('SOAPAction')?.trim().replace(/^"(.*)"$/, '$1') : contentType(req.get('content-type') ?? '').params.action;
+  const sent =
+    version === '1.1'
+      ? req
+          .get('SOAPAction')
+          ?.trim()
+          .replace(/^"(.*)"$/, '$1')
+      : contentType(req.get('content-type') ?? '').params.action;
   const operation = `${request.command}_V${request.version}`;
   if (sent && sent !== operation) {
-    const where = version === '1.1' ? 'The SOAPAction header' : 'The action parameter of the Content-Type';
-    throw new InvalidRequest(`${where} names "${sent}", but the Body holds the operation ${operation}`);
+    const where =
+      version === '1.1' ? 'The SOAPAction header' : 'The action parameter of the Content-Type';
+    throw new InvalidRequest(
+      `${where} names "${sent}", but the Body holds the operation ${operation}`,
+    );
   }
 }
 
@@ -94,7 +139,13 @@ function sendFault(res: Response, fault: Fault, version: SoapVersion): void {
   send(res, status, version, fault.resultCode, xml);
 }
 
-function send(res: Response, status: number, version: SoapVersion, resultCode: number, xml: string): void {
+function send(
+  res: Response,
+  status: number,
+  version: SoapVersion,
+  resultCode: number,
+  xml: string,
+): void {
   res.status(status).setHeader('Content-Type', `${MEDIA_TYPE[version]}; charset=utf-8`);
   res.setHeader('X-ACMP-Result-Code', String(resultCode));
   res.end(xml);

@@ -39,7 +39,13 @@ function buildWsdl(registry: Registry): string {
   const commands = [...registry.commands.values()].sort((a, b) => a.key.localeCompare(b.key));
   const doc = create({ version: '1.0', encoding: 'UTF-8' });
   const defs = doc.ele(WSDL, 'wsdl:definitions', { name: SERVICE, targetNamespace: SOAP_TNS });
-  for (const [prefix, ns] of [['wsdl', WSDL], ['soap', WSDL_SOAP11], ['soap12', WSDL_SOAP12], ['xs', XS], ['tns', SOAP_TNS]]) {
+  for (const [prefix, ns] of [
+    ['wsdl', WSDL],
+    ['soap', WSDL_SOAP11],
+    ['soap12', WSDL_SOAP12],
+    ['xs', XS],
+    ['tns', SOAP_TNS],
+  ]) {
     defs.att('http://www.w3.org/2000/xmlns/', `xmlns:${prefix}`, ns);
   }
 
@@ -47,22 +53,37 @@ function buildWsdl(registry: Registry): string {
   // references ("Guid", "TTicket_V4") resolve through the default namespace. Qualified local
   // elements: toolkits then send every payload element in SOAP_TNS, which the server reads by
   // local name, and the server's answers (children in the default namespace) match the schema.
-  const xsd = mergedXsdDefinitions(path.join(registry.schemaDir, 'xsd'), commands.map((c) => c.key));
+  const xsd = mergedXsdDefinitions(
+    path.join(registry.schemaDir, 'xsd'),
+    commands.map((c) => c.key),
+  );
   const schema = create(
     `<xs:schema xmlns:xs="${XS}" targetNamespace="${SOAP_TNS}" elementFormDefault="qualified">` +
       `${xsd}<xs:element name="${SESSION_HEADER_ELEMENT}" type="xs:string"/></xs:schema>`,
   );
   // Declared after the import: xmlbuilder2's parser would put xs:-prefixed elements in a default
   // namespace declared in the text.
-  defs.ele(WSDL, 'wsdl:types').import(schema).first().att('http://www.w3.org/2000/xmlns/', 'xmlns', SOAP_TNS);
+  defs
+    .ele(WSDL, 'wsdl:types')
+    .import(schema)
+    .first()
+    .att('http://www.w3.org/2000/xmlns/', 'xmlns', SOAP_TNS);
 
   const header = `${SESSION_HEADER_ELEMENT}Header`;
-  defs.ele(WSDL, 'wsdl:message', { name: header }).ele(WSDL, 'wsdl:part', { name: SESSION_HEADER_ELEMENT, element: `tns:${SESSION_HEADER_ELEMENT}` });
+  defs
+    .ele(WSDL, 'wsdl:message', { name: header })
+    .ele(WSDL, 'wsdl:part', {
+      name: SESSION_HEADER_ELEMENT,
+      element: `tns:${SESSION_HEADER_ELEMENT}`,
+    });
   for (const c of commands) {
     for (const direction of ['Request', 'Response'] as const) {
       defs
         .ele(WSDL, 'wsdl:message', { name: `${c.key}_${direction}` })
-        .ele(WSDL, 'wsdl:part', { name: 'parameters', element: `tns:${payloadName(c.definition.name, c.definition.version, direction)}` });
+        .ele(WSDL, 'wsdl:part', {
+          name: 'parameters',
+          element: `tns:${payloadName(c.definition.name, c.definition.version, direction)}`,
+        });
     }
   }
 
@@ -86,14 +107,20 @@ function buildWsdl(registry: Registry): string {
       op.ele(b.ns, `${b.prefix}:operation`, { soapAction: c.key, style: 'document' });
       const input = op.ele(WSDL, 'wsdl:input');
       input.ele(b.ns, `${b.prefix}:body`, { use: 'literal' });
-      input.ele(b.ns, `${b.prefix}:header`, { message: `tns:${header}`, part: SESSION_HEADER_ELEMENT, use: 'literal' });
+      input.ele(b.ns, `${b.prefix}:header`, {
+        message: `tns:${header}`,
+        part: SESSION_HEADER_ELEMENT,
+        use: 'literal',
+      });
       op.ele(WSDL, 'wsdl:output').ele(b.ns, `${b.prefix}:body`, { use: 'literal' });
     }
   }
 
   const service = defs.ele(WSDL, 'wsdl:service', { name: SERVICE });
   for (const b of bindings) {
-    service.ele(WSDL, 'wsdl:port', { name: b.port, binding: `tns:${b.name}` }).ele(b.ns, `${b.prefix}:address`, { location: ADDRESS });
+    service
+      .ele(WSDL, 'wsdl:port', { name: b.port, binding: `tns:${b.name}` })
+      .ele(b.ns, `${b.prefix}:address`, { location: ADDRESS });
   }
   return doc.end({ prettyPrint: true });
 }
