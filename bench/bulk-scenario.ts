@@ -4,7 +4,7 @@
 import { requestEnvelope as envelope } from '../src/tools/request-envelope';
 import type { BenchEnvironment } from './environment';
 import { runLoad, sequentialMedian } from './load';
-import { createTickets, LoadSettings, ScenarioResult } from './ticket-scenarios';
+import { createTickets, type LoadSettings, type ScenarioResult } from './ticket-scenarios';
 
 const GROUP = 100;
 const SELECT = ['Title', 'State', 'Priority', 'Assignee', 'LastModified'];

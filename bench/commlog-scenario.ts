@@ -3,8 +3,8 @@
 // written in batches to communication_log), one with it off (ACMP_LOG=off: no listener). Runs
 // alternate off/on so that both see the same machine load, and each side's throughput is the
 // total of its runs. Standalone: npm run build && node dist/bench/commlog-scenario.js
-import type { Server } from 'http';
-import type { AddressInfo } from 'net';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/app';
 import { CommunicationLog } from '../src/observability/communication-log';
 import { setting, startBenchEnvironment, type BenchEnvironment } from './environment';

@@ -2,20 +2,20 @@
 // profile are its own), on an embedded PostgreSQL in a temporary folder (removed at the end);
 // the minimal pipeline (minimal-pipeline.ts) likewise; and the baseline: a bare Express route
 // answering a fixed body, in this process.
-import { randomUUID } from 'crypto';
+import { randomUUID } from 'node:crypto';
 import express from 'express';
-import { chmodSync, mkdtempSync, rmSync } from 'fs';
-import type { Server } from 'http';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { Knex } from 'knex';
-import net, { AddressInfo } from 'net';
-import os from 'os';
-import path from 'path';
-import { buildRegistry, Registry } from '../src/commands/registry';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { buildRegistry, type Registry } from '../src/commands/registry';
 import { loadConfig, PROJECT_ROOT } from '../src/config';
 import { connect, migrate } from '../src/db/connection';
-import { EmbeddedServer, startEmbedded } from '../src/db/embedded';
+import { type EmbeddedServer, startEmbedded } from '../src/db/embedded';
 import { loadSeed, readSeedFile } from '../src/db/seed';
-import { NodeChild, resetPeak, startNode, statusKb } from './child';
+import { type NodeChild, resetPeak, startNode, statusKb } from './child';
 import { CREATE_MINIMAL_TABLE } from './minimal-pipeline';
 import { xmlHeaders } from './load';
 import { passwordHashOf } from '../src/identity/passwords';

@@ -8,10 +8,10 @@
 // Prints, per list, the median of 20 sequential requests and req/s + p99 at 32 connections, the
 // plans PostgreSQL chose (EXPLAIN ANALYZE of the list's statements) when BENCH_EXPLAIN=1, and
 // checks that every TotalCount is exact (equals count(*) of the same filter).
-import { chmodSync, mkdirSync } from 'fs';
-import type { Server } from 'http';
-import type { AddressInfo } from 'net';
-import path from 'path';
+import { chmodSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { buildApp } from '../src/app';
 import { CallerCache } from '../src/identity/caller-cache';
 import { resetPeak, statusKb } from './child';

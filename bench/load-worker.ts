@@ -1,7 +1,7 @@
 // Runs autocannon in a worker thread, so that the load generator does not share the event loop
 // of the gateway it measures (the gateway runs in the main thread of the same process).
 import autocannon from 'autocannon';
-import { parentPort, workerData } from 'worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { saveTicketRequest, newGuid } from './requests';
 import type { LoadJob, LoadReport } from './load';
 

@@ -1,7 +1,7 @@
 // One load run: autocannon in a worker thread (load-worker.ts) against a URL, and the few
 // figures the report needs, including the ResultCode of every answer.
-import path from 'path';
-import { Worker } from 'worker_threads';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 /**
  * The headers of every XML request of the bench: Content-Type, and with BENCH_AUTH=required the

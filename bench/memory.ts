@@ -6,11 +6,11 @@
 //   npm run bench:memory          alone, on an embedded PostgreSQL of its own
 //   BENCH_MEMORY_ROUNDS           rounds per phase (default 5)
 //   BENCH_MEMORY_LIMIT_MB         the target for four concurrent saves (default 300)
-import type { ChildProcess } from 'child_process';
-import { randomBytes } from 'crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'fs';
-import os from 'os';
-import path from 'path';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startEmbedded } from '../src/db/embedded';
 import { requestEnvelope as envelope } from '../src/tools/request-envelope';
 import { resetPeak, startNode, statusKb } from './child';

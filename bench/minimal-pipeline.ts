@@ -7,7 +7,7 @@
 // the benchmark's database. Run by bench/run.ts as a process of its own, like the gateway:
 //   DATABASE_URL=... PORT=... POOL_MAX=10 node dist/bench/minimal-pipeline.js
 import { XMLParser } from 'fast-xml-parser';
-import { createServer, IncomingMessage, ServerResponse } from 'http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import pg from 'pg';
 
 export const MINIMAL_TABLE = 'minimal_tickets';

@@ -1,8 +1,8 @@
 // What /metrics and the JSON exchange log cost SaveTicket_V4: a second gateway over the same
 // database with both on (its JSON lines written to /dev/null, as a real stdout costs a write too),
 // loaded alternately with the plain one (plain, observed, plain) so that machine noise hits both.
-import type { Server } from 'http';
-import type { AddressInfo } from 'net';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { buildApp } from '../src/app';
 import { coreLogger, createLogger, exchangeLogListener } from '../src/observability/logger';

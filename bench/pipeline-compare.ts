@@ -3,7 +3,7 @@
 // see the same machine; the best round of each is compared. The gateway's rounds are full
 // scenarios (their checks included); the minimal pipeline's are bare load runs.
 import type { BenchEnvironment } from './environment';
-import { LoadJob, LoadReport, runLoad, xmlHeaders } from './load';
+import { type LoadJob, type LoadReport, runLoad, xmlHeaders } from './load';
 import type { ScenarioResult } from './ticket-scenarios';
 
 export interface Comparison {

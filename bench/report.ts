@@ -1,6 +1,6 @@
 // Printing: one block per scenario as it finishes, then a Markdown table for the README and the
 // targets of the issue marked met / not met.
-import os from 'os';
+import os from 'node:os';
 import { notOk } from './load';
 import type { LoadSettings, ScenarioResult } from './ticket-scenarios';
 

@@ -1,5 +1,5 @@
 // The ICQL documents the benchmark sends, written the way legacy clients send them.
-import { randomUUID } from 'crypto';
+import { randomUUID } from 'node:crypto';
 import { requestEnvelope as envelope } from '../src/tools/request-envelope';
 
 // Demo seed ids (fixtures/seed/demo.json): the ticket refers to real reference data.

@@ -39,14 +39,14 @@ import { soapScenario } from './soap-scenario';
 import {
   createTickets,
   getTicketScenario,
-  LoadSettings,
+  type LoadSettings,
   saveTicketScenario,
-  ScenarioResult,
+  type ScenarioResult,
 } from './ticket-scenarios';
 import { statusKb } from './child';
 import {
   compare,
-  Comparison,
+  type Comparison,
   comparisonMarkdown,
   copyToMinimal,
   describeComparison,

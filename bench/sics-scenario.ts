@@ -3,8 +3,8 @@
 // the answer with a long poll, for `load.durationSeconds`. One round trip = publish + consume.
 // The clients run in a worker thread (sics-worker.ts), as autocannon does for the other
 // scenarios, so that they do not share the gateway's event loop.
-import path from 'path';
-import { Worker } from 'worker_threads';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { BenchEnvironment } from './environment';
 import type { LoadReport } from './load';
 import type { LoadSettings, ScenarioResult } from './ticket-scenarios';

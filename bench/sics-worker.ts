@@ -1,6 +1,6 @@
 // The SICS round-trip clients of sics-scenario.ts, in a worker thread: JSON over fetch with the
 // session header and Base64 bodies, as real SICS clients are written.
-import { parentPort, workerData } from 'worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { newGuid, saveTicketRequest } from './requests';
 import type { SicsJob, SicsRun } from './sics-scenario';
 

@@ -1,7 +1,7 @@
 // SaveTicket_V4 creates and GetTicket_V5 reads: the two throughput targets of the issue.
 import type { Knex } from 'knex';
 import type { BenchEnvironment } from './environment';
-import { LoadReport, runLoad, sequentialMedian, xmlHeaders } from './load';
+import { type LoadReport, runLoad, sequentialMedian, xmlHeaders } from './load';
 import { getTicketRequest, newGuid, saveTicketRequest } from './requests';
 
 export interface ScenarioResult {

@@ -3,11 +3,11 @@
 // SaveTicket_V4 and GetTicket_V5 loads as the in-process scenarios. Each run starts a fresh
 // gateway and stops it with SIGTERM. Wire it into run.ts with:
 //   for (const r of await workersScenarios(env, load, readIds)) report(r);
-import { ChildProcess, spawn } from 'child_process';
-import os from 'os';
-import path from 'path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config';
-import { BenchEnvironment, freePort } from './environment';
+import { type BenchEnvironment, freePort } from './environment';
 import { runLoad, sequentialMedian } from './load';
 import { getTicketRequest, newGuid, saveTicketRequest } from './requests';
 import type { LoadSettings, ScenarioResult } from './ticket-scenarios';

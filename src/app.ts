@@ -1,5 +1,5 @@
 // buildApp(deps): the Express app, no listen (architecture guide).
-import express, { NextFunction, Request, Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import type { Registry } from './commands/registry';
 import type { IdentityLimits } from './identity/limits';
@@ -9,10 +9,10 @@ import { jsonRouter } from './transports/json/route';
 import { soapRouter } from './transports/soap/route';
 import type { AuthMode } from './config';
 import { openModeCaller } from './identity/caller';
-import { consoleLogger, Logger } from './protocol/process-command';
+import { consoleLogger, type Logger } from './protocol/process-command';
 import { Bus } from './bus/bus';
 import { sicsRouter } from './transports/sics/routes';
-import { exchangeMiddleware, ExchangeListener, exchangeOf } from './observability/exchange';
+import { exchangeMiddleware, type ExchangeListener, exchangeOf } from './observability/exchange';
 import { consoleRouter } from './console/route';
 import type { GatewayMetrics } from './observability/metrics';
 import type { RateLimits } from './config';
@@ -90,13 +90,11 @@ export function buildApp({
     );
     const up = await Promise.race([pinging, late]);
     clearTimeout(timer);
-    res
-      .status(up ? 200 : 503)
-      .json({
-        status: up ? 'ok' : 'degraded',
-        database: up ? 'up' : 'down',
-        commands: registry.commands.size,
-      });
+    res.status(up ? 200 : 503).json({
+      status: up ? 'ok' : 'degraded',
+      database: up ? 'up' : 'down',
+      commands: registry.commands.size,
+    });
   });
   if (metrics) app.use(metrics.router);
   app.use((_req, res) =>

@@ -2,16 +2,16 @@
 // takes the port, starts the embedded PostgreSQL, migrates and seeds once, then forks the workers
 // here; each worker serves HTTP over its own pool. Sessions, tokens, the SICS bus (LISTEN/NOTIFY)
 // and rate limits are in PostgreSQL, so any worker answers any client.
-import cluster, { Worker } from 'node:cluster';
-import { createServer } from 'http';
-import path from 'path';
+import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:http';
+import path from 'node:path';
 import { buildRegistry } from './commands/registry';
-import { Config, PROJECT_ROOT } from './config';
+import { type Config, PROJECT_ROOT } from './config';
 import { connect } from './db/connection';
 import { createLogger, setDefaultLogger } from './observability/logger';
 import type pino from 'pino';
 import { AggregatorRegistry } from 'prom-client';
-import { closeGateway, DatabaseState, DatabaseWatch, serveGateway } from './serve';
+import { closeGateway, type DatabaseState, type DatabaseWatch, serveGateway } from './serve';
 
 /** Which process answered: operators see the load spread, tests see that any worker will do. */
 export const WORKER_HEADER = 'X-ACMP-Worker';

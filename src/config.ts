@@ -1,9 +1,9 @@
 // Typed configuration from the environment, checked at start.
-import os from 'os';
-import path from 'path';
+import os from 'node:os';
+import path from 'node:path';
 import type { BusLimits } from './bus/limits';
 import type { IdentityLimits } from './identity/limits';
-import { LOG_LEVELS, LogFormat, LogLevel } from './observability/logger';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './observability/logger';
 
 export interface Config {
   host: string;
@@ -82,7 +82,7 @@ export const PROJECT_ROOT = findRoot();
 function findRoot(): string {
   // src/ and dist/src/ both sit below the folder holding package.json.
   let dir = __dirname;
-  while (!require('fs').existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  while (!require('node:fs').existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
   return dir;
 }
 

@@ -1,16 +1,16 @@
 // The only file with side effects: config -> listen -> database -> app, or with ACMP_WORKERS > 1
 // config -> listen -> database -> workers (src/cluster.ts), each serving the app on the same port.
 import cluster from 'node:cluster';
-import { createServer, IncomingMessage, ServerResponse } from 'http';
-import path from 'path';
-import { runWorker, startWorkers, Workers } from './cluster';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import { runWorker, startWorkers, type Workers } from './cluster';
 import { buildRegistry } from './commands/registry';
 import { loadConfig, PROJECT_ROOT } from './config';
 import { connect, migrate, underStartLock } from './db/connection';
-import { EmbeddedServer, startEmbedded } from './db/embedded';
+import { type EmbeddedServer, startEmbedded } from './db/embedded';
 import { isSeeded, loadSeed, readSeedFile } from './db/seed';
 import { createLogger, defaultLogger, setDefaultLogger } from './observability/logger';
-import { closeGateway, serveGateway, Serving } from './serve';
+import { closeGateway, serveGateway, type Serving } from './serve';
 
 async function main(): Promise<void> {
   const config = loadConfig();

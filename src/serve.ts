@@ -1,7 +1,7 @@
 // One serving gateway over a prepared database: the app with its bus, communication log,
 // metrics and JSON logs, and how it closes. The same in a single process (main.ts) and in each
 // worker (cluster.ts), so that nothing is wired twice.
-import type { Server } from 'http';
+import type { Server } from 'node:http';
 import type { Knex } from 'knex';
 import type pino from 'pino';
 import type express from 'express';
@@ -10,9 +10,9 @@ import { Bus } from './bus/bus';
 import { CallerCache } from './identity/caller-cache';
 import type { Registry } from './commands/registry';
 import type { Config } from './config';
-import { CommunicationLog, startCommunicationLog } from './observability/communication-log';
+import { type CommunicationLog, startCommunicationLog } from './observability/communication-log';
 import { coreLogger, exchangeLogListener } from './observability/logger';
-import { createMetrics, GatewayMetrics } from './observability/metrics';
+import { createMetrics, type GatewayMetrics } from './observability/metrics';
 
 export type DatabaseState = 'up' | 'recovering';
 

@@ -5,7 +5,7 @@
 import type { Knex } from 'knex';
 import pg from 'pg';
 import type { Logger } from '../protocol/process-command';
-import { DEFAULT_BUS_LIMITS, BusLimits } from './limits';
+import { DEFAULT_BUS_LIMITS, type BusLimits } from './limits';
 import { purgeExpired } from './store';
 
 /** The NOTIFY channel; the payload is the target id. */

@@ -1,11 +1,11 @@
 // Publish and consume (spec §8.2), free of HTTP: the SICS transport frames these.
-import { isUtf8 } from 'buffer';
-import { randomUUID } from 'crypto';
+import { isUtf8 } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
 import { decodeBase64 } from '../domain/base64';
 import { writeErrorEnvelope } from '../protocol/envelope';
 import {
-  Logger,
-  PipelineContext,
+  type Logger,
+  type PipelineContext,
   renderIcql,
   retryConflicts,
   runDocument,
@@ -20,7 +20,7 @@ import {
   enqueue,
   findTargetOfRouter,
   isAcmpRouter,
-  QueuedMessage,
+  type QueuedMessage,
   take,
 } from './store';
 

@@ -2,10 +2,10 @@
 // convention 3). It refuses to start on a duplicate key, a command without a schema or one that
 // declares no known permission (spec §5).
 import type { ValidateFunction } from 'ajv';
-import { readdirSync } from 'fs';
-import path from 'path';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { compileDefinition, createAjv, loadJsonSchemas } from '../validation/validator';
-import { Shape, ShapeBuilder } from '../validation/shapes';
+import { type Shape, ShapeBuilder } from '../validation/shapes';
 import { isPermission, PERMISSIONS } from '../identity/caller';
 import type { CommandDefinition } from './types';
 

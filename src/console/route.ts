@@ -1,9 +1,9 @@
 // GET /console: the operators' page over the communication log (issue 10, item 3). The page is a
 // plain HTML shell with one served script and style sheet (no CDN: it works offline); its data
 // comes from the JSON API below, which needs the ADMIN permission once authentication is on.
-import { readFileSync } from 'fs';
-import path from 'path';
-import { NextFunction, Request, Response, Router } from 'express';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Knex } from 'knex';
 import type { AuthMode } from '../config';
 import { PROJECT_ROOT } from '../config';
@@ -12,7 +12,7 @@ import type { IdentityLimits } from '../identity/limits';
 import { sessionUser } from '../identity/sessions';
 import { callerOf } from '../identity/users';
 import { fixtureOf } from './fixture';
-import { commandCharts, exchangeById, ExchangeFilter, listExchanges } from './queries';
+import { commandCharts, exchangeById, type ExchangeFilter, listExchanges } from './queries';
 import { consolePage } from './page';
 
 export interface ConsoleDeps {

@@ -1,4 +1,4 @@
-import knex, { Knex } from 'knex';
+import knex, { type Knex } from 'knex';
 import pg from 'pg';
 // knex's own PostgreSQL client, extended below; knex has no typings for it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

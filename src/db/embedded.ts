@@ -1,9 +1,9 @@
 // The embedded PostgreSQL that `npm start` and the tests use when DATABASE_URL is unset.
 // It is supervised: when the server dies it is started again with backoff until stop().
-import { ChildProcess, execFileSync, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, readFileSync, readlinkSync } from 'fs';
-import os from 'os';
-import path from 'path';
+import { type ChildProcess, execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 
 const USER = 'postgres';

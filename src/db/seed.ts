@@ -2,7 +2,7 @@
 // upsert by Id, so loading the same file twice changes nothing.
 import Ajv from 'ajv';
 import type { Knex } from 'knex';
-import { readFileSync } from 'fs';
+import { readFileSync } from 'node:fs';
 import { seedSchema } from './seed-schema';
 import { bareGuid } from '../protocol/values';
 import { hashPassword } from '../identity/passwords';

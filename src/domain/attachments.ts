@@ -1,7 +1,7 @@
 // Ticket attachments (spec §7: SaveTicketAttachments, GetTicketAttachment(s),
 // DeleteTicketAttachments), version-free.
 import type { Knex } from 'knex';
-import { FieldError, NotFound, ValidationFailed } from '../protocol/errors';
+import { type FieldError, NotFound, ValidationFailed } from '../protocol/errors';
 import { bareGuid, formatGuid } from '../protocol/values';
 import { deleteAllOrNone } from './id-lists';
 import { decodeBase64 } from './base64';

@@ -2,7 +2,7 @@
 // in ONE transaction: the tickets are locked in one statement in id order (ticket-locks.ts), every
 // problem of every ticket is collected, and any problem leaves every ticket as it was.
 import type { Knex } from 'knex';
-import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
+import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
 import { bareGuid } from '../protocol/values';
 import { itemPath } from './links';
 import { lockTickets, mergedProblem } from './ticket-locks';

@@ -2,13 +2,13 @@
 // GetCommentListOfTicket, DeleteTicketComment), version-free. addComment in comments.ts stays the
 // stricter helper CloseTicket and ReopenTicket use.
 import type { Knex } from 'knex';
-import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
+import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
 import { commentRow } from './comments';
 import { bareGuid } from '../protocol/values';
 import { requireExists } from './references';
 import type { Caller } from '../identity/caller';
 
-import { lockEntries, LockedTicket, refuseIfMerged, refuseOtherTicket } from './ticket-locks';
+import { lockEntries, type LockedTicket, refuseIfMerged, refuseOtherTicket } from './ticket-locks';
 
 /**
  * A save. Undefined leaves a stored value unchanged. The read-only fields of TTicketComment

@@ -3,7 +3,7 @@
 // integer cents (BigInt) parsed from the decimal text, and PostgreSQL numeric stores the price
 // and computes TotalPrice = UnitPrice × Amount itself (generated column, migration 005).
 import type { Knex } from 'knex';
-import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
+import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
 import { bareGuid, sameId } from '../protocol/values';
 import { deleteAllOrNone } from './id-lists';
 import { requireExists } from './references';

@@ -2,9 +2,9 @@
 // DeleteTicketWorkingTimeList_V1, DeleteTicketCosts_V1, DeleteEmailMonitorList_V1): one unknown
 // Id answers 30 naming every unknown one, and nothing is deleted.
 import type { Knex } from 'knex';
-import { FieldError, NotFound, RuleViolation } from '../protocol/errors';
+import { type FieldError, NotFound, RuleViolation } from '../protocol/errors';
 import { sameId } from '../protocol/values';
-import { lockEntries, LockedTicket, mergedProblem } from './ticket-locks';
+import { lockEntries, type LockedTicket, mergedProblem } from './ticket-locks';
 
 // The tables whose rows belong to a ticket (their delete trigger updates it, migration 010).
 const TICKET_ENTRIES = new Set([

@@ -1,6 +1,6 @@
 // Closing and reopening tickets (spec §7: CloseTicket_V1, ReopenTicket_V1).
 import type { Knex } from 'knex';
-import { FieldError, RuleViolation, ValidationFailed } from '../protocol/errors';
+import { type FieldError, RuleViolation, ValidationFailed } from '../protocol/errors';
 import { addComment } from './comments';
 import { sameId } from '../protocol/values';
 import { getSettings, requireAssignee, requireExists } from './references';

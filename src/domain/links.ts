@@ -5,7 +5,7 @@
 // unlinking what is not linked is not an error. Unlinking obeys the rules of linking (unknown
 // ids 30, unknown client 26, self link and merged tickets 35). Links do not change LastModified.
 import type { Knex } from 'knex';
-import { ClientNotFound, FieldError, NotFound, RuleViolation } from '../protocol/errors';
+import { ClientNotFound, type FieldError, NotFound, RuleViolation } from '../protocol/errors';
 import { bareGuid } from '../protocol/values';
 import { lockTickets, lockWritableTicket, mergedProblem } from './ticket-locks';
 

@@ -5,7 +5,7 @@ import { verifyAgainstNothing } from '../identity/passwords';
 import { bindSession, isValidSessionId } from '../identity/sessions';
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../identity/throttle';
 import { createToken } from '../identity/tokens';
-import { DEFAULT_IDENTITY_LIMITS, IdentityLimits } from '../identity/limits';
+import { DEFAULT_IDENTITY_LIMITS, type IdentityLimits } from '../identity/limits';
 import { InvalidRequest, LoginRefused } from '../protocol/errors';
 
 export type LoginAnswer = {

@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { NotFound, RuleViolation } from '../protocol/errors';
 import { bareGuid } from '../protocol/values';
 import { distinctIds, itemPath } from './links';
-import { lockTickets, LockedTicket, mergedProblem } from './ticket-locks';
+import { lockTickets, type LockedTicket, mergedProblem } from './ticket-locks';
 
 // Entries that belong to exactly one ticket and simply change owner.
 const OWNED = ['ticket_comments', 'ticket_attachments', 'ticket_working_times', 'ticket_costs'];

@@ -1,7 +1,7 @@
 // Ticket templates (spec §7: GetTicketTemplateList_V1, GetTicketFromTemplate_V1). Templates are
 // reference data from the seed; their working times and costs show only as totals.
 import type { Knex } from 'knex';
-import { randomUUID } from 'crypto';
+import { randomUUID } from 'node:crypto';
 import { NotFound } from '../protocol/errors';
 import { getSettings } from './references';
 import type { Ticket, TicketState } from './tickets';

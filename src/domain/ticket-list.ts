@@ -8,7 +8,7 @@ import { RuleViolation } from '../protocol/errors';
 import { requireAssignee, requireExists } from './references';
 import type { Caller } from '../identity/caller';
 
-import { findTicketQuery, TicketQuery, TicketQueryContext } from './ticket-queries';
+import { findTicketQuery, type TicketQuery, type TicketQueryContext } from './ticket-queries';
 import {
   compactTicketCounts,
   COMPACT_AFTER_EXTRA_ROWS,
@@ -222,7 +222,7 @@ function searchMatches(
  * which in PostgreSQL's regular expressions always means "this character itself".
  */
 export function literalPattern(text: string): string {
-  return text.replace(/[!-\/:-@[-`{-~]/g, (c) => `\\${c}`);
+  return text.replace(/[!-/:-@[-`{-~]/g, (c) => `\\${c}`);
 }
 
 /** Tickets linked to an asset, newest first (at most 1000). Unknown asset: 30. */

@@ -14,7 +14,7 @@
 // Every command that would change it or add to it is refused with 35 naming the ticket it was
 // merged into; reading it keeps working.
 import type { Knex } from 'knex';
-import { FieldError, NotFound, RuleViolation } from '../protocol/errors';
+import { type FieldError, NotFound, RuleViolation } from '../protocol/errors';
 import { bareGuid, formatGuid, sameId } from '../protocol/values';
 
 export interface LockedTicket {

@@ -1,8 +1,8 @@
 // Tickets, version-free (spec §7: SaveTicket, GetTicket). Version files map the wire to these.
 import type { Knex } from 'knex';
-import { randomUUID } from 'crypto';
+import { randomUUID } from 'node:crypto';
 import { NotFound, RuleViolation } from '../protocol/errors';
-import { Reference, referenceCheck, requireReferences } from './references';
+import { type Reference, referenceCheck, requireReferences } from './references';
 import type { Caller } from '../identity/caller';
 
 import { preparedQuery } from '../db/connection';

@@ -1,6 +1,6 @@
 // Ticket working times, version-free.
 import type { Knex } from 'knex';
-import { FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
+import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
 import { bareGuid, sameId } from '../protocol/values';
 import { deleteAllOrNone } from './id-lists';
 import { getSettings, requireAssignee, requireExists } from './references';

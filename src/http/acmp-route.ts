@@ -1,13 +1,13 @@
 // POST /acmp: the plain XML transport of spec §8, a thin adapter around processCommand.
-import { isUtf8 } from 'buffer';
-import express, { NextFunction, Request, Response, Router } from 'express';
+import { isUtf8 } from 'node:buffer';
+import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { writeErrorEnvelope } from '../protocol/envelope';
 import {
-  CommandOutcome,
+  type CommandOutcome,
   documentResultCode,
-  Logger,
+  type Logger,
   outcomeJson,
-  PipelineContext,
+  type PipelineContext,
   processCommand,
   runDocument,
 } from '../protocol/process-command';

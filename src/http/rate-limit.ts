@@ -1,11 +1,11 @@
 // Optional request limits per client address and per session (ACMP_RATE_LIMIT_*), counted in
 // PostgreSQL so that every gateway process on one database shares them. A refused request gets
 // 429, Retry-After and ResultCode 35 in its transport's framing; /health is never limited.
-import { createHash } from 'crypto';
-import express, { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit, Store } from 'express-rate-limit';
+import { createHash } from 'node:crypto';
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Knex } from 'knex';
-import { isLoopback, RateLimits } from '../config';
+import { isLoopback, type RateLimits } from '../config';
 import { exchangeOf, transportOf } from '../observability/exchange';
 import { writeErrorEnvelope } from '../protocol/envelope';
 import type { Logger } from '../protocol/process-command';

@@ -5,7 +5,7 @@
 // and every process drops all it keeps when it hears one. The second bounds what the
 // notifications cannot see (a session reaching its end or its idle limit) and keeps last_seen
 // written. While the LISTEN connection is down, nothing is kept: every request asks PostgreSQL.
-import { randomUUID } from 'crypto';
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
 

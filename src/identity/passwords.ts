@@ -2,7 +2,7 @@
 // lower-case hex SHA-256 of the password's UTF-8 bytes. That digest is what we protect: we store
 // scrypt(sha256hex(password)) with a random salt per password, so a received PasswordHash is
 // verified directly, and the stored form is useless to replay as a PasswordHash.
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 // scrypt cost: N=2^14, r=8 (16 MiB, about 50 ms per hash). Written into every stored hash, so
 // raising it later keeps old hashes verifiable.

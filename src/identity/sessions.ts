@@ -2,7 +2,7 @@
 // PostgreSQL so that every gateway instance on the database knows them; times are the
 // database's clock (now()), the one clock all instances share.
 import type { Knex } from 'knex';
-import { permissionsColumn, UserCaller } from './users';
+import { permissionsColumn, type UserCaller } from './users';
 import { preparedQuery } from '../db/connection';
 import { callerCacheOf } from './caller-cache';
 

@@ -3,7 +3,7 @@
 // Login names are matched case-insensitively ("anna admin" finds "Anna Admin"), as people type
 // them; the database keeps them unique that way among the users that have a password.
 import type { Knex } from 'knex';
-import { randomUUID } from 'crypto';
+import { randomUUID } from 'node:crypto';
 import type { Permission } from './caller';
 import { hashPassword, verifyAgainstNothing, verifyPasswordHash } from './passwords';
 

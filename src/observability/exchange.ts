@@ -1,7 +1,7 @@
 // One HTTP exchange as the operations side sees it (communication log, metrics, JSON logs).
 // The middleware gives every request an id (X-Request-Id) and a trace the core fills in (who
 // asked, which commands, which ResultCode); when the answer is sent, each listener gets the whole.
-import { randomUUID } from 'crypto';
+import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { defaultLogger } from './logger';
 

@@ -3,9 +3,9 @@
 // never logged, and errors lose whatever could carry a value the client sent (see safeError).
 import type { Response } from 'express';
 import pino from 'pino';
-import { types } from 'util';
+import { types } from 'node:util';
 import type { Logger } from '../protocol/process-command';
-import { exchangeOf, ExchangeListener } from './exchange';
+import { exchangeOf, type ExchangeListener } from './exchange';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

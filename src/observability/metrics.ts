@@ -2,8 +2,8 @@
 // tests can build several. Counters follow the finished exchanges (an ExchangeListener); what
 // lives in the database (sessions, bus queues) is read at scrape time by one short query, shared
 // by the scrapes of one second, so that scraping never loads the database.
-import { createHash, timingSafeEqual } from 'crypto';
-import { Request, Router } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type Request, Router } from 'express';
 import type { Knex } from 'knex';
 import {
   collectDefaultMetrics,
@@ -16,7 +16,7 @@ import type { Registry } from '../commands/registry';
 import type { AuthMode } from '../config';
 import { QUERY_TIMEOUT_EVENT } from '../db/connection';
 import { SESSION_HEADER } from '../http/acmp-route';
-import { DEFAULT_IDENTITY_LIMITS, IdentityLimits } from '../identity/limits';
+import { DEFAULT_IDENTITY_LIMITS, type IdentityLimits } from '../identity/limits';
 import { sessionUser } from '../identity/sessions';
 import { callerOf } from '../identity/users';
 import type { ExchangeListener } from './exchange';

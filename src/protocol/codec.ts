@@ -5,7 +5,7 @@
 import type { FieldError } from './errors';
 import type { Shape } from '../validation/shapes';
 import type { XmlElement } from './xml-reader';
-import { XmlLines } from './xml-writer';
+import type { XmlLines } from './xml-writer';
 import {
   formatDate,
   formatDecimal,

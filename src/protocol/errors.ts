@@ -1,6 +1,6 @@
 // Typed errors with stable ResultCodes (architecture guide, convention 7). Domain code throws
 // these; processCommand maps them to the wire in one place.
-import { ResultCode, ResultCodeValue } from './result-codes';
+import { ResultCode, type ResultCodeValue } from './result-codes';
 
 export class GatewayError extends Error {
   constructor(

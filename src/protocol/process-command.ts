@@ -1,6 +1,6 @@
 // The core pipeline, free of HTTP (architecture guide, conventions 5 and 6):
 //   parse -> resolve command -> decode + validate -> authorize -> handle -> render, one error renderer.
-import { randomUUID } from 'crypto';
+import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../commands/types';
 import type { RegisteredCommand } from '../commands/registry';
 import { describeErrors } from '../validation/validator';
@@ -9,10 +9,10 @@ import type { Registry } from '../commands/registry';
 import { decode, normalize, render } from './codec';
 import { MAX_COMMANDS, readEnvelopes, writeEnvelopes, writeErrorEnvelope } from './envelope';
 import { decodeJson, toJson } from './json-codec';
-import { ANONYMOUS, Caller, CallerSource, Permission } from '../identity/caller';
+import { ANONYMOUS, type Caller, type CallerSource, type Permission } from '../identity/caller';
 import { sessionCaller } from '../identity/sessions';
 import {
-  FieldError,
+  type FieldError,
   GatewayError,
   InvalidRequest,
   NotXml,
@@ -22,7 +22,7 @@ import {
   ValidationFailed,
 } from './errors';
 import { ResultCode } from './result-codes';
-import { readXml, XmlElement } from './xml-reader';
+import { readXml, type XmlElement } from './xml-reader';
 import { XmlLines } from './xml-writer';
 import type { ExchangeTrace } from '../observability/exchange';
 import { coreLogger, defaultLogger } from '../observability/logger';

@@ -87,7 +87,7 @@ export function formatDecimal(v: string | number | null | undefined): string {
   const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(s);
   if (!m) throw new Error(`not a decimal: ${s}`);
   const [, sign, intPart, frac = ''] = m;
-  let cents = BigInt((intPart || '0') + (frac + '00').slice(0, 2));
+  let cents = BigInt((intPart || '0') + `${frac}00`.slice(0, 2));
   if ((frac[2] ?? '0') >= '5') cents += 1n;
   const abs = cents.toString().padStart(3, '0');
   const out = `${abs.slice(0, -2)}.${abs.slice(-2)}`;

@@ -1,6 +1,6 @@
 // npm run schemas:build — derives schemas/json/ from schemas/xsd/ (see xsd-to-json-schema.ts).
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'fs';
-import path from 'path';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { deriveJsonSchemas } from './xsd-to-json-schema';
 
 export const XSD_DIR = path.join(schemaRoot(), 'xsd');
@@ -29,7 +29,7 @@ export function listXsdFiles(): string[] {
 export function renderJsonSchemas(): Map<string, string> {
   const out = new Map<string, string>();
   for (const { file, schema } of deriveJsonSchemas(XSD_DIR, listXsdFiles()))
-    out.set(file, JSON.stringify(schema, null, 2) + '\n');
+    out.set(file, `${JSON.stringify(schema, null, 2)}\n`);
   return out;
 }
 

@@ -2,11 +2,11 @@
 // fixture cases that `npm run replay` takes as they are (fixtures/from-log.ts). Reads the database
 // the gateway uses: DATABASE_URL, or the embedded server in the data folder (the running
 // gateway's, when one runs). Exit codes: 0 done, 1 failed, 2 usage.
-import path from 'path';
+import path from 'node:path';
 import { loadConfig } from '../config';
 import { connect } from '../db/connection';
 import { embeddedUrl, startEmbedded } from '../db/embedded';
-import { ExportFilters, exportCases, parseTime } from './fixtures/from-log';
+import { type ExportFilters, exportCases, parseTime } from './fixtures/from-log';
 
 const USAGE = `usage: npm run log -- export --out <folder> [filters]
   --command <Command>_V<N>   exchanges that ran this command, e.g. SaveTicket_V4

@@ -1,6 +1,6 @@
 // npm run seed -- <file>: loads a seed file into the database the gateway uses (DATABASE_URL,
 // or the embedded server in data/). Repeatable: records are upserted by Id.
-import path from 'path';
+import path from 'node:path';
 import { loadConfig } from '../config';
 import { connect, migrate } from '../db/connection';
 import { startEmbedded } from '../db/embedded';

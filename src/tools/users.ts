@@ -2,7 +2,7 @@
 // gateway uses (DATABASE_URL, or the embedded server in data/). Passwords are never taken from
 // the command line (it ends up in shell history and ps): typed at a prompt without echo, or,
 // for scripts, the first line of stdin. Exit codes: 0 done, 1 failed, 2 usage.
-import readline from 'readline';
+import readline from 'node:readline';
 import type { Knex } from 'knex';
 import { loadConfig } from '../config';
 import { connect, migrate } from '../db/connection';

@@ -6,8 +6,8 @@
 // list. Anything outside the subset stops the build with the file and construct named, so a
 // dropped-in XSD can never be half understood.
 import { XMLParser } from 'fast-xml-parser';
-import { readFileSync } from 'fs';
-import path from 'path';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -87,7 +87,7 @@ export function deriveJsonSchemas(xsdDir: string, files: string[]): DerivedSchem
       if (n.tag === 'xs:include' || n.tag === 'xs:annotation') continue;
       defs[n.attrs.name] = n.tag === 'xs:element' ? elementType(n, ctx) : typeOf(n, ctx);
     }
-    const id = '/' + jsonFile(file);
+    const id = `/${jsonFile(file)}`;
     return {
       file: jsonFile(file),
       schema: {
@@ -138,7 +138,7 @@ function typeOf(n: XNode, ctx: Ctx): JsonSchema {
 function simpleType(n: XNode, ctx: Ctx): JsonSchema {
   const [restriction, ...rest] = significant(n);
   if (restriction?.tag === 'xs:union' && !rest.length) return union(restriction, ctx);
-  if (!restriction || restriction.tag !== 'xs:restriction' || rest.length) {
+  if (restriction?.tag !== 'xs:restriction' || rest.length) {
     throw new Error(
       `${ctx.file}: simple type ${n.attrs.name ?? '(anonymous)'} must be one xs:restriction or xs:union`,
     );

@@ -1,13 +1,13 @@
 // The console's JSON API over rows put straight into communication_log: who may read it, the
 // filters and cursors, the per-command figures PostgreSQL computes, and the fixture download
 // that `npm run replay` reads as it is. The page itself is driven in Chromium (console.test.ts).
-import { mkdtempSync, writeFileSync } from 'fs';
-import os from 'os';
-import path from 'path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { bindSession } from '../../src/identity/sessions';
 import { findFixtureCases } from '../../src/tools/fixtures/discover';
 import { readTar, writeTar } from '../../src/tools/fixtures/tar';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 const ANNA = '10000000-0000-4000-8000-000000000001';
 const BEN = '10000000-0000-4000-8000-000000000002';

@@ -3,17 +3,17 @@
 // user is refused, an administrator logs in through the page, the test's commands appear in the
 // live tail, the ResultCode filter narrows the list, one exchange is opened and replayed, its
 // fixture is downloaded and passes `npm run replay`, and a hostile body stays text.
-import { execFile } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'fs';
-import os from 'os';
-import path from 'path';
-import { Browser, chromium, Page } from 'playwright-core';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../src/config';
 import { bindSession } from '../../src/identity/sessions';
 import { passwordHashOf } from '../../src/identity/passwords';
 import { CommunicationLog } from '../../src/observability/communication-log';
-import { createTestDatabase, TestDatabase } from '../support/db';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 // Functions below run in the page (page.evaluate, waitForFunction): its globals, untyped here
 // (the project compiles without the DOM library).

@@ -2,12 +2,12 @@
 // request posted over HTTP in order and its response compared canonically with placeholders
 // (README "Fixtures"). A step without a response file is recorded on a local run (review it
 // before committing) and fails under CI=true.
-import { writeFileSync } from 'fs';
-import path from 'path';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { compareResponses, withPlaceholders } from '../../src/tools/fixtures/compare';
 import { freshPlaceholders } from '../../src/tools/fixtures/fresh-values';
 import { listFixtureCases } from '../support/fixtures';
-import { startTestGateway, TestGateway } from '../support/gateway';
+import { startTestGateway, type TestGateway } from '../support/gateway';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -36,7 +36,7 @@ describe.each([...new Set(cases.map((c) => c.command))])('%s', (command) => {
             throw new Error(
               `${path.relative(c.dir, step.responseFile)} is missing in ${c.dir}; record it with a local run and review it`,
             );
-          writeFileSync(step.responseFile, recording + '\n');
+          writeFileSync(step.responseFile, `${recording}\n`);
           continue;
         }
         const { expected, actual } = compareResponses(step.response, res.body, bindings);

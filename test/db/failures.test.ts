@@ -1,13 +1,13 @@
 // What a database failure answers (spec §3), on errors PostgreSQL really raises: only an
 // unreachable, stopping or exhausted database is 19; deadlocks and serialization failures run the
 // command again; any other SQLSTATE is a gateway bug, 18 with a reference, never "try again".
-import path from 'path';
+import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { connect } from '../../src/db/connection';
 import { isDatabaseUnavailable, isRetryableConflict } from '../../src/db/failures';
 import { readSeedFile } from '../../src/db/seed';
 import { CONFLICT_RETRIES, retryConflicts, toWire } from '../../src/protocol/process-command';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 let gateway: TestGateway;
 

@@ -22,7 +22,7 @@ import {
   loginLockedUntil,
   recordLoginFailure,
 } from '../../src/identity/throttle';
-import { createTestDatabase, TestDatabase } from '../support/db';
+import { createTestDatabase, type TestDatabase } from '../support/db';
 
 const ANNA = '10000000-0000-4000-8000-000000000001';
 const BEN = '10000000-0000-4000-8000-000000000002';
@@ -147,13 +147,11 @@ describe('users', () => {
 
   test('two users who can log in cannot share a name, ignoring case', async () => {
     await expect(
-      database
-        .db('assignees')
-        .insert({
-          id: '10000000-0000-4000-8000-000000000009',
-          name: 'ANNA ADMIN',
-          password_hash: 'x',
-        }),
+      database.db('assignees').insert({
+        id: '10000000-0000-4000-8000-000000000009',
+        name: 'ANNA ADMIN',
+        password_hash: 'x',
+      }),
     ).rejects.toThrow(/assignees_login_name/);
     // Without a password the name may repeat (ACMP allows it; such a user cannot log in).
     await database

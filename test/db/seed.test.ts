@@ -1,9 +1,9 @@
 // Seed files (README "Seed files"): checked when read, loaded in one transaction, repeatable.
-import { mkdtempSync, writeFileSync } from 'fs';
-import os from 'os';
-import path from 'path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { loadSeed, readSeedFile } from '../../src/db/seed';
-import { createTestDatabase, DEMO_SEED, TestDatabase } from '../support/db';
+import { createTestDatabase, DEMO_SEED, type TestDatabase } from '../support/db';
 
 let database: TestDatabase;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { TICKET_QUERIES } from '../../src/domain/ticket-queries';
 import { migrationSource } from '../../src/db/migrations';
 import { migrate } from '../../src/db/connection';
 import type { Knex } from 'knex';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 import { parseList } from '../support/ticket-lists';
 
 let gw: TestGateway;

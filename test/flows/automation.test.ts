@@ -1,6 +1,6 @@
 // The automation flow of issue #2: SaveTicket_V4 then CloseTicket_V1, in parallel, safe to retry.
-import { randomUUID } from 'crypto';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { randomUUID } from 'node:crypto';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 let gw: TestGateway;
 beforeAll(async () => {

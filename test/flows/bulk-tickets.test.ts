@@ -2,10 +2,10 @@
 // GetTickets_V1), every change read back from the database: deleted tickets are gone with their
 // comments, attachments, working times, costs, reminders and links, other tickets untouched;
 // all or none; LastModified; and concurrent bulk and single-ticket writes without a deadlock.
-import { readFileSync } from 'fs';
-import path from 'path';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 let gw: TestGateway;
 beforeAll(async () => {

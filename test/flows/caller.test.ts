@@ -1,8 +1,8 @@
 // The caller in the command context decides who created comments and costs, whose reminder a
 // save or delete without UserId touches, and what "My tickets" lists (spec §5, "the caller").
-import { Caller, openModeCaller, PERMISSIONS } from '../../src/identity/caller';
+import { type Caller, openModeCaller, PERMISSIONS } from '../../src/identity/caller';
 import { processCommand } from '../../src/protocol/process-command';
-import { createTestDatabase, TestDatabase } from '../support/db';
+import { createTestDatabase, type TestDatabase } from '../support/db';
 import { request, testRegistry } from '../support/gateway';
 
 const BEN: Caller = {

@@ -1,8 +1,8 @@
 // Comments and attachments of one ticket, end to end over HTTP against the real database
 // (spec §7): save (V1 and V2), read back, edit, delete; attachments round-trip byte for byte,
 // the size limit holds at its exact edge, and a list is saved all or none.
-import { randomBytes } from 'crypto';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { randomBytes } from 'node:crypto';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -60,7 +60,7 @@ async function createTicket(id = TICKET) {
 describe('comments', () => {
   test('save with V1 and V2, list oldest first with preview, get, edit, delete', async () => {
     await createTicket();
-    const long = 'Ä'.repeat(150) + '🖨'.repeat(60) + 'tail';
+    const long = `${'Ä'.repeat(150) + '🖨'.repeat(60)}tail`;
     await call(
       'SaveTicketComment',
       1,

@@ -1,6 +1,6 @@
 // Links and merges (spec §7: LinkAssetsToTicket_V1, LinkClientsToTicket_V1, LinkTicketsToTicket_V1,
 // MergeTickets_V1), checked against the stored rows.
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -133,7 +133,7 @@ describe('links', () => {
   test('one unknown id links nothing at all', async () => {
     const assets = await linkAssets(T1, [A1, UNKNOWN]);
     expect(assets.resultCode).toBe(30);
-    expect(assets.body).toContain('AssetIds/string[2]: no asset with Id ' + UNKNOWN);
+    expect(assets.body).toContain(`AssetIds/string[2]: no asset with Id ${UNKNOWN}`);
     const clients = await linkClients(T1, [C1, UNKNOWN]);
     expect(clients.resultCode).toBe(26);
     const tickets = await linkTickets(T1, [T2, UNKNOWN]);

@@ -1,10 +1,10 @@
 // Login and the session outside the payload (spec §5): LoginAcmpUser_V1 / TokenLoginAcmpUser_V1
 // bind a session; X-SICS-SESSION makes later requests act as its user; without a live session a
 // gateway with authentication required answers 7; sessions live in PostgreSQL, shared by instances.
-import type { Server } from 'http';
-import type { AddressInfo } from 'net';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../src/app';
-import { AuthMode } from '../../src/config';
+import type { AuthMode } from '../../src/config';
 import { connect } from '../../src/db/connection';
 import { passwordHashOf } from '../../src/identity/passwords';
 import { endSession } from '../../src/identity/sessions';
@@ -12,7 +12,7 @@ import { revokeTokens } from '../../src/identity/tokens';
 import { findUsersByName } from '../../src/identity/users';
 import { stepUnderTest } from '../../src/tools/fixtures/discover';
 import { listFixtureCases } from '../support/fixtures';
-import { request, startTestGateway, TestGateway, testRegistry } from '../support/gateway';
+import { request, startTestGateway, type TestGateway, testRegistry } from '../support/gateway';
 
 const XML = { 'Content-Type': 'text/xml; charset=utf-8' };
 const BEN_SESSION = '{5E550000-0000-4000-8000-00000000000B}';

@@ -1,11 +1,11 @@
 // The README's shell walk-throughs, run exactly as written (only the address is the test
 // gateway's): the automation flow with curl, and logging in. A README that drifts from the
 // gateway fails here.
-import { execFile } from 'child_process';
-import { readFileSync } from 'fs';
-import path from 'path';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
-import { startTestGateway, TestGateway } from '../support/gateway';
+import { startTestGateway, type TestGateway } from '../support/gateway';
 
 const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
 

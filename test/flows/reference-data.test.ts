@@ -1,6 +1,6 @@
 // Reference data commands in sequence (spec §7: GetTicketFromTemplate_V1 then SaveTicket_V4;
 // GetEmailMonitorList_V1 and DeleteEmailMonitorList_V1), checked against the stored rows.
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 let gw: TestGateway;
 beforeAll(async () => {

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { CALLER_CACHE_MS } from '../../src/identity/caller-cache';
 import { passwordHashOf } from '../../src/identity/passwords';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 const SESSION = '{5E550000-0000-4000-8000-0000000000A1}';
 const CATEGORY = '{30000000-0000-4000-8000-000000000002}';

@@ -4,7 +4,7 @@
 // statement at all (with 3,000 tickets the planner might rightly prefer a scan).
 import { TICKET_QUERIES } from '../../src/domain/ticket-queries';
 import { generateTickets } from '../../src/tools/generate-tickets';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 import { listV2Request } from '../support/ticket-lists';
 
 let gw: TestGateway;

@@ -4,8 +4,8 @@
 // right counts. No timing assertions: speed is checked with EXPLAIN and the benchmark.
 import { TICKET_QUERIES } from '../../src/domain/ticket-queries';
 import { generateTickets } from '../../src/tools/generate-tickets';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
-import { listV2Request, Order, parseList, State, V2 } from '../support/ticket-lists';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
+import { listV2Request, type Order, parseList, type State, type V2 } from '../support/ticket-lists';
 
 let gw: TestGateway;
 beforeAll(async () => {

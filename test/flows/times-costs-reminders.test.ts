@@ -1,6 +1,6 @@
 // Working times, costs and reminders through the real app (spec §7): totals on GetTicket_V5 stay
 // exact, multi-item saves are all or none, reminders are replaced per ticket and user.
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 const TICKET = '{C1000000-0000-4000-8000-000000000001}';
 const OTHER_TICKET = '{C1000000-0000-4000-8000-000000000002}';

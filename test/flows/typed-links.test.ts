@@ -2,7 +2,7 @@
 // UnlinkTicketsFromTicket_V1, UnlinkAssetsFromTicket_V1, UnlinkClientsFromTicket_V1), checked
 // against the stored rows: a link is stored once, smaller id first, typed from ticket_a's side
 // (migration 013).
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 let gw: TestGateway;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 // Rate limits (issue #10 item 6): per address and per session, counted in PostgreSQL so that every
 // gateway process on one database shares them; a refused request gets 429, Retry-After and
 // ResultCode 35 in its transport's framing; loopback is exempt unless asked for; /health never.
-import http from 'http';
+import http from 'node:http';
 import type { RateLimits } from '../../src/config';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 jest.setTimeout(30000);
 

@@ -1,7 +1,7 @@
 // The plain XML transport of spec §8 and GET /health.
-import type { AddressInfo } from 'net';
+import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../src/app';
-import { request, startTestGateway, TestGateway, testRegistry } from '../support/gateway';
+import { request, startTestGateway, type TestGateway, testRegistry } from '../support/gateway';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -123,9 +123,9 @@ describe('the body is UTF-8 or it is refused', () => {
   test('invalid bytes are 35 naming their byte offset, and nothing is stored', async () => {
     const [before, after] = save('\u0000').split('\u0000');
     const body = Buffer.concat([
-      Buffer.from(before + 'Caf', 'utf8'),
+      Buffer.from(`${before}Caf`, 'utf8'),
       Buffer.from([0xe9]),
-      Buffer.from(' crème' + after, 'utf8'),
+      Buffer.from(` crème${after}`, 'utf8'),
     ]); // latin1 é
     const res = await gw.post(body);
     expect([res.status, res.resultCode]).toEqual([200, 35]);

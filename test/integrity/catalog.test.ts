@@ -1,7 +1,7 @@
 // Integrity over the catalogs (architecture guide, convention 10): registry <-> XSD <-> JSON
 // Schema <-> fixtures <-> README command table. Nothing exists without an entry.
-import { readdirSync, readFileSync } from 'fs';
-import path from 'path';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { TICKET_QUERIES } from '../../src/domain/ticket-queries';
 import { JSON_DIR, XSD_DIR } from '../../src/tools/build-schemas';

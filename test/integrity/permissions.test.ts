@@ -4,16 +4,16 @@
 // fixture's own answer). The declarations are checked against spec §5's table, hard-coded here.
 import {
   ANONYMOUS,
-  Caller,
+  type Caller,
   openModeCaller,
-  Permission,
+  type Permission,
   PERMISSIONS,
 } from '../../src/identity/caller';
 import { processCommand } from '../../src/protocol/process-command';
 import { readEnvelope } from '../../src/protocol/envelope';
 import { readXml } from '../../src/protocol/xml-reader';
-import { FixtureCase, stepUnderTest } from '../../src/tools/fixtures/discover';
-import { createTestDatabase, TestDatabase } from '../support/db';
+import { type FixtureCase, stepUnderTest } from '../../src/tools/fixtures/discover';
+import { createTestDatabase, type TestDatabase } from '../support/db';
 import { listFixtureCases } from '../support/fixtures';
 import { request, testRegistry } from '../support/gateway';
 

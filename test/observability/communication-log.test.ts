@@ -6,12 +6,12 @@ import { connect } from '../../src/db/connection';
 import { passwordHashOf } from '../../src/identity/passwords';
 import {
   CommunicationLog,
-  CommunicationLogRow,
+  type CommunicationLogRow,
   startCommunicationLog,
 } from '../../src/observability/communication-log';
 import type { ExchangeListener } from '../../src/observability/exchange';
-import { createTestDatabase, TestDatabase } from '../support/db';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 const XML = { 'Content-Type': 'text/xml; charset=utf-8' };
 const ANNA = {

@@ -3,7 +3,7 @@
 // and the JSON logs all read this one record.
 import { bindSession } from '../../src/identity/sessions';
 import type { Exchange } from '../../src/observability/exchange';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 const BEN = '10000000-0000-4000-8000-000000000002';
 const SESSION = 'exchange-test-session-000000000000000';

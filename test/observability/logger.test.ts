@@ -1,14 +1,14 @@
 // JSON logs (pino): one line per finished exchange carrying the X-Request-Id it was answered
 // with; the core's error lines carry it too; no password, token, session id or attachment content
 // in the logs nor in /metrics, also not through a database error quoting the values it refused.
-import { randomUUID } from 'crypto';
-import type { AddressInfo } from 'net';
-import { Writable } from 'stream';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { buildApp } from '../../src/app';
 import { connect } from '../../src/db/connection';
 import { passwordHashOf } from '../../src/identity/passwords';
 import { coreLogger, createLogger, exchangeLogListener } from '../../src/observability/logger';
-import { request, startTestGateway, TestGateway, testRegistry } from '../support/gateway';
+import { request, startTestGateway, type TestGateway, testRegistry } from '../support/gateway';
 
 /** pino writing into memory: every line must be one JSON object. */
 function capture() {

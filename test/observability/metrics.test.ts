@@ -2,7 +2,7 @@
 // every transport, a batch counting each of its commands; the histogram counts the same; the
 // gauges read the pool, the sessions and the bus queues as they are; scrapes never wait long for
 // the database; who may scrape when authentication is required.
-import { randomUUID } from 'crypto';
+import { randomUUID } from 'node:crypto';
 import { connect } from '../../src/db/connection';
 import { bindSession } from '../../src/identity/sessions';
 import {
@@ -10,7 +10,7 @@ import {
   DATABASE_READ_CACHE_MS,
   SCRAPE_QUERY_TIMEOUT_MS,
 } from '../../src/observability/metrics';
-import { request, startTestGateway, TestGateway, testRegistry } from '../support/gateway';
+import { request, startTestGateway, type TestGateway, testRegistry } from '../support/gateway';
 
 const ANNA = '10000000-0000-4000-8000-000000000001'; // Administrator: ADMIN, TICKET_BATCH
 const BEN = '10000000-0000-4000-8000-000000000002'; // Helpdesk: no ADMIN

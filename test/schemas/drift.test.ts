@@ -1,6 +1,6 @@
 // schemas/json is derived from schemas/xsd: rebuilding must reproduce it exactly.
-import { readdirSync, readFileSync } from 'fs';
-import path from 'path';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { JSON_DIR, renderJsonSchemas } from '../../src/tools/build-schemas';
 
 function committedFiles(dir: string, prefix = ''): string[] {

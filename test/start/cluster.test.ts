@@ -2,11 +2,11 @@
 // and several gateways starting together on one database.
 // A session made by a login is accepted by every worker; a killed worker is replaced; SIGTERM to
 // the primary answers waiting long polls and stops the workers and the database, exit 0.
-import { ChildProcess, spawn } from 'child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'fs';
-import http from 'http';
-import os from 'os';
-import path from 'path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import { PROJECT_ROOT } from '../../src/config';
 import { START_LOCK } from '../../src/db/connection';

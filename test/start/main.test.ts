@@ -2,10 +2,10 @@
 // tickets kept across restarts, clean stop on SIGTERM/SIGINT, one-line message on a busy port.
 // Hardening (issue #6): the embedded server is restarted when it dies, the server a killed gateway
 // left behind is stopped by the next start, SIGTERM to `npm start` leaves no process behind.
-import { ChildProcess, spawn } from 'child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'fs';
-import os from 'os';
-import path from 'path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { request } from '../support/gateway';
 import { alive, freePort, poll, processTree } from '../support/processes';

@@ -1,9 +1,9 @@
 // A schema of its own per test file, migrated, with helpers to reset it to a known seed.
 import type { Knex } from 'knex';
-import path from 'path';
+import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { connect, migrate } from '../../src/db/connection';
-import { loadSeed, readSeedFile, Seed } from '../../src/db/seed';
+import { loadSeed, readSeedFile, type Seed } from '../../src/db/seed';
 
 export const DEMO_SEED = path.join(PROJECT_ROOT, 'fixtures/seed/demo.json');
 

@@ -1,18 +1,22 @@
 // The real app on an ephemeral port, over a test database.
-import type { Server } from 'http';
-import type { AddressInfo } from 'net';
-import path from 'path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { buildApp } from '../../src/app';
 import type { ExchangeListener } from '../../src/observability/exchange';
-import { createMetrics, GatewayMetrics, MetricsOptions } from '../../src/observability/metrics';
+import {
+  createMetrics,
+  type GatewayMetrics,
+  type MetricsOptions,
+} from '../../src/observability/metrics';
 import type { Logger } from '../../src/protocol/process-command';
 import { Bus } from '../../src/bus/bus';
 import { CallerCache } from '../../src/identity/caller-cache';
 import type { BusLimits } from '../../src/bus/limits';
-import { buildRegistry, Registry } from '../../src/commands/registry';
-import { AuthMode, PROJECT_ROOT, RateLimits } from '../../src/config';
+import { buildRegistry, type Registry } from '../../src/commands/registry';
+import { type AuthMode, PROJECT_ROOT, type RateLimits } from '../../src/config';
 import { connect } from '../../src/db/connection';
-import { createTestDatabase, TestDatabase } from './db';
+import { createTestDatabase, type TestDatabase } from './db';
 
 let registry: Registry | undefined;
 export function testRegistry(): Registry {

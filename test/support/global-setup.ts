@@ -1,8 +1,8 @@
 // Starts the embedded PostgreSQL for the whole run unless DATABASE_URL names another server.
 // Each test file then works in a schema of its own (see db.ts).
-import { chmodSync, mkdtempSync } from 'fs';
-import os from 'os';
-import path from 'path';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startEmbedded } from '../../src/db/embedded';
 
 export default async function globalSetup(): Promise<void> {

@@ -1,4 +1,4 @@
-import { rmSync } from 'fs';
+import { rmSync } from 'node:fs';
 
 export default async function globalTeardown(): Promise<void> {
   const state = (globalThis as any).__ACMP_TEST_PG__;

@@ -1,8 +1,8 @@
 // Helpers of the tests that start the gateway as a real process (test/start/): ports, process
 // trees, and waiting for something to happen.
-import { execFileSync } from 'child_process';
-import { readFileSync } from 'fs';
-import net from 'net';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
 
 export async function freePort(): Promise<number> {
   const s = net.createServer().listen(0, '127.0.0.1');

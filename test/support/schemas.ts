@@ -1,6 +1,6 @@
 // A command's request shape and validator straight from schemas/json, without the registry, so
 // schema tests do not depend on which handlers exist.
-import path from 'path';
+import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { ShapeBuilder } from '../../src/validation/shapes';
 import { compileDefinition, createAjv, loadJsonSchemas } from '../../src/validation/validator';

@@ -1,18 +1,18 @@
 // `npm run log -- export`: exchanges of the communication log on every transport become fixture
 // cases that the replay tool passes against the gateway as they are; what cannot be replayed
 // faithfully (a login's redacted secrets, bus calls that run no command) is skipped and counted.
-import { execFile } from 'child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
-import os from 'os';
-import path from 'path';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { passwordHashOf } from '../../src/identity/passwords';
 import { CommunicationLog } from '../../src/observability/communication-log';
 import { exportCases, parseTime } from '../../src/tools/fixtures/from-log';
 import { replay } from '../../src/tools/fixtures/replay-cases';
 import { parseLogArgs } from '../../src/tools/log';
-import { createTestDatabase, TestDatabase } from '../support/db';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 const XML = { 'Content-Type': 'text/xml; charset=utf-8' };
 const TICKET = '{7B1C2E30-8F1B-4D6E-9C3A-2B7D5E4F1A10}';

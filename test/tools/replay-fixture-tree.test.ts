@@ -4,12 +4,12 @@
 // up its own data passes both times (fresh ids each run: a run never trips over data an earlier run
 // left), and the number of cases that still need a seed of their own is pinned, so that it cannot
 // grow unnoticed.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
-import os from 'os';
-import path from 'path';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { FIXTURE_DIR, listFixtureCases } from '../../src/tools/fixtures/discover';
-import { replay, ReplaySummary } from '../../src/tools/fixtures/replay-cases';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { replay, type ReplaySummary } from '../../src/tools/fixtures/replay-cases';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 /** Cases that keep a seed.json (settings, users, templates, fixed dates, lists of the whole database …). */
 const NEEDS_SEED = 166;

@@ -1,15 +1,15 @@
 // `npm run replay` against a real gateway over HTTP: a temporary fixture folder with a passing
 // case, a failing one, a new one and one that needs a seed; then --record, and the CLI's exit codes.
-import { execFile } from 'child_process';
+import { execFile } from 'node:child_process';
 import { XMLParser } from 'fast-xml-parser';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import http from 'http';
-import { AddressInfo } from 'net';
-import os from 'os';
-import path from 'path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { replay } from '../../src/tools/fixtures/replay-cases';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 const TICKET = '{6A1C2E30-8F1B-4D6E-9C3A-2B7D5E4F1A09}';
 

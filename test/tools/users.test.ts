@@ -1,11 +1,11 @@
 // `npm run users`: spawned like an operator would, against this file's schema; passwords come
 // from piped stdin, never the command line.
-import { execFile } from 'child_process';
+import { execFile } from 'node:child_process';
 import { PROJECT_ROOT } from '../../src/config';
 import { passwordHashOf } from '../../src/identity/passwords';
 import { authenticatePassword } from '../../src/identity/users';
 import { createToken, verifyToken } from '../../src/identity/tokens';
-import { createTestDatabase, TestDatabase } from '../support/db';
+import { createTestDatabase, type TestDatabase } from '../support/db';
 
 let database: TestDatabase;
 beforeAll(async () => {

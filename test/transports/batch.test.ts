@@ -1,7 +1,7 @@
 // Several commands in one transaction (spec §8.5), as an ICQL document and as a JSON batch: all
 // or none, the failing command named, TICKET_BATCH needed, at most 100 commands.
 import { bindSession } from '../../src/identity/sessions';
-import { startTestGateway, TestGateway } from '../support/gateway';
+import { startTestGateway, type TestGateway } from '../support/gateway';
 
 const ANNA = '10000000-0000-4000-8000-000000000001'; // Administrator: holds TICKET_BATCH
 const BEN = '10000000-0000-4000-8000-000000000002'; // Helpdesk: every permission a ticket needs, not TICKET_BATCH

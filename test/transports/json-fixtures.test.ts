@@ -5,7 +5,7 @@
 // tests' canonicalisation and placeholders. Steps that are not one recognisable command with a
 // payload JSON can express (not XML, several commands, unknown elements or text where fields
 // belong; a list past its bound, which the XML reader stops reading: json.test.ts covers it) go to /acmp unchanged, so that later steps see the same data.
-import path from 'path';
+import path from 'node:path';
 import { compareResponses } from '../../src/tools/fixtures/compare';
 import {
   jsonAsXmlPayload as asXmlPayload,
@@ -14,7 +14,7 @@ import {
 } from '../../src/tools/fixtures/transports';
 import { compileDefinition, createAjv, loadJsonSchemas } from '../../src/validation/validator';
 import { listFixtureCases } from '../support/fixtures';
-import { startTestGateway, TestGateway, testRegistry } from '../support/gateway';
+import { startTestGateway, type TestGateway, testRegistry } from '../support/gateway';
 
 const ajv = createAjv(loadJsonSchemas(path.join(testRegistry().schemaDir, 'json')));
 

@@ -1,11 +1,11 @@
 // The JSON transport (spec §8.4): the same commands, schemas, permissions and ResultCodes as ICQL,
 // with JSON types that follow the schema; framing errors get JSON answers; Accept negotiation on /acmp.
-import { execFileSync } from 'child_process';
-import { mkdtempSync, writeFileSync } from 'fs';
-import os from 'os';
-import path from 'path';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { bindSession } from '../../src/identity/sessions';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 const BEN = '10000000-0000-4000-8000-000000000002';
 const DORA_SESSION = 'dora-json-session-0000000000000000000';

@@ -1,8 +1,8 @@
 // The SICS bus (spec §8.2), driven the way real SICS clients drive it: JSON over HTTP, the
 // session in X-SICS-SESSION, ICQL documents Base64-encoded, answers consumed from a queue.
-import { randomUUID } from 'crypto';
-import { createTestDatabase, TestDatabase } from '../support/db';
-import { request, startTestGateway, TestGateway } from '../support/gateway';
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 let database: TestDatabase;
 let gw: TestGateway;

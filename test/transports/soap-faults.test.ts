@@ -1,9 +1,9 @@
 // SOAP faults (spec §8.3): only for what is not a command answer, always in the request's SOAP
 // version (namespace, Content-Type, fault code, HTTP status), the ResultCode in the detail. And
 // the WSDL: generated from the registry, served at GET /soap?wsdl with the request's own address.
-import http from 'http';
+import http from 'node:http';
 import { faultOf, writeFault } from '../../src/transports/soap/faults';
-import { startTestGateway, TestGateway, testRegistry } from '../support/gateway';
+import { startTestGateway, type TestGateway, testRegistry } from '../support/gateway';
 
 type Version = '1.1' | '1.2';
 const VERSIONS: Version[] = ['1.1', '1.2'];

@@ -6,17 +6,17 @@
 // ResultCode and message. Steps that are not one recognisable ICQL command (not XML, DOCTYPE,
 // wrong root, several commands, no payload, version attribute disagreeing) have no SOAP form:
 // they go to /acmp unchanged, so that later steps see the same data.
-import path from 'path';
+import path from 'node:path';
 import { compareResponses } from '../../src/tools/fixtures/compare';
 import {
   fieldOf as field,
   payloadOf,
   SOAP_MEDIA as MEDIA,
-  SoapVersion as Version,
+  type SoapVersion as Version,
   toSoap,
 } from '../../src/tools/fixtures/transports';
 import { listFixtureCases } from '../support/fixtures';
-import { startTestGateway, TestGateway } from '../support/gateway';
+import { startTestGateway, type TestGateway } from '../support/gateway';
 
 let gw: TestGateway;
 let converted = 0;

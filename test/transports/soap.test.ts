@@ -1,10 +1,10 @@
 // SOAP 1.1 and 1.2 (spec §8.3) driven by node-soap, a client nobody here wrote, from the WSDL alone.
-import { execFile } from 'child_process';
-import path from 'path';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import * as soap from 'soap';
-import { promisify } from 'util';
+import { promisify } from 'node:util';
 import { passwordHashOf } from '../../src/identity/passwords';
-import { startTestGateway, TestGateway } from '../support/gateway';
+import { startTestGateway, type TestGateway } from '../support/gateway';
 
 const TICKET = '{5A000000-0000-4000-8000-000000000001}';
 const BEN = '{10000000-0000-4000-8000-000000000002}';

@@ -1,6 +1,6 @@
 // The strict base64 decoder of attachment content: exact bytes for every valid text, a
 // reason naming the position for every invalid one, and linear time on large inputs.
-import { randomBytes } from 'crypto';
+import { randomBytes } from 'node:crypto';
 import { decodeBase64 } from '../../src/domain/base64';
 
 function bytesOf(text: string): Buffer {
@@ -84,10 +84,10 @@ test('decodes 16 MB of base64 in linear time, and a hostile text fails on its fi
   const data = randomBytes(12 * 1024 * 1024);
   expect(bytesOf(data.toString('base64')).equals(data)).toBe(true);
   // A long valid prefix followed by garbage is reported at its position.
-  expect(errorOf('A'.repeat(8 * 1024 * 1024) + '=!')).toBe(
+  expect(errorOf(`${'A'.repeat(8 * 1024 * 1024)}=!`)).toBe(
     'character 8388609 is padding "=" where data is expected',
   );
-  expect(errorOf('A'.repeat(8 * 1024 * 1024) + '!')).toBe(
+  expect(errorOf(`${'A'.repeat(8 * 1024 * 1024)}!`)).toBe(
     'character 8388609 is "!", which is not a base64 character',
   );
 });

@@ -1,7 +1,7 @@
 // Lists become arrays because the schema says so, never because of how many items came
 // (issue #2 (c)); values follow spec §2.
 import { decode, normalize } from '../../src/protocol/codec';
-import { FieldError, ValidationFailed } from '../../src/protocol/errors';
+import { type FieldError, ValidationFailed } from '../../src/protocol/errors';
 import { describeErrors } from '../../src/validation/validator';
 import { readXml } from '../../src/protocol/xml-reader';
 import { requestSchema } from '../support/schemas';

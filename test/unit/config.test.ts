@@ -1,5 +1,5 @@
 // ACMP_DB_QUERY_TIMEOUT_MS: how long a query may wait for PostgreSQL before the command answers 19.
-import { Config, loadConfig } from '../../src/config';
+import { type Config, loadConfig } from '../../src/config';
 
 test('the query timeout is 10 s unless ACMP_DB_QUERY_TIMEOUT_MS says otherwise', () => {
   expect(loadConfig({}).dbQueryTimeoutMs).toBe(10000);

@@ -1,12 +1,16 @@
 // Fixture placeholders for values that change from replay to replay (README "Fixtures"):
 // `{{id:<name>}}` fresh GUIDs, `{{int:<name>}}` ticket numbers bound across a case's steps, and the
 // recording writing both back.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
-import os from 'os';
-import path from 'path';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { compareResponses } from '../../src/tools/fixtures/compare';
 import { findFixtureCases } from '../../src/tools/fixtures/discover';
-import { fillFreshIds, freshPlaceholders, FreshIds } from '../../src/tools/fixtures/fresh-values';
+import {
+  fillFreshIds,
+  freshPlaceholders,
+  type FreshIds,
+} from '../../src/tools/fixtures/fresh-values';
 
 const answer = (inner: string) =>
   `<ICQL><ACMP><A>${inner}<ResultCode>0</ResultCode></A></ACMP></ICQL>`;

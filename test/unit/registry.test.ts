@@ -1,5 +1,5 @@
 // The registry refuses to start on a duplicate, a command without a schema or one without a known permission.
-import path from 'path';
+import path from 'node:path';
 import { buildRegistry } from '../../src/commands/registry';
 import type { CommandDefinition } from '../../src/commands/types';
 import { PROJECT_ROOT } from '../../src/config';

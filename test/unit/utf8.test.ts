@@ -1,5 +1,5 @@
 // The offset named when a body is not UTF-8 (src/http/utf8.ts) agrees with node's own check.
-import { isUtf8 } from 'buffer';
+import { isUtf8 } from 'node:buffer';
 import { invalidUtf8Offset } from '../../src/http/utf8';
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');

@@ -1,8 +1,8 @@
 // The reader's way with megabytes of attachment text (issue 6, item 13): <Content> is read as a
 // stop node, cut out of the body in one piece, and falls back to the ordinary reading when its
 // raw text holds markup, so what comes out is the same either way.
-import { execFileSync } from 'child_process';
-import path from 'path';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { MAX_DEPTH, readXml } from '../../src/protocol/xml-reader';
 
 const content = (xml: string) => readXml(`<A><B>${xml}</B></A>`).children[0].children[0];
@@ -42,7 +42,7 @@ test('<Content> text with entities, CDATA, comments or elements reads as any oth
 
 test('a <Content> deeper than the nesting limit is refused like any element', () => {
   const at = (depth: number) =>
-    '<a>'.repeat(depth - 1) + '<Content>QUJD</Content>' + '</a>'.repeat(depth - 1);
+    `${'<a>'.repeat(depth - 1)}<Content>QUJD</Content>${'</a>'.repeat(depth - 1)}`;
   expect(() => readXml(at(MAX_DEPTH))).not.toThrow();
   expect(() => readXml(at(MAX_DEPTH + 1))).toThrow(`nested deeper than ${MAX_DEPTH} levels`);
 });

@@ -1,6 +1,6 @@
 import type { CommandDefinition } from '../types';
 import { closeTicket } from '../../domain/lifecycle';
-import { assigneeRef, WireAssignee } from '../wire/ticket';
+import { assigneeRef, type WireAssignee } from '../wire/ticket';
 
 interface Input {
   TicketId: string;

@@ -1,4 +1,4 @@
-import path from 'path';
+import path from 'node:path';
 import type { CommandDefinition } from '../types';
 import { selfContainedXsd } from '../wire/xsd-text';
 

@@ -1,5 +1,5 @@
 import type { CommandDefinition } from '../types';
-import { listTickets, TicketOrder } from '../../domain/ticket-list';
+import { listTickets, type TicketOrder } from '../../domain/ticket-list';
 import type { TicketState } from '../../domain/tickets';
 import { ticketListToWire } from '../wire/ticket-list';
 

@@ -1,5 +1,5 @@
 import type { CommandDefinition } from '../types';
-import { LinkType, linkTicketsTyped } from '../../domain/links';
+import { type LinkType, linkTicketsTyped } from '../../domain/links';
 
 export default {
   name: 'LinkTicketsToTicket',

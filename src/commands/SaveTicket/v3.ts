@@ -1,7 +1,7 @@
 import type { CommandDefinition } from '../types';
 import { saveTicket } from '../../domain/tickets';
 import { createOrUpdate } from './permission';
-import { ticketInput, WireTicket } from '../wire/ticket';
+import { ticketInput, type WireTicket } from '../wire/ticket';
 
 export default {
   name: 'SaveTicket',

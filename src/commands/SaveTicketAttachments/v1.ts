@@ -1,6 +1,6 @@
 import type { CommandDefinition } from '../types';
 import { saveAttachments } from '../../domain/attachments';
-import { attachmentSave, WireAttachment } from '../wire/attachment';
+import { attachmentSave, type WireAttachment } from '../wire/attachment';
 
 // FirstErrorMsg travels on the thrown error (AttachmentsRefused); on success it is left out.
 export default {

@@ -1,6 +1,6 @@
 import type { CommandDefinition } from '../types';
 import { saveComment } from '../../domain/comment-store';
-import { commentSave, WireComment } from '../wire/comment';
+import { commentSave, type WireComment } from '../wire/comment';
 
 export default {
   name: 'SaveTicketComment',

@@ -1,6 +1,6 @@
 import type { CommandDefinition } from '../types';
 import { saveCosts } from '../../domain/costs';
-import { costSave, WireCost } from '../wire/cost';
+import { costSave, type WireCost } from '../wire/cost';
 
 // FirstErrorMsg is only rendered on failure: the domain's error carries it (process-command).
 export default {

@@ -1,6 +1,6 @@
 import type { CommandDefinition } from '../types';
 import { saveWorkingTime } from '../../domain/working-times';
-import { workingTimeSave, WireWorkingTime } from '../wire/working-time';
+import { workingTimeSave, type WireWorkingTime } from '../wire/working-time';
 
 export default {
   name: 'SaveTicketWorkingTime',

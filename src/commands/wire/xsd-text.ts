@@ -1,8 +1,8 @@
 // The XSD text GetCommandSchemas returns: the command's own file with every xs:include replaced
 // by the included definitions, so a client gets one self-contained schema from the same files
 // that validate requests.
-import { readFileSync } from 'fs';
-import path from 'path';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 const cache = new Map<string, string>();
 const INCLUDE = /[ \t]*<xs:include schemaLocation="([^"]+)"\s*\/>\r?\n?/g;

@@ -1,7 +1,6 @@
 // The console page's one script (served by src/console/route.ts; no CDN, no framework).
 // Logged bodies are hostile input: everything from the log reaches the page through textContent
 // or SVG text nodes, never innerHTML.
-'use strict';
 
 const SESSION_KEY = 'acmp-console-session';
 const USER_KEY = 'acmp-console-user';

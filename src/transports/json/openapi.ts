@@ -1,8 +1,8 @@
 // GET /openapi.json: an OpenAPI 3.1 document generated from the registry and the same JSON Schemas
 // Ajv validates with (spec §8.4). Nothing about a command is written here: paths come from the
 // registry, schemas from schemas/json/, examples from each command's first success fixture.
-import { existsSync } from 'fs';
-import path from 'path';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Registry } from '../../commands/registry';
 import { PROJECT_ROOT } from '../../config';
 import { readEnvelope } from '../../protocol/envelope';

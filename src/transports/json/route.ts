@@ -2,16 +2,16 @@
 // transport of spec §8.4 and the JSON batch of §8.5, a thin adapter around the core. The core
 // validates with the same schemas, decides the caller and maps errors; this file only turns JSON
 // framing into command calls and outcomes back into JSON.
-import { isUtf8 } from 'buffer';
-import express, { NextFunction, Request, Response, Router } from 'express';
+import { isUtf8 } from 'node:buffer';
+import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { MAX_COMMANDS } from '../../protocol/envelope';
 import {
-  CommandCall,
-  CommandOutcome,
+  type CommandCall,
+  type CommandOutcome,
   documentResultCode,
-  Logger,
+  type Logger,
   outcomeJson,
-  PipelineContext,
+  type PipelineContext,
   runCommand,
   runCommands,
 } from '../../protocol/process-command';

@@ -1,7 +1,7 @@
 // The SICS service-bus transport (spec §8.2): JSON over HTTP, framing only. The bus (src/bus/)
 // stores and routes; the core runs the ICQL; identity (src/identity/) logs in.
-import { createHash, randomBytes } from 'crypto';
-import express, { NextFunction, Request, Response, Router } from 'express';
+import { createHash, randomBytes } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Bus } from '../../bus/bus';
 import { MAX_CONSUME_MESSAGES, MAX_WAIT_TIMEOUT_MS } from '../../bus/limits';
 import { consume, publish } from '../../bus/service';
@@ -12,7 +12,7 @@ import { endSession, sessionCaller } from '../../identity/sessions';
 import type { Caller } from '../../identity/caller';
 import { authenticatePassword } from '../../identity/users';
 import { GatewayError } from '../../protocol/errors';
-import { Logger, PipelineContext, toWire } from '../../protocol/process-command';
+import { type Logger, type PipelineContext, toWire } from '../../protocol/process-command';
 import { ResultCode } from '../../protocol/result-codes';
 import { exchangeOf } from '../../observability/exchange';
 import { requestLog } from '../../observability/logger';
@@ -229,18 +229,16 @@ export function sicsRouter(
         Callback_VirtualRouter: str(b, 'Callback_VirtualRouter', true),
         Callback_Routing_Key: str(b, 'Callback_Routing_Key', true),
       };
-      res
-        .status(202)
-        .json({
-          MessageId: await publish(
-            bus,
-            userId,
-            caller,
-            request,
-            { ...pipeline, trace: exchangeOf(res)?.trace },
-            requestLog(log, res),
-          ),
-        });
+      res.status(202).json({
+        MessageId: await publish(
+          bus,
+          userId,
+          caller,
+          request,
+          { ...pipeline, trace: exchangeOf(res)?.trace },
+          requestLog(log, res),
+        ),
+      });
     }),
   );
 
@@ -273,22 +271,18 @@ export function sicsRouter(
     (err: { type?: string }, _req: Request, res: Response, next: NextFunction) => {
       if (res.headersSent) return next(err);
       if (err.type === 'entity.too.large')
-        return void res
-          .status(413)
-          .json({
-            ErrorCode: ResultCode.InvalidRequest,
-            Error: `The request is larger than the limit of ${bodyLimit}`,
-          });
+        return void res.status(413).json({
+          ErrorCode: ResultCode.InvalidRequest,
+          Error: `The request is larger than the limit of ${bodyLimit}`,
+        });
       if (err.type === 'entity.parse.failed')
         return void res
           .status(400)
           .json({ ErrorCode: ResultCode.InvalidRequest, Error: 'The body is not valid JSON' });
-      res
-        .status(400)
-        .json({
-          ErrorCode: ResultCode.InvalidRequest,
-          Error: 'The request body could not be read',
-        });
+      res.status(400).json({
+        ErrorCode: ResultCode.InvalidRequest,
+        Error: 'The request body could not be read',
+      });
     },
   );
   return router;

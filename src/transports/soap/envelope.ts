@@ -2,9 +2,9 @@
 // payload; write the answer's Body. Framing only: the payload is the core's business.
 import { MalformedXml } from '../../protocol/errors';
 import { payloadName } from '../../protocol/envelope';
-import { CommandOutcome, responseLines } from '../../protocol/process-command';
-import { rootNamespace, XmlElement } from '../../protocol/xml-reader';
-import { ENVELOPE_NS, HeaderNotUnderstood, SoapVersion } from './faults';
+import { type CommandOutcome, responseLines } from '../../protocol/process-command';
+import { rootNamespace, type XmlElement } from '../../protocol/xml-reader';
+import { ENVELOPE_NS, HeaderNotUnderstood, type SoapVersion } from './faults';
 import { SESSION_HEADER_ELEMENT, SOAP_TNS } from './wsdl';
 
 const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';

@@ -4,7 +4,7 @@
 // here decides whether a request is valid.
 import { create } from 'xmlbuilder2';
 import { InvalidRequest } from '../../protocol/errors';
-import { Logger, toWire } from '../../protocol/process-command';
+import { type Logger, toWire } from '../../protocol/process-command';
 import { ResultCode } from '../../protocol/result-codes';
 import { SOAP_TNS } from './wsdl';
 

@@ -1,21 +1,21 @@
 // POST /soap and GET /soap?wsdl: the SOAP 1.1 and 1.2 transport of spec §8.3, a thin adapter
 // around runCommand. It reads the envelope, hands the Body's payload to the core and wraps the
 // answer; anything that is not a command answer becomes a fault in the request's SOAP version.
-import { isUtf8 } from 'buffer';
-import express, { NextFunction, Request, Response, Router } from 'express';
+import { isUtf8 } from 'node:buffer';
+import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { contentType, isUtf8Charset, notUtf8, SESSION_HEADER } from '../../http/acmp-route';
 import { InvalidRequest } from '../../protocol/errors';
-import { Logger, PipelineContext, runCommand } from '../../protocol/process-command';
+import { type Logger, type PipelineContext, runCommand } from '../../protocol/process-command';
 import { ResultCode } from '../../protocol/result-codes';
 import { readXml, rootNamespace } from '../../protocol/xml-reader';
-import { envelopeVersion, readEnvelope, SoapRequest, writeResponse } from './envelope';
+import { envelopeVersion, readEnvelope, type SoapRequest, writeResponse } from './envelope';
 import {
   ENVELOPE_NS,
-  Fault,
+  type Fault,
   faultOf,
   faultOfAnswer,
   MEDIA_TYPE,
-  SoapVersion,
+  type SoapVersion,
   VersionMismatch,
   writeFault,
 } from './faults';

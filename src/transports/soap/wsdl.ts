@@ -1,6 +1,6 @@
 // The WSDL 1.1 of GET /soap?wsdl (spec §8.3), generated once at start from the registry and the
 // same XSD files that validate requests: nothing about a command is written here by hand.
-import path from 'path';
+import path from 'node:path';
 import { create } from 'xmlbuilder2';
 import type { Registry } from '../../commands/registry';
 import { mergedXsdDefinitions } from '../../commands/wire/xsd-text';
@@ -70,20 +70,16 @@ function buildWsdl(registry: Registry): string {
     .att('http://www.w3.org/2000/xmlns/', 'xmlns', SOAP_TNS);
 
   const header = `${SESSION_HEADER_ELEMENT}Header`;
-  defs
-    .ele(WSDL, 'wsdl:message', { name: header })
-    .ele(WSDL, 'wsdl:part', {
-      name: SESSION_HEADER_ELEMENT,
-      element: `tns:${SESSION_HEADER_ELEMENT}`,
-    });
+  defs.ele(WSDL, 'wsdl:message', { name: header }).ele(WSDL, 'wsdl:part', {
+    name: SESSION_HEADER_ELEMENT,
+    element: `tns:${SESSION_HEADER_ELEMENT}`,
+  });
   for (const c of commands) {
     for (const direction of ['Request', 'Response'] as const) {
-      defs
-        .ele(WSDL, 'wsdl:message', { name: `${c.key}_${direction}` })
-        .ele(WSDL, 'wsdl:part', {
-          name: 'parameters',
-          element: `tns:${payloadName(c.definition.name, c.definition.version, direction)}`,
-        });
+      defs.ele(WSDL, 'wsdl:message', { name: `${c.key}_${direction}` }).ele(WSDL, 'wsdl:part', {
+        name: 'parameters',
+        element: `tns:${payloadName(c.definition.name, c.definition.version, direction)}`,
+      });
     }
   }
 
