@@ -1,4 +1,4 @@
-// Commands on many tickets (issue 9): GetTickets_V1 of 100 Ids with a 5-field Select, and
+// Commands on many tickets: GetTickets_V1 of 100 Ids with a 5-field Select, and
 // SetTicketPriorities_V1 over 100 tickets. Own tickets, in groups of 100, one group per connection,
 // so that the figures show the commands rather than requests queueing on each other's locks.
 import { requestEnvelope as envelope } from '../src/tools/request-envelope';

@@ -1,6 +1,6 @@
 // Node processes the benchmark starts (the gateway, the minimal pipeline) and their resident
 // memory: each in a process of its own, so its resident set and its CPU profile are its own.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config';

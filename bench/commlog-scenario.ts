@@ -1,4 +1,4 @@
-// The cost of the communication log (issue 10: at most 5 % of SaveTicket_V4 throughput): the same
+// The cost of the communication log (at most 5 % of SaveTicket_V4 throughput): the same
 // gateway code twice over the bench database, one app with the log on (bodies captured, redacted,
 // written in batches to communication_log), one with it off (ACMP_LOG=off: no listener). Runs
 // alternate off/on so that both see the same machine load, and each side's throughput is the
@@ -7,8 +7,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/app';
 import { CommunicationLog } from '../src/observability/communication-log';
-import { setting, startBenchEnvironment, type BenchEnvironment } from './environment';
-import { runLoad, type LoadReport } from './load';
+import { type BenchEnvironment, setting, startBenchEnvironment } from './environment';
+import { type LoadReport, runLoad } from './load';
 import { printScenario } from './report';
 import type { LoadSettings, ScenarioResult } from './ticket-scenarios';
 
@@ -62,7 +62,10 @@ export async function commlogScenarios(
     await log.close();
   } finally {
     for (const s of servers)
-      await new Promise((resolve) => (s.close(resolve), s.closeAllConnections()));
+      await new Promise((resolve) => {
+        s.close(resolve);
+        s.closeAllConnections();
+      });
   }
   const rows = Number((await env.db('communication_log').count({ n: '*' }))[0].n) - rowsBefore;
   const total = (side: 'off' | 'on') => {

@@ -3,23 +3,23 @@
 // the minimal pipeline (minimal-pipeline.ts) likewise; and the baseline: a bare Express route
 // answering a fixed body, in this process.
 import { randomUUID } from 'node:crypto';
-import express from 'express';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { Knex } from 'knex';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import express from 'express';
+import type { Knex } from 'knex';
 import { buildRegistry, type Registry } from '../src/commands/registry';
 import { loadConfig, PROJECT_ROOT } from '../src/config';
 import { connect, migrate } from '../src/db/connection';
 import { type EmbeddedServer, startEmbedded } from '../src/db/embedded';
 import { loadSeed, readSeedFile } from '../src/db/seed';
-import { type NodeChild, resetPeak, startNode, statusKb } from './child';
-import { CREATE_MINIMAL_TABLE } from './minimal-pipeline';
-import { xmlHeaders } from './load';
 import { passwordHashOf } from '../src/identity/passwords';
 import { requestEnvelope } from '../src/tools/request-envelope';
+import { type NodeChild, resetPeak, startNode, statusKb } from './child';
+import { xmlHeaders } from './load';
+import { CREATE_MINIMAL_TABLE } from './minimal-pipeline';
 
 /** Logs in as the demo seed's Anna Admin and puts the session into xmlHeaders. */
 async function logIn(acmpUrl: string): Promise<void> {
@@ -68,7 +68,10 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     for (const c of children) await c.stop();
     // Also the connections of a load run cut short (Ctrl-C): close() alone would wait for them.
     for (const s of servers)
-      await new Promise((resolve) => (s.close(resolve), s.closeAllConnections()));
+      await new Promise((resolve) => {
+        s.close(resolve);
+        s.closeAllConnections();
+      });
     await db?.destroy().catch(() => {});
     await embedded?.stop().catch(() => {});
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-// JSON SaveTicket_V4 (spec §8.4): the same ~1 KB ticket create as the plain XML scenario, as the
+// JSON SaveTicket_V4 (docs/protocol.md §8.4): the same ~1 KB ticket create as the plain XML scenario, as the
 // JSON a client sends to POST /api/v1/commands/SaveTicket_V4, a new ticket per request.
 import { readEnvelope } from '../src/protocol/envelope';
 import { xmlPayloadToJson } from '../src/protocol/json-codec';

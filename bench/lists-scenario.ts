@@ -1,4 +1,4 @@
-// The three list scenarios of issue #11 (target 3) over a large database kept between runs, so a
+// The three list scenarios over a large database kept between runs, so a
 // million tickets are generated once, not on every run:
 //   npm run bench:lists     (= npm run build && node dist/bench/lists-scenario.js)
 //   BENCH_TICKETS       tickets in the database (default 1000000); a database holding another
@@ -13,19 +13,19 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildApp } from '../src/app';
-import { CallerCache } from '../src/identity/caller-cache';
-import { resetPeak, statusKb } from './child';
 import { buildRegistry } from '../src/commands/registry';
 import { loadConfig, PROJECT_ROOT } from '../src/config';
 import { connect, migrate } from '../src/db/connection';
 import { startEmbedded } from '../src/db/embedded';
 import { loadSeed, readSeedFile } from '../src/db/seed';
 import { TICKET_QUERIES } from '../src/domain/ticket-queries';
+import { CallerCache } from '../src/identity/caller-cache';
 import { generateTickets } from '../src/tools/generate-tickets';
+import { resetPeak, statusKb } from './child';
 import { freePort, setting } from './environment';
 import { listScenarios } from './list-scenarios';
-import { ticketListRequest, ticketQueryV1Request, ticketQueryV2Request } from './requests';
 import { describeSetup, printScenario } from './report';
+import { ticketListRequest, ticketQueryV1Request, ticketQueryV2Request } from './requests';
 import type { LoadSettings } from './ticket-scenarios';
 
 async function main(): Promise<void> {
@@ -102,7 +102,10 @@ async function main(): Promise<void> {
     });
   } finally {
     if (server)
-      await new Promise((resolve) => (server!.close(resolve), server!.closeAllConnections()));
+      await new Promise((resolve) => {
+        server!.close(resolve);
+        server!.closeAllConnections();
+      });
     await callers?.close();
     await db.destroy();
     await embedded.stop();

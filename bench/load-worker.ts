@@ -1,9 +1,10 @@
 // Runs autocannon in a worker thread, so that the load generator does not share the event loop
 // of the gateway it measures (the gateway runs in the main thread of the same process).
-import autocannon from 'autocannon';
+
 import { parentPort, workerData } from 'node:worker_threads';
-import { saveTicketRequest, newGuid } from './requests';
+import autocannon from 'autocannon';
 import type { LoadJob, LoadReport } from './load';
+import { newGuid, saveTicketRequest } from './requests';
 
 async function run(job: LoadJob): Promise<LoadReport> {
   const resultCodes: Record<string, number> = {};

@@ -1,4 +1,4 @@
-// Peak resident memory of the gateway while it stores large attachments (issue 6, item 13).
+// Peak resident memory of the gateway while it stores large attachments.
 // The gateway runs as a child process (`node dist/src/main.js`) so that its resident set is its
 // own, not the benchmark's; its peak is read from /proc/<pid>/status (VmHWM), reset before each
 // phase through /proc/<pid>/clear_refs. Memory figures stay meaningful on a busy machine,

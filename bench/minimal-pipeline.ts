@@ -1,4 +1,4 @@
-// The minimal pipeline (issue 11): the least work a correct answer to SaveTicket_V4 (create),
+// The minimal pipeline: the least work a correct answer to SaveTicket_V4 (create),
 // GetTicket_V5 and GetTicketList_V1 needs on this machine and database: Node's http server,
 // fast-xml-parser, ONE SQL statement (prepared, pg pool of the gateway's size), the answer written
 // with string templates. It does no validation, no reference checks, no permissions and no error
@@ -6,8 +6,9 @@
 // minimal_tickets (LIKE tickets: same columns, defaults and indexes, no foreign keys), lives in
 // the benchmark's database. Run by bench/run.ts as a process of its own, like the gateway:
 //   DATABASE_URL=... PORT=... POOL_MAX=10 node dist/bench/minimal-pipeline.js
-import { XMLParser } from 'fast-xml-parser';
+
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { XMLParser } from 'fast-xml-parser';
 import pg from 'pg';
 
 export const MINIMAL_TABLE = 'minimal_tickets';

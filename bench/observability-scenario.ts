@@ -5,7 +5,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { buildApp } from '../src/app';
-import { coreLogger, createLogger, exchangeLogListener } from '../src/observability/logger';
+import { exchangeLogListener } from '../src/observability/exchange';
+import { coreLogger, createLogger } from '../src/observability/logger';
 import { createMetrics } from '../src/observability/metrics';
 import type { BenchEnvironment } from './environment';
 import { runLoad } from './load';
@@ -15,7 +16,11 @@ export async function observabilityScenario(
   env: BenchEnvironment,
   load: LoadSettings,
 ): Promise<ScenarioResult> {
-  const metrics = createMetrics({ db: env.db, registry: env.registry, authMode: 'open' });
+  const metrics = createMetrics({
+    db: env.db,
+    commandKeys: env.registry.commands,
+    authMode: 'open',
+  });
   const logger = createLogger({ destination: pino.destination({ dest: '/dev/null', sync: true }) });
   const app = buildApp({
     db: env.db,
@@ -51,6 +56,9 @@ export async function observabilityScenario(
       ],
     };
   } finally {
-    await new Promise((resolve) => (server.close(resolve), server.closeAllConnections()));
+    await new Promise((resolve) => {
+      server.close(resolve);
+      server.closeAllConnections();
+    });
   }
 }

@@ -1,4 +1,4 @@
-// The gateway next to the minimal pipeline (minimal-pipeline.ts, issue 11): the same requests,
+// The gateway next to the minimal pipeline (minimal-pipeline.ts): the same requests,
 // the same connections, run alternately (gateway, minimal, gateway, minimal, ...) so that both
 // see the same machine; the best round of each is compared. The gateway's rounds are full
 // scenarios (their checks included); the minimal pipeline's are bare load runs.
@@ -17,7 +17,7 @@ export interface Comparison {
   minimalBytes: number;
 }
 
-/** Issue 11, target 2: at least this share of the minimal pipeline's throughput ... */
+/** The target: at least this share of the minimal pipeline's throughput ... */
 export const MIN_SHARE = 0.85;
 /** ... with p99 at most this (ms) at 32 connections. */
 export const MAX_P99 = 50;

@@ -12,13 +12,14 @@
 //                          XML request (the SOAP, JSON and SICS scenarios do not: use with BENCH_ONLY=compare)
 // The gateway runs as a process of its own; its peak resident memory is printed per scenario.
 // and the peak memory of the gateway storing 3 MB attachments (memory.ts; alone: npm run bench:memory).
+
+import type { BenchEnvironment } from './environment';
 import { setting, startBenchEnvironment } from './environment';
 import { fillTickets, listScenarios } from './list-scenarios';
 import { runLoad, sequentialMedian, xmlHeaders } from './load';
 import { describeMemory, memoryMarkdown, memoryScenario } from './memory';
 import { BASELINE, describeSetup, markdownReport, printScenario } from './report';
 import { newGuid, saveTicketRequest } from './requests';
-import type { BenchEnvironment } from './environment';
 
 /** Runs a scenario and notes the gateway's peak resident memory (VmHWM, reset before) during it. */
 async function withPeak(
@@ -29,29 +30,30 @@ async function withPeak(
   const r = await scenario();
   return { ...r, peakMb: env.gatewayPeakMb() };
 }
+
 import { bulkScenarios } from './bulk-scenario';
+import { statusKb } from './child';
 import { commlogScenarios } from './commlog-scenario';
-import { observabilityScenario } from './observability-scenario';
-import { workersScenarios } from './workers-scenario';
 import { jsonScenario } from './json-scenario';
+import { observabilityScenario } from './observability-scenario';
+import {
+  type Comparison,
+  compare,
+  comparisonMarkdown,
+  copyToMinimal,
+  describeComparison,
+} from './pipeline-compare';
+import { getTicketRequest, ticketListRequest } from './requests';
 import { sicsScenario } from './sics-scenario';
 import { soapScenario } from './soap-scenario';
 import {
   createTickets,
   getTicketScenario,
   type LoadSettings,
-  saveTicketScenario,
   type ScenarioResult,
+  saveTicketScenario,
 } from './ticket-scenarios';
-import { statusKb } from './child';
-import {
-  compare,
-  type Comparison,
-  comparisonMarkdown,
-  copyToMinimal,
-  describeComparison,
-} from './pipeline-compare';
-import { getTicketRequest, ticketListRequest } from './requests';
+import { workersScenarios } from './workers-scenario';
 
 /** Notes a transport's throughput as a share of plain XML's on the same run (issue: within 15 %). */
 function versusPlain(r: ScenarioResult, plain: ScenarioResult): ScenarioResult {
@@ -131,7 +133,7 @@ async function main(): Promise<void> {
       });
     }
 
-    // The minimal pipeline (issue 11), alternately with the gateway: the same bodies and connections.
+    // The minimal pipeline, alternately with the gateway: the same bodies and connections.
     const saveSample = { url: env.acmpUrl, minimalUrl, body: saveTicketRequest(newGuid()) };
     const plainSaveComparison = await compare(
       'SaveTicket_V4 create (~1 KB ticket)',
@@ -155,14 +157,14 @@ async function main(): Promise<void> {
       ),
     );
     if (only !== 'compare') {
-      // The transports (spec §8): the same create through SOAP and JSON, next to plain XML on the same run.
+      // The transports (docs/protocol.md §8): the same create through SOAP and JSON, next to plain XML on the same run.
       for (const scenario of [soapScenario, jsonScenario, sicsScenario])
         report(versusPlain(await withPeak(env, () => scenario(env, load)), plainSave));
       for (const r of await bulkScenarios(env, load)) report(r);
-      // Issue 10: what the communication log, the metrics and the JSON logs cost SaveTicket_V4 (on vs off, side by side).
+      // What the communication log, the metrics and the JSON logs cost SaveTicket_V4 (on vs off, side by side).
       for (const r of await commlogScenarios(env, load)) report(r);
       report(await observabilityScenario(env, load));
-      // Issue 11: one worker process and one per core (ACMP_WORKERS), `node dist/src/main.js` as npm start runs it.
+      // One worker process and one per core (ACMP_WORKERS), `node dist/src/main.js` as npm start runs it.
       for (const r of await workersScenarios(env, load, readIds)) report(r);
     }
 

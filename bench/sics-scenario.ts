@@ -1,4 +1,4 @@
-// The SICS bus round trip (spec §8.2): `load.connections` clients, each with its own session and
+// The SICS bus round trip (docs/protocol.md §8.2): `load.connections` clients, each with its own session and
 // answer queue, publish a SaveTicket_V4 (a new ticket each time) to the ACMP router and consume
 // the answer with a long poll, for `load.durationSeconds`. One round trip = publish + consume.
 // The clients run in a worker thread (sics-worker.ts), as autocannon does for the other

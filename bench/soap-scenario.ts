@@ -1,4 +1,4 @@
-// SOAP 1.1 SaveTicket_V4 (spec §8.3): the same ~1 KB ticket create as the plain XML scenario, its
+// SOAP 1.1 SaveTicket_V4 (docs/protocol.md §8.3): the same ~1 KB ticket create as the plain XML scenario, its
 // payload element moved into a SOAP Body, a new ticket per request (the issue: within 15 % of
 // plain XML's throughput on the same run).
 import type { BenchEnvironment } from './environment';

@@ -1,4 +1,4 @@
-// ACMP_WORKERS (issue #11 item 4): the gateway as `npm start` runs it, `node dist/src/main.js` on
+// ACMP_WORKERS: the gateway as `npm start` runs it, `node dist/src/main.js` on
 // the benchmark's PostgreSQL, with 1 worker process and with one per core, under the same
 // SaveTicket_V4 and GetTicket_V5 loads as the in-process scenarios. Each run starts a fresh
 // gateway and stops it with SIGTERM. Wire it into run.ts with:

@@ -1,22 +1,22 @@
 // buildApp(deps): the Express app, no listen (architecture guide).
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
-import type { Registry } from './commands/registry';
-import type { IdentityLimits } from './identity/limits';
-import { ping } from './db/connection';
-import { acmpRouter } from './http/acmp-route';
-import { jsonRouter } from './transports/json/route';
-import { soapRouter } from './transports/soap/route';
-import type { AuthMode } from './config';
-import { openModeCaller } from './identity/caller';
-import { consoleLogger, type Logger } from './protocol/process-command';
 import { Bus } from './bus/bus';
-import { sicsRouter } from './transports/sics/routes';
-import { exchangeMiddleware, type ExchangeListener, exchangeOf } from './observability/exchange';
+import type { Registry } from './commands/registry';
+import type { AuthMode, RateLimits } from './config';
 import { consoleRouter } from './console/route';
-import type { GatewayMetrics } from './observability/metrics';
-import type { RateLimits } from './config';
+import { ping } from './db/connection';
 import { rateLimiters } from './http/rate-limit';
+import { openModeCaller } from './identity/caller';
+import type { IdentityLimits } from './identity/limits';
+import { type ExchangeListener, exchangeMiddleware, exchangeOf } from './observability/exchange';
+import { consoleLogger, type Logger } from './observability/logger';
+import type { GatewayMetrics } from './observability/metrics';
+import { jsonRouter } from './transports/json/route';
+import { acmpRouter, plainRefusal } from './transports/plain/route';
+import { sicsRefusal, sicsRouter } from './transports/sics/routes';
+import { sessionBeforeBody } from './transports/soap/envelope';
+import { soapRefusal, soapRouter } from './transports/soap/route';
 
 /** How long /health waits for PostgreSQL before it answers 503. */
 export const HEALTH_PING_TIMEOUT_MS = 800;
@@ -25,14 +25,14 @@ export interface AppDeps {
   db: Knex;
   registry: Registry;
   bodyLimit: string;
-  /** Spec §5: `required` answers 7 without a session; `open` acts as Settings.ApiUserId without one. */
+  /** docs/protocol.md §5: `required` answers 7 without a session; `open` acts as Settings.ApiUserId without one. */
   authMode: AuthMode;
   log?: Logger;
   /** The embedded database's supervisor: 'recovering' while it restarts a server that died. */
   databaseState?: () => 'up' | 'recovering';
   /** Session and token lifetimes (ACMP_SESSION_IDLE_MINUTES …); the spec's defaults when absent. */
   limits?: IdentityLimits;
-  /** The SICS bus (spec §8.2); its owner closes it (bus.close()). Absent: one with the default limits, closed by nobody. */
+  /** The SICS bus (docs/protocol.md §8.2); its owner closes it (bus.close()). Absent: one with the default limits, closed by nobody. */
   bus?: Bus;
   /** Told of every finished exchange (communication log, metrics, JSON logs); X-Request-Id is always set. */
   exchangeListeners?: ExchangeListener[];
@@ -61,7 +61,11 @@ export function buildApp({
     exchangeMiddleware(metrics ? [...exchangeListeners, metrics.listener] : exchangeListeners),
   );
   // After the exchange middleware: a refused request has its X-Request-Id and is logged with its 35.
-  for (const limiter of rateLimiters(db, rateLimits, bodyLimit, log)) app.use(limiter);
+  const framing = {
+    refusals: { xml: plainRefusal, soap: soapRefusal, sics: sicsRefusal },
+    soapSession: sessionBeforeBody,
+  };
+  for (const limiter of rateLimiters(db, rateLimits, bodyLimit, log, framing)) app.use(limiter);
   // Without a session: open mode acts as Settings.ApiUserId; required mode has no caller (7).
   const pipeline = {
     db,

@@ -5,12 +5,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:http';
 import path from 'node:path';
+import type pino from 'pino';
+import { AggregatorRegistry } from 'prom-client';
 import { buildRegistry } from './commands/registry';
 import { type Config, PROJECT_ROOT } from './config';
 import { connect } from './db/connection';
 import { createLogger, setDefaultLogger } from './observability/logger';
-import type pino from 'pino';
-import { AggregatorRegistry } from 'prom-client';
 import { closeGateway, type DatabaseState, type DatabaseWatch, serveGateway } from './serve';
 
 /** Which process answered: operators see the load spread, tests see that any worker will do. */
@@ -108,8 +108,11 @@ export function startWorkers(
   // Ready when as many workers listen as asked for (a replacement counts for one that died starting).
   const ready = new Promise<void>((resolve) => {
     let count = 0;
-    const counted = () =>
-      ++count === config.workers && (cluster.off('listening', counted), resolve());
+    const counted = () => {
+      if (++count < config.workers) return;
+      cluster.off('listening', counted);
+      resolve();
+    };
     cluster.on('listening', counted);
   });
   for (let i = 0; i < config.workers; i++) fork();
@@ -149,10 +152,9 @@ export async function runWorker(config: Config): Promise<void> {
     queryTimeoutMs: config.dbQueryTimeoutMs,
   });
   let state: StateMessage = { databaseState: 'up', databaseRestarts: 0 };
-  process.on(
-    'message',
-    (m: Partial<StateMessage>) => m?.databaseState && (state = m as StateMessage),
-  );
+  process.on('message', (m: Partial<StateMessage>) => {
+    if (m?.databaseState) state = m as StateMessage;
+  });
   const serving = serveGateway(config, db, registry, logger, {
     state: () => state.databaseState,
     restarts: () => state.databaseRestarts,

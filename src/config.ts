@@ -20,13 +20,13 @@ export interface Config {
   dbPoolMax: number;
   /** ACMP_DB_QUERY_TIMEOUT_MS: a query PostgreSQL does not answer within this time answers 19. */
   dbQueryTimeoutMs: number;
-  /** ACMP_AUTH (spec §5): `required` (a session for every command but meta and login) or `open` (no session: Settings.ApiUserId). */
+  /** ACMP_AUTH (docs/protocol.md §5): `required` (a session for every command but meta and login) or `open` (no session: Settings.ApiUserId). */
   authMode: AuthMode;
-  /** Session idle and absolute lifetimes and token lifetime (spec §5: configurable). */
+  /** Session idle and absolute lifetimes and token lifetime (docs/protocol.md §5: configurable). */
   limits: IdentityLimits;
-  /** SICS bus limits (spec §8.2): ACMP_SICS_MAX_MESSAGES_PER_TARGET, ACMP_SICS_MESSAGE_TTL_SECONDS, ACMP_SICS_MAX_ROUTERS, ACMP_SICS_MAX_TARGETS. */
+  /** SICS bus limits (docs/protocol.md §8.2): ACMP_SICS_MAX_MESSAGES_PER_TARGET, ACMP_SICS_MESSAGE_TTL_SECONDS, ACMP_SICS_MAX_ROUTERS, ACMP_SICS_MAX_TARGETS. */
   busLimits: BusLimits;
-  /** The communication log (issue 10): ACMP_LOG, ACMP_LOG_RETENTION_DAYS, ACMP_LOG_MAX_MB, ACMP_LOG_MAX_BODY_BYTES. */
+  /** The communication log: ACMP_LOG, ACMP_LOG_RETENTION_DAYS, ACMP_LOG_MAX_MB, ACMP_LOG_MAX_BODY_BYTES. */
   communicationLog: CommunicationLogSettings;
   /** ACMP_LOG_LEVEL (trace … fatal, silent); info by default. */
   logLevel: LogLevel;
@@ -160,7 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `ACMP_RATE_LIMIT_LOOPBACK must be on or off, not "${env.ACMP_RATE_LIMIT_LOOPBACK}"`,
     );
   config.rateLimits.loopback = loopback === 'on';
-  // Spec §5: open by default only on loopback; beyond it only when asked for, and said loudly.
+  // docs/protocol.md §5: open by default only on loopback; beyond it only when asked for, and said loudly.
   const auth = (env.ACMP_AUTH ?? '').trim().toLowerCase();
   if (auth !== '' && auth !== 'open' && auth !== 'required')
     problems.push(`ACMP_AUTH must be required or open, not "${env.ACMP_AUTH}"`);

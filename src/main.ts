@@ -10,7 +10,7 @@ import { connect, migrate, underStartLock } from './db/connection';
 import { type EmbeddedServer, startEmbedded } from './db/embedded';
 import { isSeeded, loadSeed, readSeedFile } from './db/seed';
 import { createLogger, defaultLogger, setDefaultLogger } from './observability/logger';
-import { closeGateway, serveGateway, type Serving } from './serve';
+import { closeGateway, type Serving, serveGateway } from './serve';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -101,7 +101,10 @@ async function main(): Promise<void> {
   const database = { state: embedded?.state, restarts: embedded?.restarts };
   if (config.workers > 1) {
     // The workers take the port over (the primary listens for them); this process keeps the database.
-    await new Promise((resolve) => (server.close(resolve), server.closeAllConnections()));
+    await new Promise((resolve) => {
+      server.close(resolve);
+      server.closeAllConnections();
+    });
     await db.destroy();
     db = undefined;
     workers = startWorkers(config, config.databaseUrl ?? embedded!.url, logger, database);
@@ -120,8 +123,8 @@ async function main(): Promise<void> {
   );
   logger.info(
     config.authMode === 'open'
-      ? "acmp-gateway: authentication open (ACMP_AUTH=open): a request without X-SICS-SESSION runs as the seed's Settings.ApiUserId with every permission (spec §5)"
-      : 'acmp-gateway: authentication required (ACMP_AUTH=required): log in with LoginAcmpUser_V1 and send X-SICS-SESSION (spec §5)',
+      ? "acmp-gateway: authentication open (ACMP_AUTH=open): a request without X-SICS-SESSION runs as the seed's Settings.ApiUserId with every permission (docs/protocol.md §5)"
+      : 'acmp-gateway: authentication required (ACMP_AUTH=required): log in with LoginAcmpUser_V1 and send X-SICS-SESSION (docs/protocol.md §5)',
   );
   const { perAddress, perSession, windowSeconds, loopback } = config.rateLimits;
   if (perAddress || perSession) {

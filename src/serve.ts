@@ -2,16 +2,17 @@
 // metrics and JSON logs, and how it closes. The same in a single process (main.ts) and in each
 // worker (cluster.ts), so that nothing is wired twice.
 import type { Server } from 'node:http';
+import type express from 'express';
 import type { Knex } from 'knex';
 import type pino from 'pino';
-import type express from 'express';
 import { buildApp } from './app';
 import { Bus } from './bus/bus';
-import { CallerCache } from './identity/caller-cache';
 import type { Registry } from './commands/registry';
 import type { Config } from './config';
+import { CallerCache } from './identity/caller-cache';
 import { type CommunicationLog, startCommunicationLog } from './observability/communication-log';
-import { coreLogger, exchangeLogListener } from './observability/logger';
+import { exchangeLogListener } from './observability/exchange';
+import { coreLogger } from './observability/logger';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 
 export type DatabaseState = 'up' | 'recovering';
@@ -45,7 +46,7 @@ export function serveGateway(
   const commlog = startCommunicationLog(db, config.communicationLog);
   const metrics = createMetrics({
     db,
-    registry,
+    commandKeys: registry.commands,
     authMode: config.authMode,
     token: config.metricsToken,
     limits: config.limits,

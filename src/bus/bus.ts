@@ -4,8 +4,8 @@
 // and answers every waiting consumer.
 import type { Knex } from 'knex';
 import pg from 'pg';
-import type { Logger } from '../protocol/process-command';
-import { DEFAULT_BUS_LIMITS, type BusLimits } from './limits';
+import type { Logger } from '../observability/logger';
+import { type BusLimits, DEFAULT_BUS_LIMITS } from './limits';
 import { purgeExpired } from './store';
 
 /** The NOTIFY channel; the payload is the target id. */

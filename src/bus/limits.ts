@@ -1,4 +1,4 @@
-// The bus limits of spec §8.2, each configurable (src/config.ts, ACMP_SICS_*).
+// The bus limits of docs/protocol.md §8.2, each configurable (src/config.ts, ACMP_SICS_*).
 export interface BusLimits {
   /** ACMP_SICS_MAX_MESSAGES_PER_TARGET: a publish into a fuller target is refused. */
   maxMessagesPerTarget: number;
@@ -17,6 +17,6 @@ export const DEFAULT_BUS_LIMITS: BusLimits = {
   maxTargets: 100,
 };
 
-/** Consume answers at most this many messages and waits at most this long (spec §8.2). */
+/** Consume answers at most this many messages and waits at most this long (docs/protocol.md §8.2). */
 export const MAX_CONSUME_MESSAGES = 100;
 export const MAX_WAIT_TIMEOUT_MS = 60_000;

@@ -1,9 +1,9 @@
 // Routers, targets and queued messages in PostgreSQL (migration 012_bus). Everything here is
-// scoped to one user: the session's user (spec §8.2). Router and target names are matched
+// scoped to one user: the session's user (docs/protocol.md §8.2). Router and target names are matched
 // case-insensitively, routing keys exactly.
 import type { Knex } from 'knex';
-import type { BusLimits } from './limits';
 import { preparedQuery } from '../db/connection';
+import type { BusLimits } from './limits';
 
 /** A refusal the SICS transport answers as JSON {ErrorCode, Error} with this HTTP status. */
 export class BusError extends Error {
@@ -281,7 +281,7 @@ export async function take(db: Knex, targetId: string, max: number): Promise<Que
     }));
 }
 
-/** Drops messages older than the TTL (spec §8.2: message age limit). */
+/** Drops messages older than the TTL (docs/protocol.md §8.2: message age limit). */
 export async function purgeExpired(db: Knex): Promise<void> {
   await db('bus_messages').where('expires_at', '<=', db.fn.now()).delete();
 }

@@ -1,13 +1,14 @@
 // The registry, built once at start from one file per command version (architecture guide,
 // convention 3). It refuses to start on a duplicate key, a command without a schema or one that
-// declares no known permission (spec §5).
-import type { ValidateFunction } from 'ajv';
+// declares no known permission (docs/protocol.md §5).
+
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { compileDefinition, createAjv, loadJsonSchemas } from '../validation/validator';
-import { type Shape, ShapeBuilder } from '../validation/shapes';
+import type { ValidateFunction } from 'ajv';
 import { isPermission, PERMISSIONS } from '../identity/caller';
-import type { CommandDefinition } from './types';
+import { type Shape, ShapeBuilder } from '../validation/shapes';
+import { compileDefinition, createAjv, loadJsonSchemas } from '../validation/validator';
+import type { CommandCatalog, CommandDefinition } from './types';
 
 export interface RegisteredCommand {
   key: string; // "SaveTicket_V4": the one name used for XSD, JSON Schema, fixtures
@@ -17,7 +18,7 @@ export interface RegisteredCommand {
   validate: ValidateFunction;
 }
 
-export class Registry {
+export class Registry implements CommandCatalog {
   constructor(
     readonly commands: Map<string, RegisteredCommand>,
     readonly schemaDir: string,
@@ -27,7 +28,7 @@ export class Registry {
     return this.commands.get(`${command}_V${version}`);
   }
 
-  /** The named commands in the order asked, or all when none are named; unserved names stay in (spec §4). */
+  /** The named commands in the order asked, or all when none are named; unserved names stay in (docs/protocol.md §4). */
   commandNames(names: string[] | undefined): string[] {
     return names?.length ? names : [...this.versions().keys()];
   }
@@ -85,7 +86,7 @@ function checkPermission(key: string, { name, version, permission }: CommandDefi
       ? 'declares no permission'
       : `declares the unknown permission ${JSON.stringify(permission)}`;
   throw new Error(
-    `Registry: ${key} (src/commands/${name}/v${version}.ts) ${declared}; set permission to 'NONE' or one of ${PERMISSIONS.join(', ')} (spec §5)`,
+    `Registry: ${key} (src/commands/${name}/v${version}.ts) ${declared}; set permission to 'NONE' or one of ${PERMISSIONS.join(', ')} (docs/protocol.md §5)`,
   );
 }
 

@@ -1,20 +1,20 @@
 import type { Knex } from 'knex';
-import type { IdentityLimits } from '../identity/limits';
 import type { Caller, Permission } from '../identity/caller';
-import type { Registry } from './registry';
+import type { IdentityLimits } from '../identity/limits';
+import type { Shape } from '../validation/shapes';
 
 /** What a handler may use: never Express, XML text or Ajv (architecture guide, convention 6). */
 export interface CommandContext {
   db: Knex;
-  registry: Registry;
-  /** Who the command runs for (spec §5): creator of comments and costs, default reminder user, "My tickets". */
+  registry: CommandCatalog;
+  /** Who the command runs for (docs/protocol.md §5): creator of comments and costs, default reminder user, "My tickets". */
   caller: Caller;
-  /** Session and token lifetimes (spec §5, configurable); the defaults when absent. */
+  /** Session and token lifetimes (docs/protocol.md §5, configurable); the defaults when absent. */
   limits?: IdentityLimits;
 }
 
 /**
- * The permission a command version needs (spec §5): 'NONE', one permission, or one decided from
+ * The permission a command version needs (docs/protocol.md §5): 'NONE', one permission, or one decided from
  * the validated request (SaveTicket: TICKET_CREATE for a new Id, TICKET_UPDATE for an existing one).
  */
 export type PermissionRule<In = any> =
@@ -33,4 +33,19 @@ export interface CommandDefinition<In = any, Out = Record<string, unknown>> {
   version: number;
   permission: PermissionRule<In>;
   handle(input: In, ctx: CommandContext): Promise<Out>;
+}
+
+/**
+ * What a command may ask of the catalog it is part of (GetCommandVersions, GetCommandSchemas,
+ * a response shape). The registry provides it; declared here so that the registry depends on
+ * the command types, never the other way round.
+ */
+export interface CommandCatalog {
+  /** The folder holding xsd/ and json/. */
+  readonly schemaDir: string;
+  get(command: string, version: number): { request: Shape; response: Shape } | undefined;
+  /** The named commands in the order asked, or all when none are named. */
+  commandNames(names: string[] | undefined): string[];
+  /** Command name → its versions, ascending. */
+  versions(): Map<string, number[]>;
 }

@@ -1,8 +1,8 @@
 // "Download as fixture": one logged exchange as a fixture case that `npm run replay` takes as it
 // is: a .tar of <Command>_V<N>/<case>/request.xml + response.xml (`tar -xf` also unpacks it into
 // fixtures/). The case is exactly what `npm run log -- export` writes for that row.
-import { fixtureCaseOf } from '../tools/fixtures/from-log';
-import { writeTar } from '../tools/fixtures/tar';
+import { fixtureCaseOf } from '../fixtures/from-log';
+import { writeTar } from '../fixtures/tar';
 import type { ExchangeDetail } from './queries';
 
 export interface FixtureDownload {

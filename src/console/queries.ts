@@ -49,7 +49,10 @@ const NOT_CONSOLE = `path not like '/console%'`;
 export async function listExchanges(db: Knex, f: ExchangeFilter): Promise<ExchangeSummary[]> {
   const where: string[] = [NOT_CONSOLE];
   const bindings: Knex.Value[] = [];
-  const add = (sql: string, ...values: Knex.Value[]) => (where.push(sql), bindings.push(...values));
+  const add = (sql: string, ...values: Knex.Value[]) => {
+    where.push(sql);
+    bindings.push(...values);
+  };
   if (f.command) {
     if (/_V\d+$/.test(f.command)) add('? = any(commands)', f.command);
     else add(`exists (select 1 from unnest(commands) c where c like ? || '\\_V%')`, f.command);

@@ -1,4 +1,4 @@
-// GET /console: the operators' page over the communication log (issue 10, item 3). The page is a
+// GET /console: the operators' page over the communication log. The page is a
 // plain HTML shell with one served script and style sheet (no CDN: it works offline); its data
 // comes from the JSON API below, which needs the ADMIN permission once authentication is on.
 import { readFileSync } from 'node:fs';
@@ -7,13 +7,12 @@ import { type NextFunction, type Request, type Response, Router } from 'express'
 import type { Knex } from 'knex';
 import type { AuthMode } from '../config';
 import { PROJECT_ROOT } from '../config';
-import { SESSION_HEADER } from '../http/acmp-route';
 import type { IdentityLimits } from '../identity/limits';
-import { sessionUser } from '../identity/sessions';
+import { SESSION_HEADER, sessionUser } from '../identity/sessions';
 import { callerOf } from '../identity/users';
 import { fixtureOf } from './fixture';
-import { commandCharts, exchangeById, type ExchangeFilter, listExchanges } from './queries';
 import { consolePage } from './page';
+import { commandCharts, type ExchangeFilter, exchangeById, listExchanges } from './queries';
 
 export interface ConsoleDeps {
   db: Knex;
@@ -58,7 +57,7 @@ export function consoleRouter({ db, authMode, limits }: ConsoleDeps): Router {
   const adminOnly = async (req: Request, res: Response, next: NextFunction) => {
     try {
       const session = req.get(SESSION_HEADER);
-      // Open mode without a session acts as Settings.ApiUserId, who holds every permission (spec §5).
+      // Open mode without a session acts as Settings.ApiUserId, who holds every permission (docs/protocol.md §5).
       if (!session && authMode === 'open') return next();
       if (!session)
         return refuse(

@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
+
 // knex's own PostgreSQL client, extended below; knex has no typings for it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const KnexPgClient: new (
@@ -8,9 +9,10 @@ const KnexPgClient: new (
   _query(connection: pg.Client, obj: unknown): Promise<unknown>;
   emit(event: string, ...args: unknown[]): boolean;
 } = require('knex/lib/dialects/postgres');
+
+import { defaultLogger } from '../observability/logger';
 import { QUERY_TIMEOUT_MESSAGE } from './failures';
 import { migrationSource } from './migrations';
-import { defaultLogger } from '../observability/logger';
 
 // numeric stays a string (exact money); timestamptz becomes a Date (the default).
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);

@@ -1,4 +1,4 @@
-// Which database throwables mean what on the wire (spec §3). Only an unreachable, stopping, hung
+// Which database throwables mean what on the wire (docs/protocol.md §3). Only an unreachable, stopping, hung
 // or exhausted database is 19 "try again later"; a deadlock or serialization failure is worth
 // running the command again; any other SQLSTATE is a gateway bug (input must be refused with 35
 // before it reaches SQL) and answers 18, so that clients do not retry it forever.

@@ -1,6 +1,7 @@
 // The seed file format (README "Seed files"): reference data, settings and optional tickets.
 // Checked with Ajv so a typo in a seed file is named instead of silently ignored.
 import { PERMISSIONS } from '../identity/caller';
+
 const guid = {
   type: 'string',
   pattern: '^\\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\\}?$',

@@ -1,11 +1,12 @@
 // Loads a seed file (README "Seed files") in one transaction. Repeatable: every record is an
 // upsert by Id, so loading the same file twice changes nothing.
+
+import { readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import type { Knex } from 'knex';
-import { readFileSync } from 'node:fs';
-import { seedSchema } from './seed-schema';
-import { bareGuid } from '../protocol/values';
 import { hashPassword } from '../identity/passwords';
+import { bareGuid } from '../vocabulary/values';
+import { seedSchema } from './seed-schema';
 
 type Row = Record<string, any>;
 export type Seed = Record<string, any>;

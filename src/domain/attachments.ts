@@ -1,13 +1,12 @@
-// Ticket attachments (spec §7: SaveTicketAttachments, GetTicketAttachment(s),
+// Ticket attachments (docs/protocol.md §7: SaveTicketAttachments, GetTicketAttachment(s),
 // DeleteTicketAttachments), version-free.
 import type { Knex } from 'knex';
-import { type FieldError, NotFound, ValidationFailed } from '../protocol/errors';
-import { bareGuid, formatGuid } from '../protocol/values';
-import { deleteAllOrNone } from './id-lists';
-import { decodeBase64 } from './base64';
-import { sameId } from '../protocol/values';
-import { getSettings, requireExists } from './references';
 import type { Caller } from '../identity/caller';
+import { type FieldError, NotFound, ValidationFailed } from '../vocabulary/errors';
+import { bareGuid, formatGuid, sameId } from '../vocabulary/values';
+import { decodeBase64 } from './base64';
+import { deleteAllOrNone } from './id-lists';
+import { getSettings, requireExists } from './references';
 
 import { lockTickets, mergedProblem, otherTicketProblem } from './ticket-locks';
 
@@ -60,7 +59,7 @@ interface Planned {
 }
 
 /**
- * Saves every item or none (spec §7). New items need Id, DocumentId, Name, FileName and Content;
+ * Saves every item or none (docs/protocol.md §7). New items need Id, DocumentId, Name, FileName and Content;
  * an existing Id is an edit in which only Description and IsVisibleForWeb change, Id and
  * DocumentId must still be given and DocumentId must match. Name, FileName and Content of an
  * edit are ignored, like read-only fields ([doc]: "only Description and IsVisibleForWeb change").
@@ -94,15 +93,17 @@ export async function saveAttachments(
     const errors: FieldError[] = [];
     const plans: Planned[] = [];
     const seen = new Map<string, number>();
-    items.forEach((item, i) => {
+    for (const [i, item] of items.entries()) {
       const at = itemPath(i);
       const fail: Fail = (field, message) => void errors.push({ path: `${at}/${field}`, message });
       const key = bareGuid(item.id);
-      if (seen.has(key))
-        return fail(
+      if (seen.has(key)) {
+        fail(
           'Id',
           `the same Id as item ${seen.get(key)! + 1}; each attachment may appear once per request`,
         );
+        continue;
+      }
       seen.set(key, i);
       if (item.ticketId && !sameId(ticketId, item.ticketId))
         fail('TicketId', `must be the request's TicketId ${ticketId} or left out`);
@@ -110,12 +111,15 @@ export async function saveAttachments(
       const moved =
         existing &&
         otherTicketProblem('attachment', item.id, existing.ticket_id, ticketId, `${at}/Id`);
-      if (moved) return void errors.push(moved);
+      if (moved) {
+        errors.push(moved);
+        continue;
+      }
       const plan = existing
         ? planEdit(item, existing, fail)
         : planInsert(item, ticketId, maxBytes, caller, fail);
       if (plan) plans.push({ ...plan, index: i });
-    });
+    }
     if (errors.length) throw new AttachmentsRefused(errors);
 
     for (const p of plans) {

@@ -1,4 +1,4 @@
-// A strict, linear base64 decoder for attachment content (spec §6, TTicketAttachment_V1).
+// A strict, linear base64 decoder for attachment content (docs/protocol.md §6, TTicketAttachment_V1).
 // Hand-written on purpose: Buffer.from(text, 'base64') silently skips bad characters and
 // truncates at a stray '=', so damaged content would be stored without a word, and a regex
 // check risks backtracking on megabytes of text. One pass over the text, one output buffer.

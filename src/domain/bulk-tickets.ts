@@ -1,9 +1,9 @@
-// One field on many tickets (spec §9: SetTicketStates_V1, SetTicketPriorities_V1), all or none
+// One field on many tickets (docs/protocol.md §9: SetTicketStates_V1, SetTicketPriorities_V1), all or none
 // in ONE transaction: the tickets are locked in one statement in id order (ticket-locks.ts), every
 // problem of every ticket is collected, and any problem leaves every ticket as it was.
 import type { Knex } from 'knex';
-import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
-import { bareGuid } from '../protocol/values';
+import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../vocabulary/errors';
+import { bareGuid } from '../vocabulary/values';
 import { itemPath } from './links';
 import { lockTickets, mergedProblem } from './ticket-locks';
 import type { TicketState } from './tickets';
@@ -43,7 +43,7 @@ export async function setTickets(
   ticketIds: string[],
   change: TicketChange,
 ): Promise<void> {
-  // Closing has its own rules (resolution, comment, working time): CloseTicket_V1 (spec §7, §9).
+  // Closing has its own rules (resolution, comment, working time): CloseTicket_V1 (docs/protocol.md §7, §9).
   if ('state' in change && change.state === 'Closed') {
     const message =
       'State: Closed is refused; a ticket is closed with CloseTicket_V1 (one ticket at a time, with its resolution, comment and working time rules)';
@@ -56,16 +56,21 @@ export async function setTickets(
     const tickets = await lockTickets(trx, ticketIds);
     const problems: Problem[] = [];
     const seen = new Set<string>();
-    ticketIds.forEach((id, i) => {
+    for (const [i, id] of ticketIds.entries()) {
       const bare = bareGuid(id);
-      if (seen.has(bare)) return;
+      if (seen.has(bare)) continue;
       seen.add(bare);
       const path = itemPath('TicketIds', i);
       const t = tickets.get(bare);
-      if (!t)
-        return void problems.push({ path, message: `no ticket with Id ${id}`, notFound: true });
+      if (!t) {
+        problems.push({ path, message: `no ticket with Id ${id}`, notFound: true });
+        continue;
+      }
       const merged = mergedProblem(t, path);
-      if (merged) return void problems.push(merged);
+      if (merged) {
+        problems.push(merged);
+        continue;
+      }
       // As SaveTicket: a closed ticket changes state only through ReopenTicket_V1.
       if (column === 'state' && t.state === 'Closed') {
         problems.push({
@@ -73,7 +78,7 @@ export async function setTickets(
           message: `ticket ${t.number} is closed; reopen it with ReopenTicket_V1 before changing its state`,
         });
       }
-    });
+    }
     if (problems.length) throw refusal(problems);
     await trx('tickets')
       .update({ [column]: value, last_modified: trx.fn.now() })

@@ -1,19 +1,19 @@
-// Saving, reading and deleting ticket comments (spec §7: SaveTicketComment, GetTicketComment(s),
+// Saving, reading and deleting ticket comments (docs/protocol.md §7: SaveTicketComment, GetTicketComment(s),
 // GetCommentListOfTicket, DeleteTicketComment), version-free. addComment in comments.ts stays the
 // stricter helper CloseTicket and ReopenTicket use.
 import type { Knex } from 'knex';
-import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
-import { commentRow } from './comments';
-import { bareGuid } from '../protocol/values';
-import { requireExists } from './references';
 import type { Caller } from '../identity/caller';
+import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../vocabulary/errors';
+import { bareGuid } from '../vocabulary/values';
+import { commentRow } from './comments';
+import { requireExists } from './references';
 
-import { lockEntries, type LockedTicket, refuseIfMerged, refuseOtherTicket } from './ticket-locks';
+import { type LockedTicket, lockEntries, refuseIfMerged, refuseOtherTicket } from './ticket-locks';
 
 /**
  * A save. Undefined leaves a stored value unchanged. The read-only fields of TTicketComment
  * (Creator, CreationDate, IsExternal, External*, Signature) have no place here on purpose:
- * a Save ignores them (spec §7 [doc]).
+ * a Save ignores them (docs/protocol.md §7 [doc]).
  */
 export interface CommentSave {
   id: string;

@@ -1,8 +1,8 @@
 // Ticket comments, version-free.
 import type { Knex } from 'knex';
-import { RuleViolation } from '../protocol/errors';
 import type { Caller } from '../identity/caller';
-import { sameId } from '../protocol/values';
+import { RuleViolation } from '../vocabulary/errors';
+import { sameId } from '../vocabulary/values';
 
 export interface NewComment {
   id: string;

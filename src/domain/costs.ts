@@ -1,13 +1,13 @@
-// Ticket costs, version-free (spec §7: SaveTicketCosts_V1, GetTicketCost_V1, GetTicketCostList_V1,
+// Ticket costs, version-free (docs/protocol.md §7: SaveTicketCosts_V1, GetTicketCost_V1, GetTicketCostList_V1,
 // DeleteTicketCosts_V1). Money never passes through JS floating point: limits are checked on
 // integer cents (BigInt) parsed from the decimal text, and PostgreSQL numeric stores the price
 // and computes TotalPrice = UnitPrice × Amount itself (generated column, migration 005).
 import type { Knex } from 'knex';
-import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
-import { bareGuid, sameId } from '../protocol/values';
+import type { Caller } from '../identity/caller';
+import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../vocabulary/errors';
+import { bareGuid, sameId } from '../vocabulary/values';
 import { deleteAllOrNone } from './id-lists';
 import { requireExists } from './references';
-import type { Caller } from '../identity/caller';
 
 import { lockEntries, mergedProblem, otherTicketProblem } from './ticket-locks';
 
@@ -33,7 +33,7 @@ export interface Cost {
   creationDate: Date;
 }
 
-// The documented limits (spec §7, [doc]). The XSD bounds Category/Description more loosely on
+// The documented limits (docs/protocol.md §7, [doc]). The XSD bounds Category/Description more loosely on
 // purpose, so that these are reported here with FirstErrorMsg rather than as schema errors.
 const MAX_UNIT_PRICE_CENTS = 99999999n; // 999999.99
 const MAX_AMOUNT = 999999;
@@ -139,7 +139,7 @@ export async function saveCosts(
     const isStored = (id: string) => entries.has(bareGuid(id));
 
     const problems: Problem[] = [];
-    items.forEach((c, i) => {
+    for (const [i, c] of items.entries()) {
       const at = `${listPath}[${i + 1}]`;
       const first = items.findIndex((other) => sameId(c.id, other.id));
       if (first < i)
@@ -152,7 +152,10 @@ export async function saveCosts(
       const moved =
         stored &&
         otherTicketProblem('cost entry', c.id, stored.ticket_id, c.ticketId, `${at}/TicketId`);
-      if (moved) return void problems.push(moved);
+      if (moved) {
+        problems.push(moved);
+        continue;
+      }
       const ticketId = stored?.ticket_id ?? c.ticketId;
       const ticket = ticketId && tickets.get(bareGuid(ticketId));
       if (ticketId && !ticket)
@@ -163,7 +166,7 @@ export async function saveCosts(
         });
       const merged = ticket && mergedProblem(ticket, `${at}/TicketId`);
       if (merged) problems.push(merged);
-    });
+    }
     if (problems.length) throw refusal(problems);
 
     for (const c of items) {
@@ -236,7 +239,7 @@ export async function listCosts(db: Knex, ticketId: string): Promise<Cost[]> {
   return rows.map(toCost);
 }
 
-/** All or none: one unknown Id answers 30 and nothing is deleted (spec §7). */
+/** All or none: one unknown Id answers 30 and nothing is deleted (docs/protocol.md §7). */
 export async function deleteCosts(db: Knex, ids: string[]): Promise<void> {
   await deleteAllOrNone(db, 'ticket_costs', ids, 'CostIds', 'cost entry');
 }

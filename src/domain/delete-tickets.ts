@@ -1,4 +1,4 @@
-// Deleting tickets (spec §9: DeleteTickets_V1), all or none in ONE transaction, with everything
+// Deleting tickets (docs/protocol.md §9: DeleteTickets_V1), all or none in ONE transaction, with everything
 // attached to them: comments, attachments, working times, costs, reminders, and their asset,
 // client and ticket links (the linked tickets themselves stay as they are).
 //
@@ -7,8 +7,8 @@
 // of them stays; deleting it together with all of them in one request is fine: nothing is left
 // pointing at a deleted ticket.
 import type { Knex } from 'knex';
-import { NotFound, RuleViolation } from '../protocol/errors';
-import { bareGuid } from '../protocol/values';
+import { NotFound, RuleViolation } from '../vocabulary/errors';
+import { bareGuid } from '../vocabulary/values';
 import { itemPath } from './links';
 import { lockTickets } from './ticket-locks';
 

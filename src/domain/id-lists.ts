@@ -1,10 +1,10 @@
-// Deleting a list of entries by Id, all or none (spec §7: DeleteTicketAttachments_V1,
+// Deleting a list of entries by Id, all or none (docs/protocol.md §7: DeleteTicketAttachments_V1,
 // DeleteTicketWorkingTimeList_V1, DeleteTicketCosts_V1, DeleteEmailMonitorList_V1): one unknown
 // Id answers 30 naming every unknown one, and nothing is deleted.
 import type { Knex } from 'knex';
-import { type FieldError, NotFound, RuleViolation } from '../protocol/errors';
-import { sameId } from '../protocol/values';
-import { lockEntries, type LockedTicket, mergedProblem } from './ticket-locks';
+import { type FieldError, NotFound, RuleViolation } from '../vocabulary/errors';
+import { sameId } from '../vocabulary/values';
+import { type LockedTicket, lockEntries, mergedProblem } from './ticket-locks';
 
 // The tables whose rows belong to a ticket (their delete trigger updates it, migration 010).
 const TICKET_ENTRIES = new Set([

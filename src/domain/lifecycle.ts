@@ -1,14 +1,13 @@
-// Closing and reopening tickets (spec §7: CloseTicket_V1, ReopenTicket_V1).
+// Closing and reopening tickets (docs/protocol.md §7: CloseTicket_V1, ReopenTicket_V1).
 import type { Knex } from 'knex';
-import { type FieldError, RuleViolation, ValidationFailed } from '../protocol/errors';
-import { addComment } from './comments';
-import { sameId } from '../protocol/values';
-import { getSettings, requireAssignee, requireExists } from './references';
 import type { Caller } from '../identity/caller';
-
+import { type FieldError, RuleViolation, ValidationFailed } from '../vocabulary/errors';
+import { sameId } from '../vocabulary/values';
+import { addComment } from './comments';
+import { getSettings, requireAssignee, requireExists } from './references';
+import { lockWritableTicket } from './ticket-locks';
 import type { AssigneeRef } from './tickets';
 import { addWorkingTime } from './working-times';
-import { lockWritableTicket } from './ticket-locks';
 
 export interface CloseInput {
   ticketId: string;

@@ -1,12 +1,12 @@
-// Links of a ticket to assets, clients and other tickets (spec §7: LinkAssetsToTicket_V1,
-// LinkClientsToTicket_V1, LinkTicketsToTicket_V1; spec §9: the Unlink… commands,
+// Links of a ticket to assets, clients and other tickets (docs/protocol.md §7: LinkAssetsToTicket_V1,
+// LinkClientsToTicket_V1, LinkTicketsToTicket_V1; docs/protocol.md §9: the Unlink… commands,
 // LinkTicketsToTicket_V2). Each command is one transaction: when any id is unknown nothing is
 // linked or unlinked. Linking twice stores one link (the primary keys of migration 008);
 // unlinking what is not linked is not an error. Unlinking obeys the rules of linking (unknown
 // ids 30, unknown client 26, self link and merged tickets 35). Links do not change LastModified.
 import type { Knex } from 'knex';
-import { ClientNotFound, type FieldError, NotFound, RuleViolation } from '../protocol/errors';
-import { bareGuid } from '../protocol/values';
+import { ClientNotFound, type FieldError, NotFound, RuleViolation } from '../vocabulary/errors';
+import { bareGuid } from '../vocabulary/values';
 import { lockTickets, lockWritableTicket, mergedProblem } from './ticket-locks';
 
 /** Ids as the request named them, with the wire path of each (e.g. `AssetIds/string[2]`). */
@@ -24,7 +24,7 @@ interface LinkTarget {
 }
 
 const ASSETS: LinkTarget = { table: 'assets', label: 'asset', notFound: (m) => new NotFound(m) };
-// spec §3: an unknown client is ResultCode 26, not 30.
+// docs/protocol.md §3: an unknown client is ResultCode 26, not 30.
 const CLIENTS: LinkTarget = {
   table: 'clients',
   label: 'client',
@@ -116,7 +116,7 @@ export async function unlinkClients(
   });
 }
 
-/** Zammad's link types (spec §9): the role of the linked ticket as seen from the other one. */
+/** Zammad's link types (docs/protocol.md §9): the role of the linked ticket as seen from the other one. */
 export type LinkType = 'Normal' | 'Parent' | 'Child';
 
 /** A parent of B is seen from B as its child (the SQL twin is ticket_link_flip, migration 013). */

@@ -1,12 +1,12 @@
-// LoginAcmpUser_V1 and TokenLoginAcmpUser_V1 (spec §5), in the order the identity store asks for:
+// LoginAcmpUser_V1 and TokenLoginAcmpUser_V1 (docs/protocol.md §5), in the order the identity store asks for:
 // session id -> throttle -> credentials -> failure recorded, or session bound (+ token).
 import type { Knex } from 'knex';
+import { DEFAULT_IDENTITY_LIMITS, type IdentityLimits } from '../identity/limits';
 import { verifyAgainstNothing } from '../identity/passwords';
 import { bindSession, isValidSessionId } from '../identity/sessions';
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../identity/throttle';
 import { createToken } from '../identity/tokens';
-import { DEFAULT_IDENTITY_LIMITS, type IdentityLimits } from '../identity/limits';
-import { InvalidRequest, LoginRefused } from '../protocol/errors';
+import { InvalidRequest, LoginRefused } from '../vocabulary/errors';
 
 export type LoginAnswer = {
   LoginResult: 'Successful';

@@ -1,11 +1,11 @@
-// Merging tickets (spec §7: MergeTickets_V1), in ONE transaction: the entries and links of the
+// Merging tickets (docs/protocol.md §7: MergeTickets_V1), in ONE transaction: the entries and links of the
 // merged tickets move to the surviving ticket, and each merged ticket is closed with
 // master_ticket_id pointing at the survivor.
 import type { Knex } from 'knex';
-import { NotFound, RuleViolation } from '../protocol/errors';
-import { bareGuid } from '../protocol/values';
+import { NotFound, RuleViolation } from '../vocabulary/errors';
+import { bareGuid } from '../vocabulary/values';
 import { distinctIds, itemPath } from './links';
-import { lockTickets, type LockedTicket, mergedProblem } from './ticket-locks';
+import { type LockedTicket, lockTickets, mergedProblem } from './ticket-locks';
 
 // Entries that belong to exactly one ticket and simply change owner.
 const OWNED = ['ticket_comments', 'ticket_attachments', 'ticket_working_times', 'ticket_costs'];
@@ -38,7 +38,7 @@ export async function mergeTickets(
     checkTickets(byId, survivorId, mergedIds);
     // Whatever the merged tickets still hold moves to the survivor, also on a retried merge
     // (nothing, unless imported data left entries on a merged ticket): after an answer 0 the
-    // survivor has them all (spec §7).
+    // survivor has them all (docs/protocol.md §7).
     await moveEntries(trx, survivor, mergedAll);
     await moveLinks(trx, survivor, mergedAll);
     // A ticket merged into this survivor already is a retried merge: it stays as it is.

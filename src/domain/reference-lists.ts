@@ -1,4 +1,4 @@
-// Reference data lists (spec §7: GetAssigneeList and the Get…List commands of issue #3).
+// Reference data lists (docs/protocol.md §7: GetAssigneeList and the other Get…List commands).
 import type { Knex } from 'knex';
 import { deleteAllOrNone } from './id-lists';
 import type { Assignee } from './tickets';

@@ -1,7 +1,7 @@
 // Lookups of referenced ids (ResultCode 30 when one does not exist) and of the settings.
 import type { Knex } from 'knex';
-import { NotFound } from '../protocol/errors';
 import { preparedQuery } from '../db/connection';
+import { NotFound } from '../vocabulary/errors';
 
 export interface HelpdeskSettings {
   resolutionsEnabled: boolean;
@@ -90,9 +90,10 @@ export function referenceCheck(
 } {
   const present = refs.filter((r) => r.id);
   const values: unknown[] = [];
-  const param = (value: unknown, type: string) => (
-    values.push(value), `$${first + values.length - 1}::${type}`
-  );
+  const param = (value: unknown, type: string) => {
+    values.push(value);
+    return `$${first + values.length - 1}::${type}`;
+  };
   // Table names come from LABELS, never from input.
   const columns: string[] = [];
   const found: string[] = [];

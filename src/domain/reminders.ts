@@ -1,17 +1,17 @@
-// Ticket reminders, version-free (spec §7: SaveReminderOfTicket_V1, DeleteReminderOfTicket_V1).
+// Ticket reminders, version-free (docs/protocol.md §7: SaveReminderOfTicket_V1, DeleteReminderOfTicket_V1).
 // One reminder per ticket and user (primary key of ticket_reminders, migration 007).
 import type { Knex } from 'knex';
-import { NotFound, RuleViolation } from '../protocol/errors';
-import { requireAssignee } from './references';
 import type { Caller } from '../identity/caller';
+import { NotFound, RuleViolation } from '../vocabulary/errors';
+import { requireAssignee } from './references';
 
 import { lockWritableTicket } from './ticket-locks';
 
 export interface ReminderSave {
   ticketId: string;
-  /** null or undefined: the calling user (spec §6, TTicketReminder_V1). */
+  /** null or undefined: the calling user (docs/protocol.md §6, TTicketReminder_V1). */
   userId?: string | null;
-  /** null when the client sent the zero date, which means "no date" (spec §2). */
+  /** null when the client sent the zero date, which means "no date" (docs/protocol.md §2). */
   reminderDate: Date | null;
   text?: string;
 }

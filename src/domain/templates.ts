@@ -1,8 +1,9 @@
-// Ticket templates (spec §7: GetTicketTemplateList_V1, GetTicketFromTemplate_V1). Templates are
+// Ticket templates (docs/protocol.md §7: GetTicketTemplateList_V1, GetTicketFromTemplate_V1). Templates are
 // reference data from the seed; their working times and costs show only as totals.
-import type { Knex } from 'knex';
+
 import { randomUUID } from 'node:crypto';
-import { NotFound } from '../protocol/errors';
+import type { Knex } from 'knex';
+import { NotFound } from '../vocabulary/errors';
 import { getSettings } from './references';
 import type { Ticket, TicketState } from './tickets';
 

@@ -1,22 +1,21 @@
-// Ticket lists, version-free (spec §7: GetTicketList_V1, GetTicketListByQuery_V1/_V2,
+// Ticket lists, version-free (docs/protocol.md §7: GetTicketList_V1, GetTicketListByQuery_V1/_V2,
 // GetTicketListOfAsset_V1, GetLinkedTicketsOfTicket_V1/_V2). Every list is ordered with the unique
 // ticket number as the last key, so equal dates or priorities never make paging unstable, and
 // every ordering has a matching index (migration 009). Input text only ever travels as a
 // bound parameter.
 import type { Knex } from 'knex';
-import { RuleViolation } from '../protocol/errors';
-import { requireAssignee, requireExists } from './references';
 import type { Caller } from '../identity/caller';
-
-import { findTicketQuery, type TicketQuery, type TicketQueryContext } from './ticket-queries';
+import { RuleViolation } from '../vocabulary/errors';
+import type { LinkType } from './links';
+import { requireAssignee, requireExists } from './references';
 import {
-  compactTicketCounts,
   COMPACT_AFTER_EXTRA_ROWS,
+  compactTicketCounts,
   EXTRA_COUNTER_ROWS,
   TICKETS_COUNTED,
 } from './ticket-counts';
+import { findTicketQuery, type TicketQuery, type TicketQueryContext } from './ticket-queries';
 import type { TicketState } from './tickets';
-import type { LinkType } from './links';
 
 /** A list answer holds at most this many tickets (ArrayOfTTicketListItem_V1 maxOccurs). */
 export const MAX_LIST_SIZE = 1000;
@@ -80,7 +79,7 @@ export function requireListSize(size: number, field: string): void {
 
 /**
  * One page of the tickets matching `filter`, and how many match in all. Referenced ids that do
- * not exist give 30 (spec §7), also when they are only filters.
+ * not exist give 30 (docs/protocol.md §7), also when they are only filters.
  */
 export async function listTickets(
   db: Knex,
@@ -240,7 +239,7 @@ export async function listTicketsOfAsset(db: Knex, assetId: string): Promise<Tic
   return rows.map(toItem);
 }
 
-/** A linked ticket with its role as seen from the ticket whose links were asked (spec §9). */
+/** A linked ticket with its role as seen from the ticket whose links were asked (docs/protocol.md §9). */
 export interface LinkedTicketItem extends TicketListItem {
   linkType: LinkType;
 }

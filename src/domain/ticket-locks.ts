@@ -14,8 +14,8 @@
 // Every command that would change it or add to it is refused with 35 naming the ticket it was
 // merged into; reading it keeps working.
 import type { Knex } from 'knex';
-import { type FieldError, NotFound, RuleViolation } from '../protocol/errors';
-import { bareGuid, formatGuid, sameId } from '../protocol/values';
+import { type FieldError, NotFound, RuleViolation } from '../vocabulary/errors';
+import { bareGuid, formatGuid, sameId } from '../vocabulary/values';
 
 export interface LockedTicket {
   id: string;

@@ -1,8 +1,8 @@
-// The built-in ticket queries of GetTicketListByQuery_V1/_V2 (spec §7). Their GUIDs are fixed
+// The built-in ticket queries of GetTicketListByQuery_V1/_V2 (docs/protocol.md §7). Their GUIDs are fixed
 // forever: clients store them. The README lists TICKET_QUERY_TABLE.
 import type { Knex } from 'knex';
-import { bareGuid } from '../protocol/values';
-import { NotFound } from '../protocol/errors';
+import { NotFound } from '../vocabulary/errors';
+import { bareGuid } from '../vocabulary/values';
 
 export interface TicketQueryContext {
   /** The calling user (ctx.caller); only read by queries with `needsCaller`. */

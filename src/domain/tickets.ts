@@ -1,13 +1,13 @@
-// Tickets, version-free (spec §7: SaveTicket, GetTicket). Version files map the wire to these.
-import type { Knex } from 'knex';
-import { randomUUID } from 'node:crypto';
-import { NotFound, RuleViolation } from '../protocol/errors';
-import { type Reference, referenceCheck, requireReferences } from './references';
-import type { Caller } from '../identity/caller';
+// Tickets, version-free (docs/protocol.md §7: SaveTicket, GetTicket). Version files map the wire to these.
 
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import { preparedQuery } from '../db/connection';
+import type { Caller } from '../identity/caller';
+import { NotFound, RuleViolation } from '../vocabulary/errors';
+import { bareGuid } from '../vocabulary/values';
+import { type Reference, referenceCheck, requireReferences } from './references';
 import { lockWritableTicket } from './ticket-locks';
-import { bareGuid } from '../protocol/values';
 
 export type TicketState = 'New' | 'Open' | 'InProgress' | 'Waiting' | 'Closed';
 
@@ -17,7 +17,7 @@ export interface AssigneeRef {
   isGroup?: boolean;
 }
 
-/** A save: undefined leaves a stored value unchanged, null clears it (spec §2, partial edits). */
+/** A save: undefined leaves a stored value unchanged, null clears it (docs/protocol.md §2, partial edits). */
 export interface TicketInput {
   id: string;
   title?: string;
@@ -152,7 +152,7 @@ async function createTicket(
     template_id: input.templateId ?? null,
   };
   if (template) {
-    // Fields absent from the request come from the template (spec §7, SaveTicket_V4).
+    // Fields absent from the request come from the template (docs/protocol.md §7, SaveTicket_V4).
     const fromTemplate: Record<string, unknown> = {
       title: template.title,
       html_description: template.html_description,
@@ -230,7 +230,7 @@ async function insertIfAbsent(
   return result.id ? { id: result.id, number: result.number } : undefined;
 }
 
-/** The template's working times and costs become the ticket's own (spec §7, SaveTicket_V4). */
+/** The template's working times and costs become the ticket's own (docs/protocol.md §7, SaveTicket_V4). */
 async function copyTemplateEntries(
   trx: Knex.Transaction,
   templateId: string,
@@ -282,7 +282,7 @@ async function updateTicket(
       'Ticket/State: the ticket is closed; reopen it with ReopenTicket_V1 before changing its state',
     );
   }
-  // Title is mandatory, not an optional string that an empty element may clear (spec §2, §7).
+  // Title is mandatory, not an optional string that an empty element may clear (docs/protocol.md §2, §7).
   if (columns.title === '')
     throw new RuleViolation(
       'Ticket/Title: a ticket needs a title; send a new Title or leave the element out',
@@ -326,7 +326,7 @@ export async function getTicket(db: Knex, id: string): Promise<Ticket> {
 }
 
 /**
- * Many tickets in one query (GetTickets_V1, spec §9): the found ones in the order asked, each
+ * Many tickets in one query (GetTickets_V1, docs/protocol.md §9): the found ones in the order asked, each
  * once (a repeated Id adds nothing), and the asked Ids that name no ticket, each once.
  */
 export async function findTickets(
@@ -384,7 +384,7 @@ function toTicket(r: Record<string, any>): Ticket {
   };
 }
 
-/** Whether a ticket with this Id is stored (SaveTicket's permission: create or update, spec §5). */
+/** Whether a ticket with this Id is stored (SaveTicket's permission: create or update, docs/protocol.md §5). */
 export async function ticketExists(db: Knex, id: string): Promise<boolean> {
   const [row] = await preparedQuery<{ found: boolean }>(
     db,

@@ -1,7 +1,7 @@
 // Ticket working times, version-free.
 import type { Knex } from 'knex';
-import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../protocol/errors';
-import { bareGuid, sameId } from '../protocol/values';
+import { type FieldError, NotFound, RuleViolation, ValidationFailed } from '../vocabulary/errors';
+import { bareGuid, sameId } from '../vocabulary/values';
 import { deleteAllOrNone } from './id-lists';
 import { getSettings, requireAssignee, requireExists } from './references';
 import { lockEntries, refuseIfMerged, refuseOtherTicket } from './ticket-locks';
@@ -28,7 +28,7 @@ function durationError(start: Date, end: Date, field: string): FieldError | unde
   };
 }
 
-/** Whole minutes between start and end (spec §7: Duration is computed). */
+/** Whole minutes between start and end (docs/protocol.md §7: Duration is computed). */
 export function durationMinutes(start: Date, end: Date): number {
   return Math.round((end.getTime() - start.getTime()) / 60000);
 }
@@ -70,7 +70,7 @@ export async function addWorkingTime(
   throw new RuleViolation(`${field}/Id: a different working time with Id ${w.id} already exists`);
 }
 
-/** SaveTicketWorkingTime: undefined leaves a stored value unchanged, null clears it (spec §2). */
+/** SaveTicketWorkingTime: undefined leaves a stored value unchanged, null clears it (docs/protocol.md §2). */
 export interface WorkingTimeSave {
   id: string;
   ticketId?: string | null;
@@ -92,7 +92,7 @@ export interface WorkingTime {
 
 /**
  * Creates a working time, or edits the one with this Id (partial update). Refused with 35 while
- * working times are disabled (spec §7). Duration is always computed; the rule checks (35) come
+ * working times are disabled (docs/protocol.md §7). Duration is always computed; the rule checks (35) come
  * before the lookups of the ticket and the executor (30), and nothing is written on any failure.
  */
 export async function saveWorkingTime(
@@ -198,7 +198,7 @@ export async function listWorkingTimes(db: Knex, ticketId: string): Promise<Work
   }));
 }
 
-/** All or none: one unknown Id answers 30 and nothing is deleted (spec §7). */
+/** All or none: one unknown Id answers 30 and nothing is deleted (docs/protocol.md §7). */
 export async function deleteWorkingTimes(db: Knex, ids: string[]): Promise<void> {
   await deleteAllOrNone(db, 'ticket_working_times', ids, 'WorkingTimeIds', 'working time');
 }

@@ -6,14 +6,27 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Knex } from 'knex';
 import { isLoopback, type RateLimits } from '../config';
-import { exchangeOf, transportOf } from '../observability/exchange';
-import { writeErrorEnvelope } from '../protocol/envelope';
-import type { Logger } from '../protocol/process-command';
-import { ResultCode } from '../protocol/result-codes';
-import { faultOfAnswer, MEDIA_TYPE, writeFault } from '../transports/soap/faults';
-import { versionByMediaType } from '../transports/soap/route';
-import { SESSION_HEADER_ELEMENT } from '../transports/soap/wsdl';
-import { SESSION_HEADER } from './acmp-route';
+import { SESSION_HEADER } from '../identity/sessions';
+import { exchangeOf, type Transport, transportOf } from '../observability/exchange';
+import type { Logger } from '../observability/logger';
+import { ResultCode } from '../vocabulary/result-codes';
+
+/** Writes a refusal's body in a transport's framing; status, Retry-After and X-ACMP-Result-Code are set. */
+export type FrameRefusal = (
+  req: Request,
+  res: Response,
+  resultCode: number,
+  message: string,
+) => void;
+
+/**
+ * What the limiter needs of the transports, handed in by the app (which knows them): how each
+ * frames a refusal, and how to find the session a SOAP body carries in its SessionId header.
+ */
+export interface TransportFraming {
+  refusals: Partial<Record<Transport, FrameRefusal>>;
+  soapSession(body: Buffer): string | undefined;
+}
 
 /**
  * A fixed window counter per key in the table rate_limits: one upsert per request. Windows are
@@ -78,6 +91,7 @@ export function rateLimiters(
   limits: RateLimits | undefined,
   bodyLimit: string,
   log: Logger,
+  framing: TransportFraming,
 ): RequestHandler[] {
   if (!limits || (!limits.perAddress && !limits.perSession)) return [];
   // Loopback clients (the machine itself: tests, tools, a local proxy) are exempt unless asked for.
@@ -100,7 +114,7 @@ export function rateLimiters(
       // Without the database the command itself answers 19; the limiter never refuses for it.
       passOnStoreError: true,
       logger: { warn: (m) => log(String(m)), error: (m) => log('rate limit store failed', m) },
-      handler: (req, res) => refuse(req, res, limit, what, limits.windowSeconds),
+      handler: (req, res) => refuse(framing, req, res, limit, what, limits.windowSeconds),
     });
   const handlers: RequestHandler[] = [];
   if (limits.perAddress)
@@ -115,33 +129,24 @@ export function rateLimiters(
     handlers.push((req, res, next) =>
       req.method === 'POST' && req.path === '/soap' ? soapBody(req, res, next) : next(),
     );
-    handlers.push(limiter('s:', limits.perSession, 'with this session', sessionKey));
+    handlers.push(
+      limiter('s:', limits.perSession, 'with this session', (req) => sessionKey(req, framing)),
+    );
   }
   return handlers;
 }
 
 /** A hash of the session the request carries (never the session itself in the table), if any. */
-function sessionKey(req: Request): string | undefined {
+function sessionKey(req: Request, framing: TransportFraming): string | undefined {
   const session =
     req.get(SESSION_HEADER)?.trim() ||
-    (Buffer.isBuffer(req.body) && req.path === '/soap' ? soapSession(req.body) : undefined);
+    (Buffer.isBuffer(req.body) && req.path === '/soap' ? framing.soapSession(req.body) : undefined);
   return session ? createHash('sha256').update(session).digest('base64url') : undefined;
-}
-
-const SOAP_SESSION = new RegExp(
-  `<(?:[\\w.-]+:)?${SESSION_HEADER_ELEMENT}\\b[^>]*>\\s*([^<\\s]+)\\s*</`,
-);
-const SOAP_BODY = /<(?:[\w.-]+:)?Body[\s>]/;
-
-/** The SessionId SOAP header's text: looked for before the Body only (the envelope is read properly later). */
-function soapSession(body: Buffer): string | undefined {
-  const text = body.toString('utf8');
-  const bodyAt = text.search(SOAP_BODY);
-  return SOAP_SESSION.exec(bodyAt < 0 ? text : text.slice(0, bodyAt))?.[1];
 }
 
 /** 429 with Retry-After and ResultCode 35, framed as the transport frames its refusals. */
 function refuse(
+  framing: TransportFraming,
   req: Request,
   res: Response,
   limit: number,
@@ -157,22 +162,10 @@ function refuse(
   if (trace) trace.resultCode = ResultCode.InvalidRequest;
   res.status(429).setHeader('Retry-After', String(seconds));
   res.setHeader('X-ACMP-Result-Code', String(ResultCode.InvalidRequest));
-  const transport = transportOf(req.path);
-  if (
-    transport === 'xml' &&
-    req.accepts(['text/xml', 'application/xml', 'application/json']) !== 'application/json'
-  ) {
-    res
-      .setHeader('Content-Type', 'text/xml; charset=utf-8')
-      .end(writeErrorEnvelope(ResultCode.InvalidRequest, message));
-  } else if (transport === 'soap') {
-    const version = versionByMediaType(req);
-    res
-      .setHeader('Content-Type', `${MEDIA_TYPE[version]}; charset=utf-8`)
-      .end(writeFault(faultOfAnswer(ResultCode.InvalidRequest, message), version).xml);
-  } else if (transport === 'sics') {
-    res.json({ ErrorCode: ResultCode.InvalidRequest, Error: message });
-  } else {
-    res.json({ ResultCode: ResultCode.InvalidRequest, ResultMessage: message });
-  }
+  const frame = framing.refusals[transportOf(req.path)] ?? jsonRefusal;
+  frame(req, res, ResultCode.InvalidRequest, message);
 }
+
+/** Outside the transports (the console, /metrics): the JSON transport's shape. */
+const jsonRefusal: FrameRefusal = (_req, res, resultCode, message) =>
+  res.json({ ResultCode: resultCode, ResultMessage: message });

@@ -106,7 +106,10 @@ export class CallerCache {
     client.on('notification', (n) => {
       this.clear();
       const sentinel = this.sentinels.get(n.payload ?? '');
-      if (sentinel) this.sentinels.delete(n.payload!), sentinel();
+      if (sentinel) {
+        this.sentinels.delete(n.payload!);
+        sentinel();
+      }
     });
     client.on('error', (e) => {
       if (this.client === client) this.lost(e);

@@ -1,11 +1,11 @@
-// Who a command runs for (spec §5): the session's user once login exists; today, in open mode,
+// Who a command runs for (docs/protocol.md §5): the session's user once login exists; today, in open mode,
 // the seed's Settings.ApiUserId with every permission. Version-free and free of the wire, so the
 // domain and the pipeline can both use it (architecture guide, src/identity/).
 import type { Knex } from 'knex';
 import { preparedQuery } from '../db/connection';
 import { callerCacheOf } from './caller-cache';
 
-/** The per-operation permissions of spec §5. */
+/** The per-operation permissions of docs/protocol.md §5. */
 export const PERMISSIONS = [
   'TICKET_READ',
   'TICKET_CREATE',
@@ -28,7 +28,7 @@ export interface Caller {
   permissions: ReadonlySet<Permission>;
 }
 
-/** The caller of commands that need no permission when nobody was looked up (spec §5: meta commands, login). */
+/** The caller of commands that need no permission when nobody was looked up (docs/protocol.md §5: meta commands, login). */
 export const ANONYMOUS: Caller = Object.freeze({
   id: '',
   name: 'anonymous',
@@ -39,7 +39,7 @@ export const ANONYMOUS: Caller = Object.freeze({
 export type CallerSource = Caller | (() => Promise<Caller>);
 
 /**
- * Open mode (spec §5, authentication mode): the seed's Settings.ApiUserId, holding every
+ * Open mode (docs/protocol.md §5, authentication mode): the seed's Settings.ApiUserId, holding every
  * permission. One small prepared query, at most once a second when the gateway keeps callers
  * (caller-cache.ts: a reseeded database is heard at once).
  */

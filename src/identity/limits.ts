@@ -1,4 +1,4 @@
-// The lifetimes of spec §5 that operators configure (ACMP_SESSION_IDLE_MINUTES,
+// The lifetimes of docs/protocol.md §5 that operators configure (ACMP_SESSION_IDLE_MINUTES,
 // ACMP_SESSION_MAX_HOURS, ACMP_TOKEN_DAYS), carried in the command context.
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './sessions';
 import { DEFAULT_TOKEN_LIFETIME_MS } from './tokens';

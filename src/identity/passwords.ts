@@ -1,4 +1,4 @@
-// Passwords (protocol.md §5). A client never sends the password itself but PasswordHash: the
+// Passwords (docs/protocol.md §5). A client never sends the password itself but PasswordHash: the
 // lower-case hex SHA-256 of the password's UTF-8 bytes. That digest is what we protect: we store
 // scrypt(sha256hex(password)) with a random salt per password, so a received PasswordHash is
 // verified directly, and the stored form is useless to replay as a PasswordHash.

@@ -1,10 +1,16 @@
-// Sessions (protocol.md §5): a session id, chosen by the caller, bound to one user. Kept in
+// Sessions (docs/protocol.md §5): a session id, chosen by the caller, bound to one user. Kept in
 // PostgreSQL so that every gateway instance on the database knows them; times are the
 // database's clock (now()), the one clock all instances share.
 import type { Knex } from 'knex';
-import { permissionsColumn, type UserCaller } from './users';
 import { preparedQuery } from '../db/connection';
 import { callerCacheOf } from './caller-cache';
+import { permissionsColumn, type UserCaller } from './users';
+
+/** The header real SICS clients send their session in (docs/protocol.md §5). */
+export const SESSION_HEADER = 'X-SICS-SESSION';
+
+/** The optional SOAP header that may carry the session instead of X-SICS-SESSION (docs/protocol.md §5). */
+export const SESSION_HEADER_ELEMENT = 'SessionId';
 
 export interface SessionLimits {
   /** A session unused this long has ended. Default 30 minutes. */
@@ -18,7 +24,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   absoluteMs: 12 * 3_600_000,
 };
 
-/** protocol.md §5: at least 32 characters from [A-Za-z0-9-_{}]. */
+/** docs/protocol.md §5: at least 32 characters from [A-Za-z0-9-_{}]. */
 export function isValidSessionId(id: string): boolean {
   return /^[A-Za-z0-9_{}-]{32,200}$/.test(id);
 }

@@ -1,4 +1,4 @@
-// Login throttling (protocol.md §5): after `maxFailures` failed logins for one user name within
+// Login throttling (docs/protocol.md §5): after `maxFailures` failed logins for one user name within
 // `windowMs`, that name is locked for `lockMs` from the last of them (answered like wrong
 // credentials). Counted per name as sent, lower-cased, whether or not such a user exists, so
 // that a lock tells nothing about which names exist. Times are the database's clock.

@@ -1,7 +1,8 @@
-// Login tokens (protocol.md §5, TokenLoginAcmpUser): 128 random bits shown once, as hex, when
+// Login tokens (docs/protocol.md §5, TokenLoginAcmpUser): 128 random bits shown once, as hex, when
 // created; only their SHA-256 is stored. A token expires (default 30 days) and can be revoked.
-import type { Knex } from 'knex';
+
 import { createHash, randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
 
 export const DEFAULT_TOKEN_LIFETIME_MS = 30 * 24 * 3_600_000;
 

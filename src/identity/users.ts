@@ -1,9 +1,10 @@
-// Users for login (protocol.md §5): rows of `assignees` that are not groups. A user can log in
+// Users for login (docs/protocol.md §5): rows of `assignees` that are not groups. A user can log in
 // when it has a password hash and is not disabled. Its permissions are the union of its roles'.
 // Login names are matched case-insensitively ("anna admin" finds "Anna Admin"), as people type
 // them; the database keeps them unique that way among the users that have a password.
-import type { Knex } from 'knex';
+
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import type { Permission } from './caller';
 import { hashPassword, verifyAgainstNothing, verifyPasswordHash } from './passwords';
 

@@ -1,4 +1,4 @@
-// The communication log (issue 10): every exchange on every transport, bodies redacted, stored in
+// The communication log: every exchange on every transport, bodies redacted, stored in
 // PostgreSQL (communication_log, migration 014). Off the request path: the listener only builds
 // the row (redacts, cuts) and queues it; a timer writes the queue in batches of one multi-row
 // INSERT. The queue is bounded (the oldest rows are dropped and counted), a failed write is
@@ -174,7 +174,9 @@ export class CommunicationLog {
     this.writing = this.db('communication_log')
       .insert(batch)
       .then(
-        () => void (this.written += batch.length),
+        () => {
+          this.written += batch.length;
+        },
         (e) => {
           this.failed += batch.length;
           this.complain(

@@ -1,11 +1,12 @@
 // Structured logs (pino): one JSON line per event on stdout, readable lines on a terminal. Every
 // line written while a request runs carries its request id (the X-Request-Id header). Bodies are
 // never logged, and errors lose whatever could carry a value the client sent (see safeError).
-import type { Response } from 'express';
-import pino from 'pino';
+
 import { types } from 'node:util';
-import type { Logger } from '../protocol/process-command';
-import { exchangeOf, type ExchangeListener } from './exchange';
+import pino from 'pino';
+
+/** How the core and the transports log: `requestId` is the exchange's X-Request-Id, when the line belongs to one. */
+export type Logger = (message: string, error?: unknown, requestId?: string) => void;
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -94,29 +95,20 @@ let shared: pino.Logger | undefined;
 
 /** The process's logger: main.ts sets it from the configuration; until then (tools, tests) JSON or pretty at info. */
 export function defaultLogger(): pino.Logger {
-  return (shared ??= createLogger());
+  shared ??= createLogger();
+  return shared;
 }
 
 export function setDefaultLogger(logger: pino.Logger): void {
   shared = logger;
 }
 
-/** The core's Logger (src/protocol/process-command.ts) on pino: a message alone is a warning, one with an error an error. */
+/** The core's Logger on pino: a message alone is a warning, one with an error an error. */
 export function coreLogger(logger: pino.Logger): Logger {
   return (message, error, requestId) =>
     error === undefined
       ? logger.warn({ requestId }, message)
       : logger.error({ err: error, requestId }, message);
-}
-
-/**
- * The transports' Logger for one request: its lines carry the request id (X-Request-Id). Passed
- * by hand rather than through AsyncLocalStorage, which on Node 20 slows every await of every
- * request (about 0.6 µs each, hundreds per command).
- */
-export function requestLog(log: Logger, res: Response): Logger {
-  const requestId = exchangeOf(res)?.requestId;
-  return requestId === undefined ? log : (message, error) => log(message, error, requestId);
 }
 
 /**
@@ -163,41 +155,6 @@ export function safeError(error: unknown): Record<string, unknown> {
   return out;
 }
 
-/** Health checks and scrapes come every few seconds: their lines are debug, everything else info (5xx: error). */
-const QUIET_PATHS = new Set(['/health', '/metrics']);
-
-/** One line per finished exchange: who, what, how it ended, how long it took; never a body. */
-export function exchangeLogListener(logger: pino.Logger): ExchangeListener {
-  return (e) => {
-    const level =
-      e.status >= 500 ? 'error' : QUIET_PATHS.has(e.path) && e.status < 400 ? 'debug' : 'info';
-    if (!logger.isLevelEnabled(level)) return;
-    const durationMs = Math.round(e.durationMs * 10) / 10;
-    const { commands, resultCode, user } = e.trace;
-    const summary = [
-      e.method,
-      e.path,
-      e.status,
-      commands.join(','),
-      resultCode === undefined ? '' : `ResultCode ${resultCode}`,
-      `${durationMs} ms`,
-    ]
-      .filter((part) => part !== '')
-      .join(' ');
-    logger[level](
-      {
-        requestId: e.requestId,
-        transport: e.transport,
-        method: e.method,
-        path: e.path,
-        status: e.status,
-        commands,
-        resultCode,
-        durationMs,
-        user: user?.name,
-        remoteAddress: e.remoteAddress,
-      },
-      summary,
-    );
-  };
-}
+/** The core's default: the process's JSON logger, with the request id where known. */
+export const consoleLogger: Logger = (message, error, requestId) =>
+  coreLogger(defaultLogger())(message, error, requestId);

@@ -6,18 +6,16 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Request, Router } from 'express';
 import type { Knex } from 'knex';
 import {
-  collectDefaultMetrics,
   Counter,
+  collectDefaultMetrics,
   Gauge,
   Histogram,
   Registry as MetricsRegistry,
 } from 'prom-client';
-import type { Registry } from '../commands/registry';
 import type { AuthMode } from '../config';
 import { QUERY_TIMEOUT_EVENT } from '../db/connection';
-import { SESSION_HEADER } from '../http/acmp-route';
 import { DEFAULT_IDENTITY_LIMITS, type IdentityLimits } from '../identity/limits';
-import { sessionUser } from '../identity/sessions';
+import { SESSION_HEADER, sessionUser } from '../identity/sessions';
 import { callerOf } from '../identity/users';
 import type { ExchangeListener } from './exchange';
 
@@ -34,8 +32,8 @@ export const SCRAPE_QUERY_TIMEOUT_MS = 500;
 
 export interface MetricsOptions {
   db: Knex;
-  /** Which command names are labels: anything else a client sends counts as "unknown" (bounded label values). */
-  registry: Registry;
+  /** The served command keys (SaveTicket_V4 …): they are labels; anything else a client sends counts as "unknown" (bounded label values). */
+  commandKeys: { has(key: string): boolean };
   authMode: AuthMode;
   /** ACMP_METRICS_TOKEN: `Authorization: Bearer <token>` may scrape when authentication is required. */
   token?: string;
@@ -63,7 +61,7 @@ interface DatabaseSnapshot {
 
 export function createMetrics({
   db,
-  registry: commands,
+  commandKeys,
   authMode,
   token,
   limits = DEFAULT_IDENTITY_LIMITS,
@@ -175,7 +173,7 @@ export function createMetrics({
     const seconds = e.durationMs / 1000;
     const { commands: names, resultCode, resultCodes } = e.trace;
     (names.length ? names : ['']).forEach((name, i) => {
-      const command = name === '' || commands.commands.has(name) ? name : 'unknown';
+      const command = name === '' || commandKeys.has(name) ? name : 'unknown';
       const code = resultCodes?.[i] ?? resultCode;
       requests.inc({
         transport: e.transport,

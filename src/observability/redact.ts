@@ -1,4 +1,4 @@
-// Redaction of the bodies the communication log stores (issue 10): no password, password hash,
+// Redaction of the bodies the communication log stores: no password, password hash,
 // token or session id, and no attachment content (only its size). Works on text, not on a
 // parsed tree, so that malformed or hostile bodies are redacted too: every pass is one left-to-
 // right scan (regular expressions without nested quantifiers, indexOf), linear in the body.
@@ -89,7 +89,10 @@ export function redactJsonValue(
   depth = 0,
   changed = { any: false },
 ): Json {
-  if (depth > 64) return ((changed.any = true), REDACTED); // deeper than any command: not walked, not shown
+  if (depth > 64) {
+    changed.any = true; // deeper than any command: not walked, not shown
+    return REDACTED;
+  }
   if (Array.isArray(value))
     return value.map((v) => redactJsonValue(v, decodeBodies, depth + 1, changed));
   if (value === null || typeof value !== 'object') return value;

@@ -1,11 +1,10 @@
-// Schema-directed conversion between XML elements and plain values (spec §2), in three steps:
+// Schema-directed conversion between XML elements and plain values (docs/protocol.md §2), in three steps:
 //   decode:    XmlElement -> JSON value for Ajv (integers and booleans typed, the rest text)
 //   normalize: validated value -> domain value (canonical GUIDs, Dates, null for "none")
 //   render:    domain value -> response lines, fields in schema order, lists by schema
-import type { FieldError } from './errors';
+
 import type { Shape } from '../validation/shapes';
-import type { XmlElement } from './xml-reader';
-import type { XmlLines } from './xml-writer';
+import type { FieldError } from '../vocabulary/errors';
 import {
   formatDate,
   formatDecimal,
@@ -13,7 +12,9 @@ import {
   inWireYears,
   isCalendarDate,
   parseDate,
-} from './values';
+} from '../vocabulary/values';
+import type { XmlElement } from './xml-reader';
+import type { XmlLines } from './xml-writer';
 
 const INT = /^[+-]?\d+$/;
 
@@ -113,7 +114,7 @@ export function normalize(
   }
 }
 
-/** Domain value → lines under `name`. Undefined fields are left out; null means "none" (spec §2). */
+/** Domain value → lines under `name`. Undefined fields are left out; null means "none" (docs/protocol.md §2). */
 export function render(
   out: XmlLines,
   depth: number,

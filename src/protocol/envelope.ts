@@ -1,5 +1,5 @@
-// The ICQL envelope of spec §1: ICQL / ACMP / <Command version="N"> / T<Command>Request_V<N>.
-import { MalformedXml, UnknownCommand } from './errors';
+// The ICQL envelope of docs/protocol.md §1: ICQL / ACMP / <Command version="N"> / T<Command>Request_V<N>.
+import { MalformedXml, UnknownCommand } from '../vocabulary/errors';
 import type { XmlElement } from './xml-reader';
 import { XmlLines } from './xml-writer';
 
@@ -13,7 +13,7 @@ export interface RequestEnvelope {
 const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 const PAYLOAD = /^T(\w+)Request_V(\d+)$/;
 
-/** At most this many commands in one document (spec §8.5). */
+/** At most this many commands in one document (docs/protocol.md §8.5). */
 export const MAX_COMMANDS = 100;
 
 /** The one command of a document; a document holding several is refused here (see readEnvelopes). */
@@ -26,7 +26,7 @@ export function readEnvelope(root: XmlElement): RequestEnvelope {
   return envelopes[0];
 }
 
-/** The commands of a document in order: one, or several run in one transaction (spec §8.5). */
+/** The commands of a document in order: one, or several run in one transaction (docs/protocol.md §8.5). */
 export function readEnvelopes(root: XmlElement): RequestEnvelope[] {
   if (root.name !== 'ICQL')
     throw new MalformedXml(`The root element must be <ICQL>, not <${root.name}>`);
@@ -94,7 +94,7 @@ export function writeEnvelope(command: string, version: number, body: string[]):
   return body.length ? `${head}${body.join('\n')}\n${tail}` : head + tail;
 }
 
-/** One response command element per answer, in order, in one document (spec §8.5). */
+/** One response command element per answer, in order, in one document (docs/protocol.md §8.5). */
 export function writeEnvelopes(
   answers: { command: string; version: number; body: string[] }[],
 ): string {

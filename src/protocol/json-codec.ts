@@ -1,13 +1,14 @@
-// Schema-directed conversion between JSON payloads and the pipeline's values (spec §8.4), the JSON
+// Schema-directed conversion between JSON payloads and the pipeline's values (docs/protocol.md §8.4), the JSON
 // twin of codec.ts: the same Shapes, the same Ajv schemas, the same domain values.
 //   decodeJson: JSON request -> the value Ajv validates (what decode() makes of the same XML)
 //   toJson:     domain value -> JSON response (integers as numbers, decimals as "12.50",
 //               booleans as booleans, GUIDs and dates in their wire form, lists as arrays)
-import type { FieldError } from './errors';
+
 import type { Shape } from '../validation/shapes';
+import type { FieldError } from '../vocabulary/errors';
+import { isCalendarDate } from '../vocabulary/values';
 import { decode, formatScalar, normalize } from './codec';
 import type { XmlElement } from './xml-reader';
-import { isCalendarDate } from './values';
 
 /** JSON → the value Ajv checks. Structural problems Ajv cannot see (unknown fields, wrong JSON kinds) go to `errors`. */
 export function decodeJson(
@@ -55,7 +56,7 @@ export function decodeJson(
           // Money travels as a string ("12.50"); a JSON number is read by its shortest text.
           return typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
         default: {
-          if (value === null) return ''; // "none" (spec §2)
+          if (value === null) return ''; // "none" (docs/protocol.md §2)
           if (typeof value !== 'string') {
             errors.push({ path: at, message: `must be a string, not ${kindOf(value)}` });
             return undefined;

@@ -1,16 +1,14 @@
 // The core pipeline, free of HTTP (architecture guide, conventions 5 and 6):
 //   parse -> resolve command -> decode + validate -> authorize -> handle -> render, one error renderer.
 import { randomUUID } from 'node:crypto';
+import type { RegisteredCommand, Registry } from '../commands/registry';
 import type { CommandContext } from '../commands/types';
-import type { RegisteredCommand } from '../commands/registry';
-import { describeErrors } from '../validation/validator';
 import { isDatabaseUnavailable, isRetryableConflict } from '../db/failures';
-import type { Registry } from '../commands/registry';
-import { decode, normalize, render } from './codec';
-import { MAX_COMMANDS, readEnvelopes, writeEnvelopes, writeErrorEnvelope } from './envelope';
-import { decodeJson, toJson } from './json-codec';
 import { ANONYMOUS, type Caller, type CallerSource, type Permission } from '../identity/caller';
 import { sessionCaller } from '../identity/sessions';
+import type { ExchangeTrace } from '../observability/exchange';
+import { consoleLogger, type Logger } from '../observability/logger';
+import { describeErrors } from '../validation/validator';
 import {
   type FieldError,
   GatewayError,
@@ -20,12 +18,13 @@ import {
   SessionRequired,
   UnknownCommand,
   ValidationFailed,
-} from './errors';
-import { ResultCode } from './result-codes';
+} from '../vocabulary/errors';
+import { ResultCode } from '../vocabulary/result-codes';
+import { decode, normalize, render } from './codec';
+import { MAX_COMMANDS, readEnvelopes, writeEnvelopes, writeErrorEnvelope } from './envelope';
+import { decodeJson, toJson } from './json-codec';
 import { readXml, type XmlElement } from './xml-reader';
 import { XmlLines } from './xml-writer';
-import type { ExchangeTrace } from '../observability/exchange';
-import { coreLogger, defaultLogger } from '../observability/logger';
 
 /** One command as a transport hands it in: its name, version and payload, as XML or as JSON. */
 export interface CommandCall {
@@ -61,25 +60,19 @@ export interface CommandResult {
   notXml?: boolean;
 }
 
-/** `requestId`: the exchange's X-Request-Id, when the line belongs to one (observability/logger.ts requestLog). */
-export type Logger = (message: string, error?: unknown, requestId?: string) => void;
-
-/** The core's default: the process's JSON logger (src/observability/logger.ts), with the request id where known. */
-export const consoleLogger: Logger = (message, error, requestId) =>
-  coreLogger(defaultLogger())(message, error, requestId);
-
 /**
  * What a transport hands the core. `session`: the session id sent outside the payload
  * (X-SICS-SESSION); a sent session always decides the caller. `caller`: who acts when no session
  * is sent (open mode: Settings.ApiUserId); absent when authentication is required.
  */
-export type PipelineContext = Omit<CommandContext, 'caller'> & {
+export type PipelineContext = Omit<CommandContext, 'caller' | 'registry'> & {
+  registry: Registry;
   caller?: CallerSource;
   session?: string;
   trace?: ExchangeTrace;
 };
 
-/** The 7 answer names what to do (spec §5). */
+/** The 7 answer names what to do (docs/protocol.md §5). */
 export const LOG_IN_FIRST =
   'log in with LoginAcmpUser_V1 (or TokenLoginAcmpUser_V1) and send its SessionId in the X-SICS-SESSION header';
 
@@ -97,7 +90,7 @@ export async function processCommand(
   };
 }
 
-/** Parses an ICQL document and runs its command, or its several commands in one transaction (spec §8.5). */
+/** Parses an ICQL document and runs its command, or its several commands in one transaction (docs/protocol.md §8.5). */
 export async function runDocument(
   body: string,
   pipeline: PipelineContext,
@@ -157,11 +150,11 @@ async function runOne(
   }
 }
 
-/** The permission a document of several commands needs, besides each command's own (spec §5). */
+/** The permission a document of several commands needs, besides each command's own (docs/protocol.md §5). */
 export const BATCH_PERMISSION: Permission = 'TICKET_BATCH';
 
 /**
- * Several commands in one transaction, in order: all or none (spec §8.5). When command #k fails,
+ * Several commands in one transaction, in order: all or none (docs/protocol.md §8.5). When command #k fails,
  * everything is rolled back; #k answers its own error, the ones before it 35 "rolled back", the
  * ones after it 35 "not run". The commands' own transactions become savepoints of this one.
  */
@@ -362,7 +355,7 @@ function errorLines(outcome: CommandOutcome, depth: number): string[] {
   return out.lines;
 }
 
-/** The response payload as JSON (spec §8.4): the same fields, typed by the schema. */
+/** The response payload as JSON (docs/protocol.md §8.4): the same fields, typed by the schema. */
 export function outcomeJson(outcome: CommandOutcome): Record<string, unknown> {
   if (!outcome.command) return { ResultCode: outcome.resultCode, ResultMessage: outcome.message };
   return toJson(outcome.fields, outcome.command.response) as Record<string, unknown>;
@@ -370,7 +363,7 @@ export function outcomeJson(outcome: CommandOutcome): Record<string, unknown> {
 
 /**
  * Throws PermissionDenied (35) unless the caller holds the permission the command declares
- * (spec §5); the handler never runs then. Returns the handler's context.
+ * (docs/protocol.md §5); the handler never runs then. Returns the handler's context.
  */
 async function authorize(
   command: RegisteredCommand,
@@ -389,7 +382,7 @@ async function authorize(
 }
 
 /**
- * The one place the caller is decided (spec §5). Commands that need no permission (meta commands,
+ * The one place the caller is decided (docs/protocol.md §5). Commands that need no permission (meta commands,
  * login) look nobody up and need no session. Otherwise a sent session acts as its user, also in
  * open mode (a stale session is refused, not silently widened to the ApiUser); without a session
  * the transport's open-mode caller, if any; else 7. `what` names the command (or batch) in the 7.

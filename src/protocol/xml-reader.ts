@@ -3,7 +3,7 @@
 // declared in a DTD are never expanded because a DOCTYPE is refused before parsing, characters
 // XML 1.0 forbids are refused before anything can store them, and nesting is limited.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { MalformedXml, NotXml } from './errors';
+import { MalformedXml, NotXml } from '../vocabulary/errors';
 
 /** An element, by local name, with its text (all text and CDATA children joined) and child elements. */
 export interface XmlElement {

@@ -5,8 +5,9 @@
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { connect } from '../db/connection';
-import { embeddedUrl, startEmbedded } from '../db/embedded';
-import { type ExportFilters, exportCases, parseTime } from './fixtures/from-log';
+import { type EmbeddedServer, embeddedUrl, startEmbedded } from '../db/embedded';
+import { type ExportFilters, exportCases, parseTime } from '../fixtures/from-log';
+import { parseCommandLine } from './cli-args';
 
 const USAGE = `usage: npm run log -- export --out <folder> [filters]
   --command <Command>_V<N>   exchanges that ran this command, e.g. SaveTicket_V4
@@ -23,74 +24,81 @@ ACMP_LOG_MAX_BODY_BYTES; bus calls that run no command; JSON batches) are listed
 
 class UsageError extends Error {}
 
-export function parseLogArgs(args: string[], cwd: string): { filters: ExportFilters; out: string } {
-  const [command, ...rest] = args;
-  if (command !== 'export') throw new UsageError(USAGE);
+const OPTIONS = {
+  out: { type: 'string' },
+  command: { type: 'string' },
+  result: { type: 'string' },
+  user: { type: 'string' },
+  transport: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  limit: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function parseLogArgs(
+  args: string[],
+  cwd: string,
+): { filters: ExportFilters; out: string } | 'help' {
+  const usage = (message: string) => new UsageError(`${message}\n\n${USAGE}`);
+  const { values, positionals } = parseCommandLine(args, OPTIONS, usage);
+  if (values.help || positionals[0] === 'help') return 'help';
+  if (positionals[0] !== 'export') throw new UsageError(USAGE);
+  if (positionals.length > 1) throw usage(`unexpected argument "${positionals[1]}"`);
+  const problem = (name: string, value: string, what: string) =>
+    new UsageError(`--${name}: ${what}, not "${value}"`);
+  const { command, result, user, transport, limit } = values;
   const filters: ExportFilters = {};
-  let out: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i];
-    const value = rest[++i];
-    if (value === undefined || value.startsWith('--'))
-      throw new UsageError(`${flag} needs a value\n\n${USAGE}`);
-    const problem = (what: string) => new UsageError(`${flag}: ${what}, not "${value}"`);
-    try {
-      switch (flag) {
-        case '--out':
-          out = path.resolve(cwd, value);
-          break;
-        case '--command':
-          if (!/^\w+_V\d+$/.test(value)) throw problem('give <Command>_V<N>, e.g. SaveTicket_V4');
-          filters.command = value;
-          break;
-        case '--result':
-          if (!/^-?\d+$/.test(value)) throw problem('give a whole number');
-          filters.result = Number(value);
-          break;
-        case '--user':
-          filters.user = value;
-          break;
-        case '--transport':
-          if (!['xml', 'soap', 'json', 'sics', 'http'].includes(value))
-            throw problem('give xml, soap, json or sics');
-          filters.transport = value;
-          break;
-        case '--since':
-          filters.since = parseTime(value);
-          break;
-        case '--until':
-          filters.until = parseTime(value);
-          break;
-        case '--limit':
-          if (!/^\d+$/.test(value) || Number(value) < 1)
-            throw problem('give a whole number from 1');
-          filters.limit = Number(value);
-          break;
-        default:
-          throw new UsageError(`unknown option ${flag}\n\n${USAGE}`);
-      }
-    } catch (e) {
-      throw e instanceof UsageError ? e : new UsageError(`${flag}: ${(e as Error).message}`);
-    }
+  if (command !== undefined) {
+    if (!/^\w+_V\d+$/.test(command))
+      throw problem('command', command, 'give <Command>_V<N>, e.g. SaveTicket_V4');
+    filters.command = command;
   }
-  if (!out)
-    throw new UsageError(`--out <folder> is missing: where the fixture cases go\n\n${USAGE}`);
-  return { filters, out };
+  if (result !== undefined) {
+    if (!/^-?\d+$/.test(result)) throw problem('result', result, 'give a whole number');
+    filters.result = Number(result);
+  }
+  if (user !== undefined) filters.user = user;
+  if (transport !== undefined) {
+    if (!['xml', 'soap', 'json', 'sics', 'http'].includes(transport))
+      throw problem('transport', transport, 'give xml, soap, json or sics');
+    filters.transport = transport;
+  }
+  if (values.since !== undefined) filters.since = time('since', values.since);
+  if (values.until !== undefined) filters.until = time('until', values.until);
+  if (limit !== undefined) {
+    if (!/^\d+$/.test(limit) || Number(limit) < 1)
+      throw problem('limit', limit, 'give a whole number from 1');
+    filters.limit = Number(limit);
+  }
+  if (!values.out) throw usage('--out <folder> is missing: where the fixture cases go');
+  return { filters, out: path.resolve(cwd, values.out) };
+}
+
+function time(name: string, value: string): Date {
+  try {
+    return parseTime(value);
+  } catch (e) {
+    throw new UsageError(`--${name}: ${(e as Error).message}`);
+  }
 }
 
 async function main(): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseLogArgs>;
   try {
-    if (['-h', '--help', 'help'].includes(process.argv[2] ?? '')) return (console.log(USAGE), 0);
     // npm runs scripts in the project folder; relative paths mean the caller's folder.
     parsed = parseLogArgs(process.argv.slice(2), process.env.INIT_CWD || process.cwd());
   } catch (e) {
     console.error((e as Error).message);
     return 2;
   }
+  if (parsed === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
   const config = loadConfig();
   let url = config.databaseUrl;
-  let embedded;
+  let embedded: EmbeddedServer | undefined;
   if (!url) {
     try {
       embedded = await startEmbedded(config.dataDir, config.embeddedPort);

@@ -1,10 +1,10 @@
 // npm run replay -- --url http://127.0.0.1:3900/acmp [paths...]: replays fixture cases against a
 // running gateway or a real ACMP (the logic is in fixtures/replay-cases.ts; --help explains).
 import { writeFileSync } from 'node:fs';
-import { HELP, parseReplayArgs, UsageError } from './fixtures/replay-args';
-import { replay, Unreachable } from './fixtures/replay-cases';
 import { junitReport } from './fixtures/junit';
 import { progressLine } from './fixtures/progress';
+import { HELP, parseReplayArgs, UsageError } from './fixtures/replay-args';
+import { replay, Unreachable } from './fixtures/replay-cases';
 
 /** The exit codes CI relies on (--help and the README list them). */
 const EXIT = { passed: 0, failed: 1, usage: 2, unreachable: 3 };

@@ -1,4 +1,4 @@
-// npm run users -- <command>: manages who may log in (protocol.md §5), in the database the
+// npm run users -- <command>: manages who may log in (docs/protocol.md §5), in the database the
 // gateway uses (DATABASE_URL, or the embedded server in data/). Passwords are never taken from
 // the command line (it ends up in shell history and ps): typed at a prompt without echo, or,
 // for scripts, the first line of stdin. Exit codes: 0 done, 1 failed, 2 usage.
@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import { loadConfig } from '../config';
 import { connect, migrate } from '../db/connection';
 import { startEmbedded } from '../db/embedded';
+import { listTokens, revokeTokens } from '../identity/tokens';
 import {
   addUser,
   findUsersByName,
@@ -15,7 +16,7 @@ import {
   setPassword,
   unknownRoles,
 } from '../identity/users';
-import { listTokens, revokeTokens } from '../identity/tokens';
+import { parseCommandLine } from './cli-args';
 
 const USAGE = `usage: npm run users -- <command>
   add <name> [role...]          a new user with these roles (set its password next)
@@ -29,6 +30,41 @@ class UsageError extends Error {}
 class Failure extends Error {}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** How many arguments each command takes (--all stands for revoke's token id). */
+const ARGUMENTS = new Map([
+  ['add', [1, Number.POSITIVE_INFINITY]],
+  ['set-password', [1, 1]],
+  ['disable', [1, 1]],
+  ['enable', [1, 1]],
+  ['list', [0, 0]],
+  ['tokens', [1, 1]],
+  ['revoke', [2, 2]],
+]);
+
+/** The command and its arguments (for revoke, the token id or "--all"), or 'help'. */
+function parseUsersArgs(argv: string[]): string[] | 'help' {
+  const { values, positionals } = parseCommandLine(
+    argv,
+    { all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    (message) => new UsageError(`${message}\n${USAGE}`),
+  );
+  if (values.help || positionals[0] === 'help') return 'help';
+  const [command, ...args] = positionals;
+  if (values.all) {
+    if (command !== 'revoke') throw new UsageError(`--all goes with revoke only\n${USAGE}`);
+    args.push('--all');
+  }
+  const [min, max] = ARGUMENTS.get(command) ?? [1, 0];
+  if (args.length < min || args.length > max || (command === 'add' && !args[0].trim()))
+    throw new UsageError(USAGE);
+  // Checked here, before the database is opened for nothing.
+  if (command === 'revoke' && args[1] !== '--all' && !UUID.test(args[1]))
+    throw new UsageError(
+      `"${args[1]}" is not a token id (see npm run users -- tokens "${args[0]}")\n${USAGE}`,
+    );
+  return [command, ...args];
+}
 
 async function oneUser(db: Knex, name: string): Promise<{ id: string; name: string }> {
   const users = await findUsersByName(db, name);
@@ -71,12 +107,8 @@ async function readPassword(): Promise<string> {
 }
 
 async function run(db: Knex, [command, ...args]: string[]): Promise<void> {
-  const expect = (count: number) => {
-    if (args.length !== count) throw new UsageError(USAGE);
-  };
   switch (command) {
     case 'add': {
-      if (args.length < 1 || !args[0].trim()) throw new UsageError(USAGE);
       const [name, ...roles] = args;
       if ((await findUsersByName(db, name)).length)
         throw new Failure(`a user named "${name}" exists already`);
@@ -92,7 +124,6 @@ async function run(db: Knex, [command, ...args]: string[]): Promise<void> {
       return;
     }
     case 'set-password': {
-      expect(1);
       const user = await oneUser(db, args[0]);
       const password = await readPassword();
       if (!password) throw new Failure('an empty password is not allowed; nothing changed');
@@ -110,14 +141,12 @@ async function run(db: Knex, [command, ...args]: string[]): Promise<void> {
     }
     case 'disable':
     case 'enable': {
-      expect(1);
       const user = await oneUser(db, args[0]);
       await setDisabled(db, user.id, command === 'disable');
       console.log(`${user.name} ${command}d`);
       return;
     }
     case 'list': {
-      expect(0);
       for (const u of await listUsers(db)) {
         const state = u.disabled ? 'disabled' : u.hasPassword ? 'can log in' : 'no password';
         console.log(
@@ -127,7 +156,6 @@ async function run(db: Knex, [command, ...args]: string[]): Promise<void> {
       return;
     }
     case 'tokens': {
-      expect(1);
       const user = await oneUser(db, args[0]);
       const tokens = await listTokens(db, user.id);
       if (!tokens.length) console.log(`${user.name} has no tokens`);
@@ -139,29 +167,28 @@ async function run(db: Knex, [command, ...args]: string[]): Promise<void> {
       return;
     }
     case 'revoke': {
-      expect(2);
       const user = await oneUser(db, args[0]);
       const which = args[1];
-      if (which !== '--all' && !UUID.test(which))
-        throw new UsageError(
-          `"${which}" is not a token id (see npm run users -- tokens "${user.name}")\n${USAGE}`,
-        );
       const count = await revokeTokens(db, user.id, which === '--all' ? undefined : which);
       if (which !== '--all' && count === 0)
         throw new Failure(`${user.name} has no active token ${which}`);
       console.log(`revoked ${count} token(s) of ${user.name}`);
       return;
     }
-    default:
-      throw new UsageError(USAGE);
   }
 }
 
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  if (!['add', 'set-password', 'disable', 'enable', 'list', 'tokens', 'revoke'].includes(args[0])) {
-    console.error(USAGE);
+  let args: string[] | 'help';
+  try {
+    args = parseUsersArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error((e as Error).message);
     return 2;
+  }
+  if (args === 'help') {
+    console.log(USAGE);
+    return 0;
   }
   const config = loadConfig();
   const embedded = config.databaseUrl
@@ -173,10 +200,6 @@ async function main(): Promise<number> {
     await run(db, args);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(e.message);
-      return 2;
-    }
     console.error(`users failed: ${(e as Error).message}`);
     return 1;
   } finally {

@@ -1,15 +1,16 @@
-// Derives JSON Schemas from the project's XSD files (issue #2: "XSD is the source of truth").
+// Derives JSON Schemas from the project's XSD files ("XSD is the source of truth").
 //
 // Deliberately hand-written: the XSD subset the catalog uses is small (named simple types with
 // facets, complex types made of xs:all or xs:sequence, bounded lists, xs:include), and the npm
 // converters we looked at are unmaintained or emit shapes that do not tell an object from a
 // list. Anything outside the subset stops the build with the file and construct named, so a
 // dropped-in XSD can never be half understood.
-import { XMLParser } from 'fast-xml-parser';
+
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
 
-export type JsonSchema = Record<string, unknown>;
+import type { JsonSchema } from '../validation/shapes';
 
 /** One derived file: `$id` is the file's path under schemas/json, absolute so refs resolve from anywhere. */
 export interface DerivedSchema {

@@ -1,8 +1,10 @@
 // A Shape is a command schema resolved once at start into what the XML reader and writer need
 // to walk: objects with their fields in order, lists with their item element, scalars with
 // their wire kind. Every list is a list because the schema says so, never because of how many
-// items came (issue #2).
-import type { JsonSchema } from '../tools/xsd-to-json-schema';
+// items came.
+
+/** A JSON Schema as schemas/json holds it (derived from schemas/xsd by npm run schemas:build). */
+export type JsonSchema = Record<string, unknown>;
 
 export type ScalarKind = 'string' | 'int' | 'bool' | 'guid' | 'datetime' | 'decimal';
 
@@ -11,7 +13,7 @@ export type Shape =
   | { kind: 'list'; typeName?: string; item: string; of: Shape; max: number }
   | { kind: 'scalar'; typeName?: string; scalar: ScalarKind };
 
-// Named simple types whose values the gateway converts (spec §2); every other string is text.
+// Named simple types whose values the gateway converts (docs/protocol.md §2); every other string is text.
 const NAMED_SCALARS: Record<string, ScalarKind> = {
   Guid: 'guid',
   OptionalGuid: 'guid',

@@ -1,11 +1,11 @@
 // One Ajv instance; every command's request schema compiled once at start (architecture
-// guide, convention 6). Errors are turned into the readable list spec §1 asks for.
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+// guide, convention 6). Errors are turned into the readable list docs/protocol.md §1 asks for.
+
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FieldError } from '../protocol/errors';
-import type { JsonSchema } from '../tools/xsd-to-json-schema';
-import { describePath, type Shape } from './shapes';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { FieldError } from '../vocabulary/errors';
+import { describePath, type JsonSchema, type Shape } from './shapes';
 
 /** Loads every JSON Schema under dir, keyed by $id ("/SaveTicket_V4.json", "/types/common.json"). */
 export function loadJsonSchemas(dir: string): Map<string, JsonSchema> {

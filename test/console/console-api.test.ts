@@ -4,9 +4,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { findFixtureCases } from '../../src/fixtures/discover';
+import { readTar, writeTar } from '../../src/fixtures/tar';
 import { bindSession } from '../../src/identity/sessions';
-import { findFixtureCases } from '../../src/tools/fixtures/discover';
-import { readTar, writeTar } from '../../src/tools/fixtures/tar';
 import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 const ANNA = '10000000-0000-4000-8000-000000000001';

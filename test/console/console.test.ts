@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../src/config';
-import { bindSession } from '../../src/identity/sessions';
 import { passwordHashOf } from '../../src/identity/passwords';
+import { bindSession } from '../../src/identity/sessions';
 import { CommunicationLog } from '../../src/observability/communication-log';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { request, startTestGateway, type TestGateway } from '../support/gateway';
@@ -30,7 +30,7 @@ const HOSTILE_TICKET = '{C0A50000-0000-4000-8000-000000000002}';
 const MISSING = '{C0A50000-0000-4000-8000-0000000000FF}';
 const HOSTILE = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
 const SCREENSHOTS = [path.join(PROJECT_ROOT, 'test-output/console.png')];
-// CONSOLE_SCREENSHOT_DOCS=1 also refreshes the README's picture.
+// CONSOLE_SCREENSHOT_DOCS=1 also refreshes the picture in docs/operations.md (docs/console.png).
 if (process.env.CONSOLE_SCREENSHOT_DOCS)
   SCREENSHOTS.push(path.join(PROJECT_ROOT, 'docs/console.png'));
 

@@ -1,11 +1,11 @@
 // One generated test per fixture folder: the case's seed on top of the demo seed, then each step's
 // request posted over HTTP in order and its response compared canonically with placeholders
-// (README "Fixtures"). A step without a response file is recorded on a local run (review it
+// (docs/qa.md, "Fixtures"). A step without a response file is recorded on a local run (review it
 // before committing) and fails under CI=true.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { compareResponses, withPlaceholders } from '../../src/tools/fixtures/compare';
-import { freshPlaceholders } from '../../src/tools/fixtures/fresh-values';
+import { compareResponses, withPlaceholders } from '../../src/fixtures/compare';
+import { freshPlaceholders } from '../../src/fixtures/fresh-values';
 import { listFixtureCases } from '../support/fixtures';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 

@@ -1,9 +1,10 @@
 // Database down or hung: ResultCode 19, nothing half-written, and recovery without a restart once
 // the database is back. The gateway reaches PostgreSQL through a TCP relay that the test cuts, or
 // hangs (sockets stay open, nothing is forwarded: PostgreSQL's processes stopped).
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { buildApp } from '../../src/app';
 import { connect } from '../../src/db/connection';
 import { isDatabaseUnavailable } from '../../src/db/failures';

@@ -1,4 +1,4 @@
-// What a database failure answers (spec §3), on errors PostgreSQL really raises: only an
+// What a database failure answers (docs/protocol.md §3), on errors PostgreSQL really raises: only an
 // unreachable, stopping or exhausted database is 19; deadlocks and serialization failures run the
 // command again; any other SQLSTATE is a gateway bug, 18 with a reference, never "try again".
 import path from 'node:path';
@@ -140,7 +140,10 @@ describe('retries', () => {
     let runs = 0;
     const error = await failureOf(() =>
       retryConflicts(
-        () => (runs++, raise('40P01')),
+        () => {
+          runs++;
+          return raise('40P01');
+        },
         () => {},
       ),
     );
@@ -151,7 +154,10 @@ describe('retries', () => {
     let runs = 0;
     const error = await failureOf(() =>
       retryConflicts(
-        () => (runs++, raise('22003')),
+        () => {
+          runs++;
+          return raise('22003');
+        },
         () => {},
       ),
     );

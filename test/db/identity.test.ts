@@ -1,4 +1,4 @@
-// The identity store (protocol.md §5): passwords, users and permissions, sessions shared by
+// The identity store (docs/protocol.md §5): passwords, users and permissions, sessions shared by
 // instances, tokens kept only as hashes, login throttling, and the seed's Roles and Passwords.
 import { connect } from '../../src/db/connection';
 import { loadSeed } from '../../src/db/seed';
@@ -8,20 +8,20 @@ import {
   passwordHashOf,
   verifyPasswordHash,
 } from '../../src/identity/passwords';
-import { authenticatePassword, callerOf, setDisabled, setPassword } from '../../src/identity/users';
 import {
   bindSession,
   endSession,
+  isValidSessionId,
   sessionCaller,
   sessionUser,
-  isValidSessionId,
 } from '../../src/identity/sessions';
-import { createToken, listTokens, revokeTokens, verifyToken } from '../../src/identity/tokens';
 import {
   clearLoginFailures,
   loginLockedUntil,
   recordLoginFailure,
 } from '../../src/identity/throttle';
+import { createToken, listTokens, revokeTokens, verifyToken } from '../../src/identity/tokens';
+import { authenticatePassword, callerOf, setDisabled, setPassword } from '../../src/identity/users';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 const ANNA = '10000000-0000-4000-8000-000000000001';

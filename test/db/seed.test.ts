@@ -1,4 +1,4 @@
-// Seed files (README "Seed files"): checked when read, loaded in one transaction, repeatable.
+// Seed files (docs/qa.md, "Seed files"): checked when read, loaded in one transaction, repeatable.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

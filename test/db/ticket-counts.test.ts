@@ -1,11 +1,12 @@
 // ticket_counts (migration 015) must equal count(*) of tickets per (state, assignee, category)
 // after every kind of change the gateway makes, inside rolled-back transactions and under
 // concurrent writers and folds; the lists' TotalCount is read from it.
+
+import type { Knex } from 'knex';
+import { migrate } from '../../src/db/connection';
+import { migrationSource } from '../../src/db/migrations';
 import { compactTicketCounts } from '../../src/domain/ticket-counts';
 import { TICKET_QUERIES } from '../../src/domain/ticket-queries';
-import { migrationSource } from '../../src/db/migrations';
-import { migrate } from '../../src/db/connection';
-import type { Knex } from 'knex';
 import { request, startTestGateway, type TestGateway } from '../support/gateway';
 import { parseList } from '../support/ticket-lists';
 

@@ -1,4 +1,4 @@
-// The automation flow of issue #2: SaveTicket_V4 then CloseTicket_V1, in parallel, safe to retry.
+// The automation flow: SaveTicket_V4 then CloseTicket_V1, in parallel, safe to retry.
 import { randomUUID } from 'node:crypto';
 import { request, startTestGateway, type TestGateway } from '../support/gateway';
 

@@ -1,4 +1,4 @@
-// Commands on many tickets (spec §9: SetTicketStates_V1, SetTicketPriorities_V1, DeleteTickets_V1,
+// Commands on many tickets (docs/protocol.md §9: SetTicketStates_V1, SetTicketPriorities_V1, DeleteTickets_V1,
 // GetTickets_V1), every change read back from the database: deleted tickets are gone with their
 // comments, attachments, working times, costs, reminders and links, other tickets untouched;
 // all or none; LastModified; and concurrent bulk and single-ticket writes without a deadlock.

@@ -1,5 +1,5 @@
 // The caller in the command context decides who created comments and costs, whose reminder a
-// save or delete without UserId touches, and what "My tickets" lists (spec §5, "the caller").
+// save or delete without UserId touches, and what "My tickets" lists (docs/protocol.md §5, "the caller").
 import { type Caller, openModeCaller, PERMISSIONS } from '../../src/identity/caller';
 import { processCommand } from '../../src/protocol/process-command';
 import { createTestDatabase, type TestDatabase } from '../support/db';

@@ -1,5 +1,5 @@
 // Comments and attachments of one ticket, end to end over HTTP against the real database
-// (spec §7): save (V1 and V2), read back, edit, delete; attachments round-trip byte for byte,
+// (docs/protocol.md §7): save (V1 and V2), read back, edit, delete; attachments round-trip byte for byte,
 // the size limit holds at its exact edge, and a list is saved all or none.
 import { randomBytes } from 'node:crypto';
 import { request, startTestGateway, type TestGateway } from '../support/gateway';

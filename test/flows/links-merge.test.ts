@@ -1,4 +1,4 @@
-// Links and merges (spec §7: LinkAssetsToTicket_V1, LinkClientsToTicket_V1, LinkTicketsToTicket_V1,
+// Links and merges (docs/protocol.md §7: LinkAssetsToTicket_V1, LinkClientsToTicket_V1, LinkTicketsToTicket_V1,
 // MergeTickets_V1), checked against the stored rows.
 import { request, startTestGateway, type TestGateway } from '../support/gateway';
 

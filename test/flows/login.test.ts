@@ -1,4 +1,4 @@
-// Login and the session outside the payload (spec §5): LoginAcmpUser_V1 / TokenLoginAcmpUser_V1
+// Login and the session outside the payload (docs/protocol.md §5): LoginAcmpUser_V1 / TokenLoginAcmpUser_V1
 // bind a session; X-SICS-SESSION makes later requests act as its user; without a live session a
 // gateway with authentication required answers 7; sessions live in PostgreSQL, shared by instances.
 import type { Server } from 'node:http';
@@ -6,11 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../src/app';
 import type { AuthMode } from '../../src/config';
 import { connect } from '../../src/db/connection';
+import { stepUnderTest } from '../../src/fixtures/discover';
 import { passwordHashOf } from '../../src/identity/passwords';
 import { endSession } from '../../src/identity/sessions';
 import { revokeTokens } from '../../src/identity/tokens';
 import { findUsersByName } from '../../src/identity/users';
-import { stepUnderTest } from '../../src/tools/fixtures/discover';
 import { listFixtureCases } from '../support/fixtures';
 import { request, startTestGateway, type TestGateway, testRegistry } from '../support/gateway';
 

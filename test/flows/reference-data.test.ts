@@ -1,4 +1,4 @@
-// Reference data commands in sequence (spec §7: GetTicketFromTemplate_V1 then SaveTicket_V4;
+// Reference data commands in sequence (docs/protocol.md §7: GetTicketFromTemplate_V1 then SaveTicket_V4;
 // GetEmailMonitorList_V1 and DeleteEmailMonitorList_V1), checked against the stored rows.
 import { request, startTestGateway, type TestGateway } from '../support/gateway';
 

@@ -1,4 +1,4 @@
-// Round trips per command on the hot paths (issue 11): each statement is a wait on PostgreSQL
+// Round trips per command on the hot paths: each statement is a wait on PostgreSQL
 // under load, so these counts are part of the performance contract. Counted at the driver
 // (every pg Client.query), against the real database. The caller (a session's user, or the open
 // mode's ApiUser) is read at most once a second and kept in memory (src/identity/caller-cache.ts)

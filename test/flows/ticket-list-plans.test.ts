@@ -1,4 +1,4 @@
-// The three lists of issue #11 must cost what their page costs (migration 015): checked on the
+// The three large lists must cost what their page costs (migration 015): checked on the
 // plans PostgreSQL makes for the statements the gateway sends, not on timings. Sequential scans
 // are switched off for the EXPLAIN, so the plan shows whether the intended index can serve the
 // statement at all (with 3,000 tickets the planner might rightly prefer a scan).

@@ -1,4 +1,4 @@
-// Ticket lists (spec §7: GetTicketList_V1, GetTicketListByQuery_V1/_V2): filters against a model
+// Ticket lists (docs/protocol.md §7: GetTicketList_V1, GetTicketListByQuery_V1/_V2): filters against a model
 // computed here, stable paging over ties, text search in comments with LIKE wildcards and
 // regular-expression characters taken literally, and the bulk generator's data listed with the
 // right counts. No timing assertions: speed is checked with EXPLAIN and the benchmark.

@@ -1,4 +1,4 @@
-// Working times, costs and reminders through the real app (spec §7): totals on GetTicket_V5 stay
+// Working times, costs and reminders through the real app (docs/protocol.md §7): totals on GetTicket_V5 stay
 // exact, multi-item saves are all or none, reminders are replaced per ticket and user.
 import { request, startTestGateway, type TestGateway } from '../support/gateway';
 

@@ -1,4 +1,4 @@
-// Typed links and unlinking (spec §9: LinkTicketsToTicket_V2, GetLinkedTicketsOfTicket_V2,
+// Typed links and unlinking (docs/protocol.md §9: LinkTicketsToTicket_V2, GetLinkedTicketsOfTicket_V2,
 // UnlinkTicketsFromTicket_V1, UnlinkAssetsFromTicket_V1, UnlinkClientsFromTicket_V1), checked
 // against the stored rows: a link is stored once, smaller id first, typed from ticket_a's side
 // (migration 013).

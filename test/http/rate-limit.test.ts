@@ -1,4 +1,4 @@
-// Rate limits (issue #10 item 6): per address and per session, counted in PostgreSQL so that every
+// Rate limits: per address and per session, counted in PostgreSQL so that every
 // gateway process on one database shares them; a refused request gets 429, Retry-After and
 // ResultCode 35 in its transport's framing; loopback is exempt unless asked for; /health never.
 import http from 'node:http';

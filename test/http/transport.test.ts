@@ -1,4 +1,4 @@
-// The plain XML transport of spec §8 and GET /health.
+// The plain XML transport of docs/protocol.md §8 and GET /health.
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../src/app';
 import { request, startTestGateway, type TestGateway, testRegistry } from '../support/gateway';

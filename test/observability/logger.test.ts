@@ -7,7 +7,8 @@ import { Writable } from 'node:stream';
 import { buildApp } from '../../src/app';
 import { connect } from '../../src/db/connection';
 import { passwordHashOf } from '../../src/identity/passwords';
-import { coreLogger, createLogger, exchangeLogListener } from '../../src/observability/logger';
+import { exchangeLogListener } from '../../src/observability/exchange';
+import { coreLogger, createLogger } from '../../src/observability/logger';
 import { request, startTestGateway, type TestGateway, testRegistry } from '../support/gateway';
 
 /** pino writing into memory: every line must be one JSON object. */

@@ -1,14 +1,14 @@
 // Every fixture request is judged the same way by libxml2 (xmllint-wasm) against the XSD and by
-// the gateway's own pipeline (decode + Ajv against the derived JSON Schema), issue #2 (b).
-import { readFileSync, readdirSync } from 'node:fs';
+// the gateway's own pipeline (decode + Ajv against the derived JSON Schema).
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import { decode } from '../../src/protocol/codec';
-import type { FieldError } from '../../src/protocol/errors';
 import { readEnvelope } from '../../src/protocol/envelope';
 import { readXml, type XmlElement } from '../../src/protocol/xml-reader';
 import { escapeAttr, escapeText } from '../../src/protocol/xml-writer';
 import { XSD_DIR } from '../../src/tools/build-schemas';
+import type { FieldError } from '../../src/vocabulary/errors';
 import { listFixtureCases } from '../support/fixtures';
 import { testRegistry } from '../support/gateway';
 

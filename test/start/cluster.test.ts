@@ -1,4 +1,4 @@
-// ACMP_WORKERS (issue #11 item 4): several gateway processes on one port over one PostgreSQL,
+// ACMP_WORKERS: several gateway processes on one port over one PostgreSQL,
 // and several gateways starting together on one database.
 // A session made by a login is accepted by every worker; a killed worker is replaced; SIGTERM to
 // the primary answers waiting long polls and stops the workers and the database, exit 0.
@@ -22,7 +22,7 @@ afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
 let gateway: ChildProcess | undefined;
 afterEach(() => {
   if (gateway && gateway.exitCode === null)
-    processTree(gateway.pid!).forEach((pid) => process.kill(pid, 'SIGKILL'));
+    for (const pid of processTree(gateway.pid!)) process.kill(pid, 'SIGKILL');
 });
 
 /** One request on a connection of its own, so that the cluster may hand it to any worker. */
@@ -66,11 +66,11 @@ test('ACMP_WORKERS=2: a login is good on every worker, a killed worker is replac
     ACMP_AUTH: 'required',
   };
   let output = '';
-  const child = (gateway = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
-    { cwd: PROJECT_ROOT, env: { ...process.env, DATABASE_URL: '', ...env } },
-  ));
+  gateway = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, DATABASE_URL: '', ...env },
+  });
+  const child = gateway;
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -1,6 +1,6 @@
-// `npm start` behaviour (issue #2): embedded PostgreSQL in a data folder, seed loaded once,
+// `npm start` behaviour: embedded PostgreSQL in a data folder, seed loaded once,
 // tickets kept across restarts, clean stop on SIGTERM/SIGINT, one-line message on a busy port.
-// Hardening (issue #6): the embedded server is restarted when it dies, the server a killed gateway
+// Hardening: the embedded server is restarted when it dies, the server a killed gateway
 // left behind is stopped by the next start, SIGTERM to `npm start` leaves no process behind.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,7 +35,10 @@ function start(
     env: { ...process.env, DATABASE_URL: '', ACMP_WORKERS: '1', ...env },
   });
   child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => ((output += d), (errors += d)));
+  child.stderr!.on('data', (d) => {
+    output += d;
+    errors += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   running.add(child);
   child.on('exit', () => running.delete(child));
@@ -46,8 +49,8 @@ function start(
 const running = new Set<ChildProcess>();
 const leftovers: number[] = [];
 afterEach(() => {
-  running.forEach((child) => child.kill('SIGTERM'));
-  leftovers.filter(alive).forEach((pid) => process.kill(pid, 'SIGINT'));
+  for (const child of running) child.kill('SIGTERM');
+  for (const pid of leftovers.filter(alive)) process.kill(pid, 'SIGINT');
 });
 
 /** The server running in a data folder, as PostgreSQL records it (the file goes when it stops). */
@@ -117,7 +120,7 @@ test('start, serve, stop cleanly, start again with the tickets kept; a busy port
 
   const first = start(env);
   await until(first, 'acmp-gateway:');
-  // Spec §5: the start line says which authentication mode runs (loopback, nothing set: open).
+  // docs/protocol.md §5: the start line says which authentication mode runs (loopback, nothing set: open).
   await until(first, 'acmp-gateway: authentication open (ACMP_AUTH=open)');
   expect(first.output()).toContain('loaded the seed fixtures/seed/demo.json');
   const saved = await fetch(url, {
@@ -257,7 +260,7 @@ test('SIGTERM to `npm start` stops the gateway and its PostgreSQL within 10 s, n
   const left = await poll('no process of the tree left', 10, () =>
     tree.some(alive) ? undefined : true,
   ).catch(() => tree.filter(alive));
-  if (left !== true) left.forEach((pid) => process.kill(pid, 'SIGTERM')); // the orphans would keep jest waiting
+  if (left !== true) for (const pid of left) process.kill(pid, 'SIGTERM'); // the orphans would keep jest waiting
   expect(left).toBe(true);
   // `node dist/src/main.js` with stdout not a terminal: JSON lines (npm's own lines begin with "> ").
   const gatewayLines = records(

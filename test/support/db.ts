@@ -1,6 +1,7 @@
 // A schema of its own per test file, migrated, with helpers to reset it to a known seed.
-import type { Knex } from 'knex';
+
 import path from 'node:path';
+import type { Knex } from 'knex';
 import { PROJECT_ROOT } from '../../src/config';
 import { connect, migrate } from '../../src/db/connection';
 import { loadSeed, readSeedFile, type Seed } from '../../src/db/seed';

@@ -1,3 +1,4 @@
-// Fixture case discovery lives in src/tools/fixtures/discover.ts, shared with `npm run replay`.
-export { FIXTURE_DIR, listFixtureCases } from '../../src/tools/fixtures/discover';
-export type { FixtureCase } from '../../src/tools/fixtures/discover';
+// Fixture case discovery lives in src/fixtures/discover.ts, shared with `npm run replay`.
+
+export type { FixtureCase } from '../../src/fixtures/discover';
+export { FIXTURE_DIR, listFixtureCases } from '../../src/fixtures/discover';

@@ -3,24 +3,25 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildApp } from '../../src/app';
+import { Bus } from '../../src/bus/bus';
+import type { BusLimits } from '../../src/bus/limits';
+import { buildRegistry, type Registry } from '../../src/commands/registry';
+import { type AuthMode, PROJECT_ROOT, type RateLimits } from '../../src/config';
+import { connect } from '../../src/db/connection';
+import { CallerCache } from '../../src/identity/caller-cache';
 import type { ExchangeListener } from '../../src/observability/exchange';
+import type { Logger } from '../../src/observability/logger';
 import {
   createMetrics,
   type GatewayMetrics,
   type MetricsOptions,
 } from '../../src/observability/metrics';
-import type { Logger } from '../../src/protocol/process-command';
-import { Bus } from '../../src/bus/bus';
-import { CallerCache } from '../../src/identity/caller-cache';
-import type { BusLimits } from '../../src/bus/limits';
-import { buildRegistry, type Registry } from '../../src/commands/registry';
-import { type AuthMode, PROJECT_ROOT, type RateLimits } from '../../src/config';
-import { connect } from '../../src/db/connection';
 import { createTestDatabase, type TestDatabase } from './db';
 
 let registry: Registry | undefined;
 export function testRegistry(): Registry {
-  return (registry ??= buildRegistry(path.join(PROJECT_ROOT, 'schemas')));
+  registry ??= buildRegistry(path.join(PROJECT_ROOT, 'schemas'));
+  return registry;
 }
 
 export interface TestGateway extends TestDatabase {
@@ -30,7 +31,7 @@ export interface TestGateway extends TestDatabase {
     xml: string | Uint8Array,
     headers?: Record<string, string>,
   ): Promise<{ status: number; resultCode: number; body: string; headers: Headers }>;
-  /** The SICS bus of this gateway (spec §8.2); stop() closes it. */
+  /** The SICS bus of this gateway (docs/protocol.md §8.2); stop() closes it. */
   bus: Bus;
   /** GET /metrics and its counters, when asked for (options.metrics). */
   metrics?: GatewayMetrics;
@@ -75,7 +76,12 @@ export async function startTestGateway(
   const log = options.log ?? ((m: string, e?: unknown) => logged.push([m, e]));
   const metrics =
     options.metrics &&
-    createMetrics({ db: database.db, registry: testRegistry(), authMode, ...options.metrics });
+    createMetrics({
+      db: database.db,
+      commandKeys: testRegistry().commands,
+      authMode,
+      ...options.metrics,
+    });
   const bus = new Bus(database.db, options.busLimits, log);
   // As the gateway runs: callers kept in memory for a second, dropped on every identity change.
   const callers = CallerCache.start(database.db, log);

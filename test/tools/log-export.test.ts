@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
+import { exportCases, parseTime } from '../../src/fixtures/from-log';
 import { passwordHashOf } from '../../src/identity/passwords';
 import { CommunicationLog } from '../../src/observability/communication-log';
-import { exportCases, parseTime } from '../../src/tools/fixtures/from-log';
 import { replay } from '../../src/tools/fixtures/replay-cases';
 import { parseLogArgs } from '../../src/tools/log';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -308,7 +308,7 @@ test('arguments: durations, dates and usage errors', () => {
   expect(() => parseLogArgs(['import'], '/')).toThrow('usage: npm run log -- export');
 });
 
-test('the CLI, as the README shows it, against DATABASE_URL', async () => {
+test('the CLI, as docs/qa.md shows it, against DATABASE_URL', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'acmp-log-cli-'));
   const url = new URL(process.env.TEST_DATABASE_URL!);
   url.searchParams.set('options', `-c search_path=${database.schema}`);

@@ -7,8 +7,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FIXTURE_DIR, listFixtureCases } from '../../src/tools/fixtures/discover';
-import { replay, type ReplaySummary } from '../../src/tools/fixtures/replay-cases';
+import { FIXTURE_DIR, listFixtureCases } from '../../src/fixtures/discover';
+import { type ReplaySummary, replay } from '../../src/tools/fixtures/replay-cases';
 import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
 /** Cases that keep a seed.json (settings, users, templates, fixed dates, lists of the whole database …). */

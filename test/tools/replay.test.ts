@@ -1,12 +1,12 @@
 // `npm run replay` against a real gateway over HTTP: a temporary fixture folder with a passing
 // case, a failing one, a new one and one that needs a seed; then --record, and the CLI's exit codes.
 import { execFile } from 'node:child_process';
-import { XMLParser } from 'fast-xml-parser';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
 import { PROJECT_ROOT } from '../../src/config';
 import { replay } from '../../src/tools/fixtures/replay-cases';
 import { request, startTestGateway, type TestGateway } from '../support/gateway';
@@ -154,7 +154,11 @@ async function slowProxy(delayMs: (body: string) => number, target = () => gw.ur
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/acmp`,
     stats,
-    close: () => new Promise((r) => (server.close(r), server.closeAllConnections())),
+    close: () =>
+      new Promise((r) => {
+        server.close(r);
+        server.closeAllConnections();
+      }),
   };
 }
 

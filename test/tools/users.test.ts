@@ -3,8 +3,8 @@
 import { execFile } from 'node:child_process';
 import { PROJECT_ROOT } from '../../src/config';
 import { passwordHashOf } from '../../src/identity/passwords';
-import { authenticatePassword } from '../../src/identity/users';
 import { createToken, verifyToken } from '../../src/identity/tokens';
+import { authenticatePassword } from '../../src/identity/users';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 let database: TestDatabase;
@@ -111,4 +111,19 @@ test('exit codes: 2 for usage, 1 for failures', async () => {
     code: 1,
     stderr: 'users failed: no user is named "Nobody"\n',
   });
+});
+
+test('--help, and options it does not list are refused before the database is opened', async () => {
+  expect(await users(['--help'])).toMatchObject({
+    code: 0,
+    stdout: expect.stringMatching(/^usage: npm run users -- <command>/),
+  });
+  // A name that looks like an option is a typo, not a user to add ("--" ends the options).
+  expect(await users(['add', '--bogus'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringMatching(/^unknown option --bogus \(--help lists them\)\nusage: /),
+  });
+  expect(await database.db('assignees').where({ name: '--bogus' })).toEqual([]);
+  expect((await users(['list', '--all'])).stderr).toMatch(/^--all goes with revoke only/);
+  expect((await users(['revoke', 'Anna Admin'])).code).toBe(2);
 });

@@ -1,4 +1,4 @@
-// Several commands in one transaction (spec §8.5), as an ICQL document and as a JSON batch: all
+// Several commands in one transaction (docs/protocol.md §8.5), as an ICQL document and as a JSON batch: all
 // or none, the failing command named, TICKET_BATCH needed, at most 100 commands.
 import { bindSession } from '../../src/identity/sessions';
 import { startTestGateway, type TestGateway } from '../support/gateway';

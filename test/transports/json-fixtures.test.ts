@@ -1,4 +1,4 @@
-// Every fixture case through JSON (spec §8.4: "the same command gives the same ResultCode and the
+// Every fixture case through JSON (docs/protocol.md §8.4: "the same command gives the same ResultCode and the
 // same data" on every transport): each step's ICQL payload is sent as the JSON a client would
 // write for it to POST /api/v1/commands/<Command>_V<N>, and the JSON answer, written back as XML
 // through the same schema, must equal the recorded ICQL answer's payload after the contract
@@ -6,12 +6,8 @@
 // payload JSON can express (not XML, several commands, unknown elements or text where fields
 // belong; a list past its bound, which the XML reader stops reading: json.test.ts covers it) go to /acmp unchanged, so that later steps see the same data.
 import path from 'node:path';
-import { compareResponses } from '../../src/tools/fixtures/compare';
-import {
-  jsonAsXmlPayload as asXmlPayload,
-  payloadOf,
-  toJson,
-} from '../../src/tools/fixtures/transports';
+import { compareResponses } from '../../src/fixtures/compare';
+import { jsonAsXmlPayload as asXmlPayload, payloadOf, toJson } from '../../src/fixtures/transports';
 import { compileDefinition, createAjv, loadJsonSchemas } from '../../src/validation/validator';
 import { listFixtureCases } from '../support/fixtures';
 import { startTestGateway, type TestGateway, testRegistry } from '../support/gateway';

@@ -1,4 +1,4 @@
-// The JSON transport (spec §8.4): the same commands, schemas, permissions and ResultCodes as ICQL,
+// The JSON transport (docs/protocol.md §8.4): the same commands, schemas, permissions and ResultCodes as ICQL,
 // with JSON types that follow the schema; framing errors get JSON answers; Accept negotiation on /acmp.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The SICS bus (spec §8.2), driven the way real SICS clients drive it: JSON over HTTP, the
+// The SICS bus (docs/protocol.md §8.2), driven the way real SICS clients drive it: JSON over HTTP, the
 // session in X-SICS-SESSION, ICQL documents Base64-encoded, answers consumed from a queue.
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -350,7 +350,7 @@ test('POST /Session checks the credentials, also on a gateway running open: wron
   expect(wrong.json.Session).toBeUndefined();
   const unknown = await client.call('POST', '/Session', { UserName: 'Nobody', Password: 'x' });
   expect(unknown.json).toEqual(wrong.json); // the same answer whether the user exists or not
-  // The throttle of spec §5: five failures lock the name, even the right password is refused then.
+  // The throttle of docs/protocol.md §5: five failures lock the name, even the right password is refused then.
   for (let i = 0; i < 4; i++)
     await client.call('POST', '/Session', { UserName: 'Anna Admin', Password: 'wrong' });
   expect(

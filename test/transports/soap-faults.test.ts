@@ -1,4 +1,4 @@
-// SOAP faults (spec §8.3): only for what is not a command answer, always in the request's SOAP
+// SOAP faults (docs/protocol.md §8.3): only for what is not a command answer, always in the request's SOAP
 // version (namespace, Content-Type, fault code, HTTP status), the ResultCode in the detail. And
 // the WSDL: generated from the registry, served at GET /soap?wsdl with the request's own address.
 import http from 'node:http';
@@ -12,7 +12,7 @@ const ENV = {
   '1.2': 'http://www.w3.org/2003/05/soap-envelope',
 };
 const MEDIA = { '1.1': 'text/xml', '1.2': 'application/soap+xml' };
-// SOAP 1.1 answers every fault with 500; SOAP 1.2 answers Sender with 400 (spec §8.3).
+// SOAP 1.1 answers every fault with 500; SOAP 1.2 answers Sender with 400 (docs/protocol.md §8.3).
 const CLIENT = { '1.1': 'Client', '1.2': 'Sender' };
 const statusOf = (version: Version, code: string) =>
   version === '1.2' && code === 'Sender' ? 400 : 500;

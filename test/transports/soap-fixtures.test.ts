@@ -1,4 +1,4 @@
-// Every fixture case through SOAP (spec §8.3: "the same command gives the same ResultCode and the
+// Every fixture case through SOAP (docs/protocol.md §8.3: "the same command gives the same ResultCode and the
 // same data" on every transport): each step's ICQL payload element moves into a SOAP Body (1.1
 // and 1.2 by turns), and the SOAP answer's payload must equal the recorded ICQL answer's payload
 // after the contract tests' canonicalisation and placeholders. A request the core answers with
@@ -7,14 +7,14 @@
 // wrong root, several commands, no payload, version attribute disagreeing) have no SOAP form:
 // they go to /acmp unchanged, so that later steps see the same data.
 import path from 'node:path';
-import { compareResponses } from '../../src/tools/fixtures/compare';
+import { compareResponses } from '../../src/fixtures/compare';
 import {
   fieldOf as field,
-  payloadOf,
   SOAP_MEDIA as MEDIA,
-  type SoapVersion as Version,
+  payloadOf,
   toSoap,
-} from '../../src/tools/fixtures/transports';
+  type SoapVersion as Version,
+} from '../../src/fixtures/transports';
 import { listFixtureCases } from '../support/fixtures';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 

@@ -1,8 +1,8 @@
-// SOAP 1.1 and 1.2 (spec §8.3) driven by node-soap, a client nobody here wrote, from the WSDL alone.
+// SOAP 1.1 and 1.2 (docs/protocol.md §8.3) driven by node-soap, a client nobody here wrote, from the WSDL alone.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import * as soap from 'soap';
 import { promisify } from 'node:util';
+import * as soap from 'soap';
 import { passwordHashOf } from '../../src/identity/passwords';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 

@@ -1,9 +1,9 @@
 // Lists become arrays because the schema says so, never because of how many items came
-// (issue #2 (c)); values follow spec §2.
+//; values follow docs/protocol.md §2.
 import { decode, normalize } from '../../src/protocol/codec';
-import { type FieldError, ValidationFailed } from '../../src/protocol/errors';
-import { describeErrors } from '../../src/validation/validator';
 import { readXml } from '../../src/protocol/xml-reader';
+import { describeErrors } from '../../src/validation/validator';
+import { type FieldError, ValidationFailed } from '../../src/vocabulary/errors';
 import { requestSchema } from '../support/schemas';
 
 function read(key: string, payloadXml: string) {
@@ -131,7 +131,7 @@ describe('any xs:dateTime', () => {
   });
 });
 
-describe('years 0001..9999 only, also in UTC (spec §2)', () => {
+describe('years 0001..9999 only, also in UTC (docs/protocol.md §2)', () => {
   const due = (text: string) =>
     read(
       'SaveTicket_V4',

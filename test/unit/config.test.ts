@@ -15,7 +15,7 @@ test.each(['0', '99', '1.5', 'ten', '3600001'])(
   },
 );
 
-// Spec §5, authentication mode: open by default only on loopback.
+// docs/protocol.md §5, authentication mode: open by default only on loopback.
 const mode = ({ authMode, authWarning }: Config) => ({ authMode, authWarning });
 test.each(['127.0.0.1', '127.8.9.10', '::1', '[::1]', 'localhost', 'LOCALHOST'])(
   'HOST=%s runs open by default, without a warning',
@@ -51,7 +51,7 @@ test('an unknown ACMP_AUTH is refused at start', () => {
   );
 });
 
-test('sessions last 30 minutes idle and 12 hours in all, tokens 30 days, unless configured (spec §5)', () => {
+test('sessions last 30 minutes idle and 12 hours in all, tokens 30 days, unless configured (docs/protocol.md §5)', () => {
   expect(loadConfig({}).limits).toEqual({
     session: { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 },
     tokenLifetimeMs: 30 * 86_400_000,
@@ -71,7 +71,7 @@ test('sessions last 30 minutes idle and 12 hours in all, tokens 30 days, unless 
   );
 });
 
-// Issue #10: logs and metrics settings.
+// Logs and metrics settings.
 test('ACMP_LOG_LEVEL, ACMP_LOG_FORMAT and ACMP_METRICS_TOKEN: defaults, accepted values, refusals that say what is allowed', () => {
   const defaults = loadConfig({});
   expect([defaults.logLevel, defaults.logFormat, defaults.metricsToken]).toEqual([

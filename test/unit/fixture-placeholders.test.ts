@@ -1,16 +1,12 @@
-// Fixture placeholders for values that change from replay to replay (README "Fixtures"):
+// Fixture placeholders for values that change from replay to replay (docs/qa.md, "Fixtures"):
 // `{{id:<name>}}` fresh GUIDs, `{{int:<name>}}` ticket numbers bound across a case's steps, and the
 // recording writing both back.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compareResponses } from '../../src/tools/fixtures/compare';
-import { findFixtureCases } from '../../src/tools/fixtures/discover';
-import {
-  fillFreshIds,
-  freshPlaceholders,
-  type FreshIds,
-} from '../../src/tools/fixtures/fresh-values';
+import { compareResponses } from '../../src/fixtures/compare';
+import { findFixtureCases } from '../../src/fixtures/discover';
+import { type FreshIds, fillFreshIds, freshPlaceholders } from '../../src/fixtures/fresh-values';
 
 const answer = (inner: string) =>
   `<ICQL><ACMP><A>${inner}<ResultCode>0</ResultCode></A></ACMP></ICQL>`;

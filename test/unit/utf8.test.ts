@@ -22,7 +22,10 @@ test.each([
 
 test('agrees with buffer.isUtf8 on random bytes, and everything before the offset is UTF-8', () => {
   let seed = 42;
-  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
   for (let n = 0; n < 5000; n++) {
     const bytes = Buffer.from(
       Array.from({ length: 1 + Math.floor(random() * 12) }, () =>

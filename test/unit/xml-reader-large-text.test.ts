@@ -1,4 +1,4 @@
-// The reader's way with megabytes of attachment text (issue 6, item 13): <Content> is read as a
+// The reader's way with megabytes of attachment text: <Content> is read as a
 // stop node, cut out of the body in one piece, and falls back to the ordinary reading when its
 // raw text holds markup, so what comes out is the same either way.
 import { execFileSync } from 'node:child_process';

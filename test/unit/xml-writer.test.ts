@@ -1,4 +1,4 @@
-// escapeText skips texts that need no change (issue 11: rendering cost); the answer must be the
+// escapeText skips texts that need no change (rendering cost); the answer must be the
 // same as the full replacement for every character, alone, in text and in surrogate pairs.
 import { escapeText } from '../../src/protocol/xml-writer';
 

@@ -1,12 +1,12 @@
-import type { CommandDefinition } from '../types';
 import { closeTicket } from '../../domain/lifecycle';
+import type { CommandDefinition } from '../types';
 import { assigneeRef, type WireAssignee } from '../wire/ticket';
 
 interface Input {
   TicketId: string;
   Assignee: WireAssignee;
   ResolutionId?: string | null;
-  Comment?: { Id: string; Text?: string }; // its TicketId is ignored (spec §7)
+  Comment?: { Id: string; Text?: string }; // its TicketId is ignored (docs/protocol.md §7)
   WorkingTime?: {
     Id: string;
     TicketId?: string | null;

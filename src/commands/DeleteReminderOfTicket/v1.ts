@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { deleteReminder } from '../../domain/reminders';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'DeleteReminderOfTicket',

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { deleteAttachments } from '../../domain/attachments';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'DeleteTicketAttachments',

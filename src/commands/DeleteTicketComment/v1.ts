@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { deleteComment } from '../../domain/comment-store';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'DeleteTicketComment',

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { deleteCosts } from '../../domain/costs';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'DeleteTicketCosts',

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { deleteWorkingTimes } from '../../domain/working-times';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'DeleteTicketWorkingTimeList',

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { deleteTickets } from '../../domain/delete-tickets';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'DeleteTickets',

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { listAssignees } from '../../domain/reference-lists';
+import type { CommandDefinition } from '../types';
 import { assigneeToWire } from '../wire/ticket';
 
 export default {

@@ -6,7 +6,7 @@ export default {
   name: 'GetCommandSchemas',
   version: 1,
   permission: 'NONE',
-  // A name this gateway does not serve gets its item with an empty Schema, not an error (spec §4).
+  // A name this gateway does not serve gets its item with an empty Schema, not an error (docs/protocol.md §4).
   async handle(input: { Commands?: string[] }, { registry }) {
     const versions = registry.versions();
     const xsdDir = path.join(registry.schemaDir, 'xsd');

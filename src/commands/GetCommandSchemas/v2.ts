@@ -7,7 +7,7 @@ export default {
   version: 2,
   permission: 'NONE',
   // A name or version this gateway does not serve gets its item with an empty Schema and the
-  // version asked, not an error (spec §4).
+  // version asked, not an error (docs/protocol.md §4).
   async handle(input: { Commands?: { CommandName: string; Version?: number }[] }, { registry }) {
     const all = registry.versions();
     const wanted = input.Commands?.length

@@ -4,7 +4,7 @@ export default {
   name: 'GetCommandVersions',
   version: 1,
   permission: 'NONE',
-  // A name this gateway does not serve gets its item with no versions, not an error (spec §4).
+  // A name this gateway does not serve gets its item with no versions, not an error (docs/protocol.md §4).
   async handle(input: { Commands?: string[] }, { registry }) {
     const versions = registry.versions();
     return {

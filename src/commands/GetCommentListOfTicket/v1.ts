@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { listCommentItems } from '../../domain/comment-store';
+import type { CommandDefinition } from '../types';
 import { commentListItemToWire } from '../wire/comment';
 
 export default {

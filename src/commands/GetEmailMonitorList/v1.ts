@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { listEmailMonitors } from '../../domain/reference-lists';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'GetEmailMonitorList',

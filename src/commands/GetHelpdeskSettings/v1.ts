@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { getSettings } from '../../domain/references';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'GetHelpdeskSettings',

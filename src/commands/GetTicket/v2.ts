@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { getTicket } from '../../domain/tickets';
+import type { CommandDefinition } from '../types';
 import { ticketToWire } from '../wire/ticket';
 
 // Renders the fields of TTicket_V2 only: the response schema decides.

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { getAttachment } from '../../domain/attachments';
+import type { CommandDefinition } from '../types';
 import { attachmentToWire } from '../wire/attachment';
 
 export default {

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { listAttachments } from '../../domain/attachments';
+import type { CommandDefinition } from '../types';
 import { attachmentToWire } from '../wire/attachment';
 
 // Metadata only: listAttachments never reads the content, so Content is left out.

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { getComment } from '../../domain/comment-store';
+import type { CommandDefinition } from '../types';
 import { commentToWire } from '../wire/comment';
 
 // Renders the fields of TTicketComment_V2 only: the response schema decides.

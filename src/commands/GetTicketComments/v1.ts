@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { listComments } from '../../domain/comment-store';
+import type { CommandDefinition } from '../types';
 import { commentToWire } from '../wire/comment';
 
 export default {

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { getCost } from '../../domain/costs';
+import type { CommandDefinition } from '../types';
 import { costToWire } from '../wire/cost';
 
 export default {

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { ticketFromTemplate } from '../../domain/templates';
+import type { CommandDefinition } from '../types';
 import { ticketToWire } from '../wire/ticket';
 
 export default {

@@ -1,10 +1,10 @@
-import type { CommandDefinition } from '../types';
 import {
   listTickets,
   MAX_LIST_SIZE,
   NEWEST_FIRST,
   requireListSize,
 } from '../../domain/ticket-list';
+import type { CommandDefinition } from '../types';
 import { ticketListToWire } from '../wire/ticket-list';
 
 export default {

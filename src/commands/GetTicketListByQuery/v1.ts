@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { listTickets, MAX_LIST_SIZE, NEWEST_FIRST } from '../../domain/ticket-list';
+import type { CommandDefinition } from '../types';
 import { ticketListToWire } from '../wire/ticket-list';
 
 // The newest 1000 tickets of a built-in query (src/domain/ticket-queries.ts); TotalCount counts all.

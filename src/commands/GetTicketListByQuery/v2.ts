@@ -1,6 +1,6 @@
-import type { CommandDefinition } from '../types';
 import { listTickets, type TicketOrder } from '../../domain/ticket-list';
 import type { TicketState } from '../../domain/tickets';
+import type { CommandDefinition } from '../types';
 import { ticketListToWire } from '../wire/ticket-list';
 
 interface Input {

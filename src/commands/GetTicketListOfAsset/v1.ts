@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { listTicketsOfAsset } from '../../domain/ticket-list';
+import type { CommandDefinition } from '../types';
 import { ticketListToWire } from '../wire/ticket-list';
 
 export default {

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { listTemplates } from '../../domain/templates';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'GetTicketTemplateList',

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { listWorkingTimes } from '../../domain/working-times';
+import type { CommandDefinition } from '../types';
 import { workingTimeToWire } from '../wire/working-time';
 
 export default {

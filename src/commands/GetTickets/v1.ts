@@ -1,14 +1,13 @@
-import type { CommandDefinition } from '../types';
-import type { Registry } from '../registry';
-import { RuleViolation } from '../../protocol/errors';
 import { findTickets } from '../../domain/tickets';
+import { RuleViolation } from '../../vocabulary/errors';
+import type { CommandCatalog, CommandDefinition } from '../types';
 import { ticketToWire } from '../wire/ticket';
 
 /**
  * The TTicket_V5 fields as the schema declares them (the registry's shape of this command's
  * Tickets items), not a list written here; `required` ones (Id) are always answered.
  */
-function ticketFields(registry: Registry): { all: string[]; always: string[] } {
+function ticketFields(registry: CommandCatalog): { all: string[]; always: string[] } {
   const tickets = registry.get('GetTickets', 1)!.response;
   const list = tickets.kind === 'object' ? tickets.fields.get('Tickets') : undefined;
   const item = list?.kind === 'list' ? list.of : undefined;
@@ -18,7 +17,7 @@ function ticketFields(registry: Registry): { all: string[]; always: string[] } {
 }
 
 /** The fields to answer: all for an empty Select; an unknown name is 35, every one named. */
-function selected(registry: Registry, select: string[]): Set<string> | undefined {
+function selected(registry: CommandCatalog, select: string[]): Set<string> | undefined {
   if (!select.length) return undefined;
   const { all, always } = ticketFields(registry);
   const unknown = select
@@ -31,7 +30,7 @@ function selected(registry: Registry, select: string[]): Set<string> | undefined
   return new Set([...always, ...select]);
 }
 
-// SuperOffice GetTickets with $select (spec §9): found tickets in the order asked, unknown Ids
+// SuperOffice GetTickets with $select (docs/protocol.md §9): found tickets in the order asked, unknown Ids
 // listed in MissingTicketIds (not an error), unselected fields absent.
 export default {
   name: 'GetTickets',

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { linkAssets } from '../../domain/links';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'LinkAssetsToTicket',

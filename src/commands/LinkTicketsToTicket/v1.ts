@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { linkTickets } from '../../domain/links';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'LinkTicketsToTicket',

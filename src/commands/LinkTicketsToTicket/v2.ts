@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { type LinkType, linkTicketsTyped } from '../../domain/links';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'LinkTicketsToTicket',

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { mergeTickets } from '../../domain/merge';
+import type { CommandDefinition } from '../types';
 
 // TicketId survives; the tickets of TicketIds are merged into it.
 export default {

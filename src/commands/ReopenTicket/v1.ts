@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { reopenTicket } from '../../domain/lifecycle';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'ReopenTicket',

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { saveReminder } from '../../domain/reminders';
+import type { CommandDefinition } from '../types';
 
 interface Input {
   Reminder: { TicketId: string; UserId?: string | null; ReminderDate: Date | null; Text?: string };

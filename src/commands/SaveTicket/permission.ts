@@ -1,4 +1,4 @@
-// SaveTicket's permission (spec §5), shared by every version: an Id not stored yet is a create.
+// SaveTicket's permission (docs/protocol.md §5), shared by every version: an Id not stored yet is a create.
 import { ticketExists } from '../../domain/tickets';
 import type { Permission } from '../../identity/caller';
 import type { CommandContext } from '../types';

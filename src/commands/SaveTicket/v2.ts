@@ -1,7 +1,7 @@
-import type { CommandDefinition } from '../types';
 import { saveTicket } from '../../domain/tickets';
-import { createOrUpdate } from './permission';
+import type { CommandDefinition } from '../types';
 import { ticketInput, type WireTicket } from '../wire/ticket';
+import { createOrUpdate } from './permission';
 
 export default {
   name: 'SaveTicket',

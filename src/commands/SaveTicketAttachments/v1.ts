@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { saveAttachments } from '../../domain/attachments';
+import type { CommandDefinition } from '../types';
 import { attachmentSave, type WireAttachment } from '../wire/attachment';
 
 // FirstErrorMsg travels on the thrown error (AttachmentsRefused); on success it is left out.

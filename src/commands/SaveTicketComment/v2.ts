@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { saveComment } from '../../domain/comment-store';
+import type { CommandDefinition } from '../types';
 import { commentSave, type WireComment } from '../wire/comment';
 
 export default {

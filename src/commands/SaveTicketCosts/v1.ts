@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { saveCosts } from '../../domain/costs';
+import type { CommandDefinition } from '../types';
 import { costSave, type WireCost } from '../wire/cost';
 
 // FirstErrorMsg is only rendered on failure: the domain's error carries it (process-command).

@@ -1,6 +1,6 @@
-import type { CommandDefinition } from '../types';
 import { saveWorkingTime } from '../../domain/working-times';
-import { workingTimeSave, type WireWorkingTime } from '../wire/working-time';
+import type { CommandDefinition } from '../types';
+import { type WireWorkingTime, workingTimeSave } from '../wire/working-time';
 
 export default {
   name: 'SaveTicketWorkingTime',

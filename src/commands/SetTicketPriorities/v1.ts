@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { setTickets } from '../../domain/bulk-tickets';
+import type { CommandDefinition } from '../types';
 
 // FirstErrorMsg is only rendered on failure: the domain's error carries it (process-command).
 export default {

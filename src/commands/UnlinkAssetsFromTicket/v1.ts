@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { unlinkAssets } from '../../domain/links';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'UnlinkAssetsFromTicket',

@@ -1,5 +1,5 @@
-import type { CommandDefinition } from '../types';
 import { unlinkClients } from '../../domain/links';
+import type { CommandDefinition } from '../types';
 
 export default {
   name: 'UnlinkClientsFromTicket',

@@ -8,7 +8,7 @@ export interface WireCost {
   Amount?: number;
   Category?: string;
   Description?: string;
-  // TotalPrice, CreatorId and CreationDate are read-only: ignored on save (spec §6).
+  // TotalPrice, CreatorId and CreationDate are read-only: ignored on save (docs/protocol.md §6).
 }
 
 export function costSave(c: WireCost): CostSave {

@@ -1,4 +1,4 @@
-// TTicketListItem_V1 (spec §6), shared by every ticket list command.
+// TTicketListItem_V1 (docs/protocol.md §6), shared by every ticket list command.
 import type { TicketListItem } from '../../domain/ticket-list';
 
 export function ticketListItemToWire(t: TicketListItem) {

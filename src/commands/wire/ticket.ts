@@ -24,7 +24,7 @@ export interface WireTicket {
   TemplateId?: string | null;
 }
 
-/** Only Id and AssigneeIsGroup are used on save (spec §6, TAssignee_V1). */
+/** Only Id and AssigneeIsGroup are used on save (docs/protocol.md §6, TAssignee_V1). */
 export function assigneeRef(a: WireAssignee | undefined): AssigneeRef | undefined {
   if (!a) return undefined;
   return { id: a.Id ?? null, isGroup: a.AssigneeIsGroup ?? false };
@@ -55,7 +55,7 @@ export function ticketInput(t: WireTicket): TicketInput {
   };
 }
 
-/** The empty assignee still shows the type defaults (spec §6, [doc]). */
+/** The empty assignee still shows the type defaults (docs/protocol.md §6, [doc]). */
 export function assigneeToWire(a: Assignee | null) {
   if (!a)
     return {

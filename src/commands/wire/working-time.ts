@@ -7,7 +7,7 @@ export interface WireWorkingTime {
   Executor?: string | null;
   StartDate?: Date | null;
   EndDate?: Date | null;
-  Duration?: number; // read-only: ignored on save (spec §6)
+  Duration?: number; // read-only: ignored on save (docs/protocol.md §6)
   Description?: string;
 }
 

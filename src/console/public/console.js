@@ -15,7 +15,7 @@ const replayable = (e) => e.method === 'POST' && REPLAYABLE_PATH.test(e.path);
 const $ = (id) => document.getElementById(id);
 const state = { newest: 0, oldest: 0, filter: '', selected: undefined, timer: undefined };
 
-// ---- login (spec §5: PasswordHash = lower-case hex SHA-256 of the password's UTF-8 bytes) ----
+// ---- login (docs/protocol.md §5: PasswordHash = lower-case hex SHA-256 of the password's UTF-8 bytes) ----
 
 async function passwordHash(password) {
   const bytes = new TextEncoder().encode(password);
@@ -63,7 +63,7 @@ function sha256Hex(bytes) {
       const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
       [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) >>> 0, c, b, a, (t1 + t2) >>> 0];
     }
-    [a, b, c, d, e, f, g, h].forEach((v, i) => (H[i] = (H[i] + v) >>> 0));
+    for (const [i, v] of [a, b, c, d, e, f, g, h].entries()) H[i] = (H[i] + v) >>> 0;
   }
   return H.map((v) => v.toString(16).padStart(8, '0')).join('');
 }
@@ -73,7 +73,7 @@ async function logIn(event) {
   event.preventDefault();
   const form = $('login');
   const user = form.elements.user.value;
-  // A session id of 64 hex characters (spec §5: 32 to 200 of [A-Za-z0-9-_{}]).
+  // A session id of 64 hex characters (docs/protocol.md §5: 32 to 200 of [A-Za-z0-9-_{}]).
   const sessionId = hex(crypto.getRandomValues(new Uint8Array(32)));
   const res = await fetch('/api/v1/commands/LoginAcmpUser_V1', {
     method: 'POST',
@@ -289,7 +289,10 @@ function prettyXml(xml) {
   const lines = [];
   let depth = 0;
   let inline = false; // the last line is an open tag still waiting for its text or end tag
-  const put = (t) => (inline ? (lines[lines.length - 1] += t) : lines.push('  '.repeat(depth) + t));
+  const put = (t) => {
+    if (inline) lines[lines.length - 1] += t;
+    else lines.push('  '.repeat(depth) + t);
+  };
   for (const t of tokens) {
     if (t.startsWith('</')) {
       depth = Math.max(0, depth - 1);
@@ -466,7 +469,10 @@ document.addEventListener('DOMContentLoaded', () => {
   $('logout').addEventListener('click', logOut);
   $('filters').addEventListener(
     'submit',
-    report(async (event) => (event.preventDefault(), reload())),
+    report(async (event) => {
+      event.preventDefault();
+      return reload();
+    }),
   );
   $('filters').addEventListener('reset', () => setTimeout(report(reload)));
   $('older').addEventListener('click', report(page));

@@ -1,4 +1,4 @@
-// Reference data that no command writes (spec §7, last paragraph): loaded from seed files.
+// Reference data that no command writes (docs/protocol.md §7, last paragraph): loaded from seed files.
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {

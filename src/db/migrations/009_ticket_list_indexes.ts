@@ -1,4 +1,4 @@
-// Indexes for the ticket lists (spec §7: GetTicketList_V1, GetTicketListByQuery_V1/_V2, …) so
+// Indexes for the ticket lists (docs/protocol.md §7: GetTicketList_V1, GetTicketListByQuery_V1/_V2, …) so
 // that a list over 100,000 tickets answers in well under a second.
 // - btree (column, number): every list orders by one column with `number` as the unique
 //   tie-break, so an index scan (backwards for "descending") feeds LIMIT without a sort;

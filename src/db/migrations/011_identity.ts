@@ -1,4 +1,4 @@
-// Identity (protocol.md §5): roles grant permissions, users (assignees rows that are not groups)
+// Identity (docs/protocol.md §5): roles grant permissions, users (assignees rows that are not groups)
 // may log in with a password, sessions and tokens live here so that several gateway instances
 // on one database share them, and failed logins are remembered per user name for throttling.
 import type { Knex } from 'knex';

@@ -1,4 +1,4 @@
-// The SICS service bus (protocol.md §8.2): virtual routers, targets (queues) bound to a router
+// The SICS service bus (docs/protocol.md §8.2): virtual routers, targets (queues) bound to a router
 // by routing keys, and the durable messages waiting in each target. Routers and targets belong
 // to one user (the session's user); names are unique per user, case-insensitively.
 import type { Knex } from 'knex';

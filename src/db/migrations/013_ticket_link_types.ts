@@ -1,4 +1,4 @@
-// Typed ticket links (spec §9: LinkTicketsToTicket_V2, GetLinkedTicketsOfTicket_V2). A link is still
+// Typed ticket links (docs/protocol.md §9: LinkTicketsToTicket_V2, GetLinkedTicketsOfTicket_V2). A link is still
 // stored once, smaller id first (migration 008); link_type is the role of ticket_b as seen from
 // ticket_a ('Parent': ticket_b is the parent of ticket_a). Seen from ticket_b the type is flipped
 // with ticket_link_flip(). Links made before typing, or by the version-1 commands, are 'Normal'.

@@ -1,4 +1,4 @@
-// The communication log (issue 10): one row per HTTP exchange on any transport, bodies already
+// The communication log: one row per HTTP exchange on any transport, bodies already
 // redacted by the writer (src/observability/communication-log.ts). Read newest first by the
 // console (filters on command, ResultCode, user, time) and by `npm run log -- export`.
 import type { Knex } from 'knex';
@@ -24,7 +24,7 @@ export async function up(knex: Knex): Promise<void> {
       request_body text not null,
       response_body text not null
     );
-    -- Every index is paid by every logged exchange (issue 10: the log may cost at most 5 %), so
+    -- Every index is paid by every logged exchange (the log may cost at most 5 %), so
     -- only these two: time (retention, the console's last-hour charts, newest first) and
     -- ResultCode (finding the rare failures). The console pages by id (the primary key) and
     -- filters command and user within those pages; a log capped at ACMP_LOG_MAX_MB stays small.

@@ -1,4 +1,4 @@
-// Exact ticket counts without counting tickets (issue #11: a list over 1,000,000 tickets must cost
+// Exact ticket counts without counting tickets (a list over 1,000,000 tickets must cost
 // what its page costs). ticket_counts holds signed numbers of tickets per (state, assignee_id,
 // category_id), the dimensions the lists filter on: a TotalCount is the sum of a few rows.
 // - Statement triggers with transition tables add ONE row per changed group and statement (a

@@ -1,7 +1,8 @@
 // Knex migrations, append-only, one change per file: NNN_what.ts exporting up/down.
 // Listed from this folder so the same source works under ts-node, Jest and compiled dist.
-import type { Knex } from 'knex';
+
 import { readdirSync } from 'node:fs';
+import type { Knex } from 'knex';
 
 interface Migration {
   up(knex: Knex): Promise<void>;

@@ -1,14 +1,14 @@
 // GET /openapi.json: an OpenAPI 3.1 document generated from the registry and the same JSON Schemas
-// Ajv validates with (spec §8.4). Nothing about a command is written here: paths come from the
+// Ajv validates with (docs/protocol.md §8.4). Nothing about a command is written here: paths come from the
 // registry, schemas from schemas/json/, examples from each command's first success fixture.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Registry } from '../../commands/registry';
 import { PROJECT_ROOT } from '../../config';
+import { FIXTURE_DIR, listFixtureCases, stepUnderTest } from '../../fixtures/discover';
 import { readEnvelope } from '../../protocol/envelope';
 import { xmlPayloadToJson } from '../../protocol/json-codec';
 import { readXml } from '../../protocol/xml-reader';
-import { FIXTURE_DIR, listFixtureCases, stepUnderTest } from '../../tools/fixtures/discover';
 import { loadJsonSchemas } from '../../validation/validator';
 
 type Json = Record<string, any>;
@@ -41,7 +41,7 @@ export function openApiDocument(registry: Registry): Json {
       permission === 'NONE'
         ? 'no permission'
         : typeof permission === 'function'
-          ? 'a permission decided by the request (spec §5)'
+          ? 'a permission decided by the request (docs/protocol.md §5)'
           : `the permission ${permission}`;
     paths[`/api/v1/commands/${command.key}`] = {
       post: {
@@ -72,7 +72,7 @@ export function openApiDocument(registry: Registry): Json {
     post: {
       operationId: 'batch',
       summary:
-        'Several commands in one transaction, all or none (spec §8.5); more than one needs TICKET_BATCH',
+        'Several commands in one transaction, all or none (docs/protocol.md §8.5); more than one needs TICKET_BATCH',
       requestBody: {
         required: true,
         content: {
@@ -118,7 +118,7 @@ export function openApiDocument(registry: Registry): Json {
       title: 'acmp-gateway JSON API',
       version: '1',
       description:
-        'The ACMP helpdesk commands as JSON (spec §8.4): the same field names as the ICQL payloads, lists as arrays, decimals as strings with two places, GUIDs and dates in their wire form.',
+        'The ACMP helpdesk commands as JSON (docs/protocol.md §8.4): the same field names as the ICQL payloads, lists as arrays, decimals as strings with two places, GUIDs and dates in their wire form.',
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     servers: [{ url: '/' }],

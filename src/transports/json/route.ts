@@ -1,25 +1,25 @@
 // POST /api/v1/commands/<Command>_V<N>, POST /api/v1/batch and GET /openapi.json: the JSON
-// transport of spec §8.4 and the JSON batch of §8.5, a thin adapter around the core. The core
+// transport of docs/protocol.md §8.4 and the JSON batch of §8.5, a thin adapter around the core. The core
 // validates with the same schemas, decides the caller and maps errors; this file only turns JSON
 // framing into command calls and outcomes back into JSON.
 import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
+import { contentType, isUtf8Charset } from '../../http/body';
+import { SESSION_HEADER } from '../../identity/sessions';
+import { exchangeOf, requestLog } from '../../observability/exchange';
+import type { Logger } from '../../observability/logger';
 import { MAX_COMMANDS } from '../../protocol/envelope';
 import {
   type CommandCall,
   type CommandOutcome,
   documentResultCode,
-  type Logger,
   outcomeJson,
   type PipelineContext,
   runCommand,
   runCommands,
 } from '../../protocol/process-command';
-import { ResultCode } from '../../protocol/result-codes';
-import { contentType, isUtf8Charset, SESSION_HEADER } from '../../http/acmp-route';
+import { ResultCode } from '../../vocabulary/result-codes';
 import { openApiDocument } from './openapi';
-import { exchangeOf } from '../../observability/exchange';
-import { requestLog } from '../../observability/logger';
 
 const COMMAND_KEY = /^([A-Za-z]\w*)_V(\d+)$/;
 

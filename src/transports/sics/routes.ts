@@ -1,21 +1,20 @@
-// The SICS service-bus transport (spec §8.2): JSON over HTTP, framing only. The bus (src/bus/)
+// The SICS service-bus transport (docs/protocol.md §8.2): JSON over HTTP, framing only. The bus (src/bus/)
 // stores and routes; the core runs the ICQL; identity (src/identity/) logs in.
 import { createHash, randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Bus } from '../../bus/bus';
 import { MAX_CONSUME_MESSAGES, MAX_WAIT_TIMEOUT_MS } from '../../bus/limits';
-import { consume, publish } from '../../bus/service';
 import { BusError, deleteRouter, deleteTarget, ensureRouter, saveTarget } from '../../bus/store';
 import { dummyPasswordCheck, login } from '../../domain/login';
-import { SESSION_HEADER } from '../../http/acmp-route';
-import { endSession, sessionCaller } from '../../identity/sessions';
 import type { Caller } from '../../identity/caller';
+import { endSession, SESSION_HEADER, sessionCaller } from '../../identity/sessions';
 import { authenticatePassword } from '../../identity/users';
-import { GatewayError } from '../../protocol/errors';
-import { type Logger, type PipelineContext, toWire } from '../../protocol/process-command';
-import { ResultCode } from '../../protocol/result-codes';
-import { exchangeOf } from '../../observability/exchange';
-import { requestLog } from '../../observability/logger';
+import { exchangeOf, requestLog } from '../../observability/exchange';
+import type { Logger } from '../../observability/logger';
+import { type PipelineContext, toWire } from '../../protocol/process-command';
+import { GatewayError } from '../../vocabulary/errors';
+import { ResultCode } from '../../vocabulary/result-codes';
+import { consume, publish } from './service';
 
 /** Consume without WaitTimeout waits this long (when WaitForMessage is true). */
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
@@ -53,6 +52,16 @@ function int(body: Json, field: string, fallback: number, min: number, max: numb
     throw invalid(`${field} must be a whole JSON number`);
   if (v < min || v > max) throw invalid(`${field} must be from ${min} to ${max}, not ${v}`);
   return v;
+}
+
+/** A refusal before the route ran (a rate limit), in the bus's error shape. */
+export function sicsRefusal(
+  _req: Request,
+  res: Response,
+  resultCode: number,
+  message: string,
+): void {
+  res.json({ ErrorCode: resultCode, Error: message });
 }
 
 export function sicsRouter(
@@ -119,7 +128,7 @@ export function sicsRouter(
       }
     };
 
-  // Always checks the credentials, also when plain commands run open (spec §8.2). The SICS
+  // Always checks the credentials, also when plain commands run open (docs/protocol.md §8.2). The SICS
   // client sends the password itself; the identity store takes LoginAcmpUser's PasswordHash.
   router.post(
     '/Session',
@@ -192,7 +201,7 @@ export function sicsRouter(
       const keys = b.RoutingKeys;
       if (keys !== undefined && (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')))
         throw invalid('RoutingKeys must be a JSON array of strings');
-      // Without VirtualRouter: bound to the router of its own name, routing key = its name (spec §8.2).
+      // Without VirtualRouter: bound to the router of its own name, routing key = its name (docs/protocol.md §8.2).
       const routingKeys = keys?.length ? (keys as string[]) : [targetName];
       const r = await ensureRouter(bus.db, userId, routerName, bus.limits);
       const t = await saveTarget(bus.db, userId, targetName, r.id, routingKeys, bus.limits);

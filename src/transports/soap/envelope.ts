@@ -1,11 +1,13 @@
-// The SOAP envelope around a command (spec §8.3): read the request's version, headers and Body
+// The SOAP envelope around a command (docs/protocol.md §8.3): read the request's version, headers and Body
 // payload; write the answer's Body. Framing only: the payload is the core's business.
-import { MalformedXml } from '../../protocol/errors';
+
+import { SESSION_HEADER_ELEMENT } from '../../identity/sessions';
 import { payloadName } from '../../protocol/envelope';
 import { type CommandOutcome, responseLines } from '../../protocol/process-command';
 import { rootNamespace, type XmlElement } from '../../protocol/xml-reader';
+import { MalformedXml } from '../../vocabulary/errors';
 import { ENVELOPE_NS, HeaderNotUnderstood, type SoapVersion } from './faults';
-import { SESSION_HEADER_ELEMENT, SOAP_TNS } from './wsdl';
+import { SOAP_TNS } from './wsdl';
 
 const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 const OPERATION = /^T(\w+)Request_V(\d+)$/;
@@ -102,4 +104,19 @@ export function writeResponse(
     '  </soap:Body>',
     '</soap:Envelope>',
   ].join('\n');
+}
+
+const SESSION_ELEMENT = new RegExp(
+  `<(?:[\\w.-]+:)?${SESSION_HEADER_ELEMENT}\\b[^>]*>\\s*([^<\\s]+)\\s*</`,
+);
+const BODY_ELEMENT = /<(?:[\w.-]+:)?Body[\s>]/;
+
+/**
+ * The SessionId SOAP header's text, found by a quick look before the Body only: for the rate
+ * limiter, which keys on the session before the envelope is read properly.
+ */
+export function sessionBeforeBody(body: Buffer): string | undefined {
+  const text = body.toString('utf8');
+  const bodyAt = text.search(BODY_ELEMENT);
+  return SESSION_ELEMENT.exec(bodyAt < 0 ? text : text.slice(0, bodyAt))?.[1];
 }

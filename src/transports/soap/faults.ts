@@ -1,11 +1,12 @@
-// SOAP faults (spec §8.3): the one table from an error to fault code and HTTP status, per SOAP
+// SOAP faults (docs/protocol.md §8.3): the one table from an error to fault code and HTTP status, per SOAP
 // version. The fault kind follows from the ResultCode the core's error mapping (toWire) gives
 // (35: the client's fault, anything else: ours) or from the two SOAP-only errors below; nothing
 // here decides whether a request is valid.
 import { create } from 'xmlbuilder2';
-import { InvalidRequest } from '../../protocol/errors';
-import { type Logger, toWire } from '../../protocol/process-command';
-import { ResultCode } from '../../protocol/result-codes';
+import type { Logger } from '../../observability/logger';
+import { toWire } from '../../protocol/process-command';
+import { InvalidRequest } from '../../vocabulary/errors';
+import { ResultCode } from '../../vocabulary/result-codes';
 import { SOAP_TNS } from './wsdl';
 
 export type SoapVersion = '1.1' | '1.2';
@@ -86,7 +87,7 @@ export function writeFault(fault: Fault, version: SoapVersion): { status: number
     }
   }
   const body = envelope.ele(env, 'env:Body').ele(env, 'env:Fault');
-  let detail;
+  let detail: typeof body;
   if (version === '1.1') {
     body.ele('faultcode').txt(`env:${code}`);
     body.ele('faultstring').txt(fault.message);

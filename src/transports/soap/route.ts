@@ -1,13 +1,16 @@
-// POST /soap and GET /soap?wsdl: the SOAP 1.1 and 1.2 transport of spec §8.3, a thin adapter
+// POST /soap and GET /soap?wsdl: the SOAP 1.1 and 1.2 transport of docs/protocol.md §8.3, a thin adapter
 // around runCommand. It reads the envelope, hands the Body's payload to the core and wraps the
 // answer; anything that is not a command answer becomes a fault in the request's SOAP version.
 import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
-import { contentType, isUtf8Charset, notUtf8, SESSION_HEADER } from '../../http/acmp-route';
-import { InvalidRequest } from '../../protocol/errors';
-import { type Logger, type PipelineContext, runCommand } from '../../protocol/process-command';
-import { ResultCode } from '../../protocol/result-codes';
+import { contentType, isUtf8Charset, notUtf8 } from '../../http/body';
+import { SESSION_HEADER } from '../../identity/sessions';
+import { exchangeOf, requestLog } from '../../observability/exchange';
+import type { Logger } from '../../observability/logger';
+import { type PipelineContext, runCommand } from '../../protocol/process-command';
 import { readXml, rootNamespace } from '../../protocol/xml-reader';
+import { InvalidRequest } from '../../vocabulary/errors';
+import { ResultCode } from '../../vocabulary/result-codes';
 import { envelopeVersion, readEnvelope, type SoapRequest, writeResponse } from './envelope';
 import {
   ENVELOPE_NS,
@@ -20,8 +23,6 @@ import {
   writeFault,
 } from './faults';
 import { wsdlWriter } from './wsdl';
-import { exchangeOf } from '../../observability/exchange';
-import { requestLog } from '../../observability/logger';
 
 export function soapRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Logger): Router {
   const wsdl = wsdlWriter(ctx.registry); // once, at start
@@ -54,7 +55,7 @@ export function soapRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Log
         checkMediaType(req, version);
         const request = readEnvelope(root);
         checkAction(req, request, version);
-        // The session travels outside the payload (spec §5): the SessionId SOAP header, else X-SICS-SESSION.
+        // The session travels outside the payload (docs/protocol.md §5): the SessionId SOAP header, else X-SICS-SESSION.
         const session = request.session ?? (req.get(SESSION_HEADER)?.trim() || undefined);
         const outcome = await runCommand(
           { command: request.command, version: request.version, payload: { xml: request.payload } },
@@ -100,6 +101,19 @@ export function soapRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Log
 /** The SOAP version a request's Content-Type names (1.2: application/soap+xml), before its envelope is read. */
 export function versionByMediaType(req: Request): SoapVersion {
   return contentType(req.get('content-type') ?? '').type === MEDIA_TYPE['1.2'] ? '1.2' : '1.1';
+}
+
+/** A refusal before the route ran (a rate limit): a SOAP fault of the version the media type names. */
+export function soapRefusal(
+  req: Request,
+  res: Response,
+  resultCode: number,
+  message: string,
+): void {
+  const version = versionByMediaType(req);
+  res
+    .setHeader('Content-Type', `${MEDIA_TYPE[version]}; charset=utf-8`)
+    .end(writeFault(faultOfAnswer(resultCode, message), version).xml);
 }
 
 /** Each SOAP version has its media type (1.1: text/xml, 1.2: application/soap+xml), in UTF-8. */

@@ -1,16 +1,15 @@
-// The WSDL 1.1 of GET /soap?wsdl (spec §8.3), generated once at start from the registry and the
+// The WSDL 1.1 of GET /soap?wsdl (docs/protocol.md §8.3), generated once at start from the registry and the
 // same XSD files that validate requests: nothing about a command is written here by hand.
 import path from 'node:path';
 import { create } from 'xmlbuilder2';
 import type { Registry } from '../../commands/registry';
 import { mergedXsdDefinitions } from '../../commands/wire/xsd-text';
+import { SESSION_HEADER_ELEMENT } from '../../identity/sessions';
 import { payloadName } from '../../protocol/envelope';
 import { escapeAttr } from '../../protocol/xml-writer';
 
-/** Target namespace of the WSDL and of the payload elements in SOAP bodies (spec §8.3). */
+/** Target namespace of the WSDL and of the payload elements in SOAP bodies (docs/protocol.md §8.3). */
 export const SOAP_TNS = 'http://acmp.com/soap';
-/** The optional SOAP header that may carry the session instead of X-SICS-SESSION (spec §5). */
-export const SESSION_HEADER_ELEMENT = 'SessionId';
 export const SERVICE = 'AcmpService';
 export const SOAP11_PORT = 'AcmpSoap11';
 export const SOAP12_PORT = 'AcmpSoap12';
@@ -30,7 +29,10 @@ const built = new WeakMap<Registry, string>();
 /** Returns the WSDL for a service address; the document itself is built once, here. */
 export function wsdlWriter(registry: Registry): (address: string) => string {
   let text = built.get(registry);
-  if (text === undefined) built.set(registry, (text = buildWsdl(registry)));
+  if (text === undefined) {
+    text = buildWsdl(registry);
+    built.set(registry, text);
+  }
   const parts = text.split(ADDRESS);
   return (address) => parts.join(escapeAttr(address));
 }

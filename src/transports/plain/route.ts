@@ -1,23 +1,20 @@
-// POST /acmp: the plain XML transport of spec §8, a thin adapter around processCommand.
+// POST /acmp: the plain XML transport of docs/protocol.md §8, a thin adapter around processCommand.
 import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
-import { writeErrorEnvelope } from '../protocol/envelope';
+import { contentType, isUtf8Charset, notUtf8 } from '../../http/body';
+import { SESSION_HEADER } from '../../identity/sessions';
+import { exchangeOf, requestLog } from '../../observability/exchange';
+import type { Logger } from '../../observability/logger';
+import { writeErrorEnvelope } from '../../protocol/envelope';
 import {
   type CommandOutcome,
   documentResultCode,
-  type Logger,
   outcomeJson,
   type PipelineContext,
   processCommand,
   runDocument,
-} from '../protocol/process-command';
-import { ResultCode } from '../protocol/result-codes';
-import { invalidUtf8Offset } from './utf8';
-import { exchangeOf } from '../observability/exchange';
-import { requestLog } from '../observability/logger';
-
-/** The header real SICS clients send their session in (spec §5). */
-export const SESSION_HEADER = 'X-SICS-SESSION';
+} from '../../protocol/process-command';
+import { ResultCode } from '../../vocabulary/result-codes';
 
 const XML_TYPES = new Set(['text/xml', 'application/xml']);
 
@@ -38,11 +35,11 @@ export function acmpRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Log
           ResultCode.InvalidRequest,
           writeErrorEnvelope(ResultCode.InvalidRequest, notUtf8(raw)),
         );
-      // The session travels outside the payload (spec §5); the core decides what it means.
+      // The session travels outside the payload (docs/protocol.md §5); the core decides what it means.
       const session = req.get(SESSION_HEADER)?.trim() || undefined;
       const pipeline = { ...ctx, session, trace: exchangeOf(res)?.trace };
       const log = requestLog(baseLog, res);
-      // SuperOffice-style negotiation (spec §8.4): Accept application/json answers the same outcome in JSON.
+      // SuperOffice-style negotiation (docs/protocol.md §8.4): Accept application/json answers the same outcome in JSON.
       if (req.accepts(['text/xml', 'application/xml', 'application/json']) === 'application/json') {
         const document = await runDocument(raw.toString('utf8'), pipeline, log);
         return sendJson(
@@ -97,39 +94,6 @@ export function acmpRouter(ctx: PipelineContext, bodyLimit: string, baseLog: Log
   return router;
 }
 
-/** What /acmp answers for a body that is not UTF-8 (the SOAP transport says the same in its fault). */
-export function notUtf8(raw: Buffer): string {
-  const at = invalidUtf8Offset(raw);
-  const bytes = [...raw.subarray(at, at + 4)]
-    .map((b) => b.toString(16).toUpperCase().padStart(2, '0'))
-    .join(' ');
-  return `The request body is not valid UTF-8 at byte offset ${at} (bytes ${bytes}); send it in UTF-8. Nothing was stored`;
-}
-
-/** A Content-Type header: its media type and charset in lower case, its parameters as sent. */
-export function contentType(header: string): {
-  type: string;
-  charset?: string;
-  params: Record<string, string>;
-} {
-  const [type, ...rest] = header.split(';').map((p) => p.trim());
-  const params: Record<string, string> = {};
-  for (const p of rest) {
-    const at = p.indexOf('=');
-    if (at > 0)
-      params[p.slice(0, at).trim().toLowerCase()] = p
-        .slice(at + 1)
-        .trim()
-        .replace(/^"(.*)"$/, '$1');
-  }
-  return { type: type.toLowerCase(), charset: params.charset?.toLowerCase(), params };
-}
-
-/** Whether a charset parameter (when sent) names UTF-8, the only encoding read. */
-export function isUtf8Charset(charset: string | undefined): boolean {
-  return !charset || charset === 'utf-8' || charset === 'utf8';
-}
-
 function checkMediaType(req: Request, res: Response, next: NextFunction): void {
   const header = req.headers['content-type'];
   if (header === undefined) return next(); // legacy clients that send none are read as XML
@@ -154,6 +118,21 @@ function checkMediaType(req: Request, res: Response, next: NextFunction): void {
     );
   }
   next();
+}
+
+/** A refusal before the route ran (a rate limit): the error envelope, or JSON when only JSON is accepted. */
+export function plainRefusal(
+  req: Request,
+  res: Response,
+  resultCode: number,
+  message: string,
+): void {
+  if (req.accepts(['text/xml', 'application/xml', 'application/json']) === 'application/json')
+    res.json({ ResultCode: resultCode, ResultMessage: message });
+  else
+    res
+      .setHeader('Content-Type', 'text/xml; charset=utf-8')
+      .end(writeErrorEnvelope(resultCode, message));
 }
 
 function send(res: Response, status: number, resultCode: number, xml: string): void {

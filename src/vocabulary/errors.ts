@@ -36,7 +36,7 @@ export interface FieldError {
 /** More problems than this are counted, not listed: an answer stays readable and small. */
 const MAX_LISTED = 100;
 
-/** 35: schema violations; the message names all of them with their paths (spec §1). */
+/** 35: schema violations; the message names all of them with their paths (docs/protocol.md §1). */
 export class ValidationFailed extends InvalidRequest {
   constructor(readonly errors: FieldError[]) {
     super(
@@ -46,7 +46,7 @@ export class ValidationFailed extends InvalidRequest {
     );
   }
 
-  /** For list-saving commands: the first problem, in the same words (spec §1, FirstErrorMsg). */
+  /** For list-saving commands: the first problem, in the same words (docs/protocol.md §1, FirstErrorMsg). */
   get firstErrorMsg(): string {
     return describe(this.errors[0]);
   }
@@ -56,10 +56,10 @@ function describe(e: FieldError): string {
   return e.path ? `${e.path}: ${e.message}` : e.message;
 }
 
-/** 35: a business rule of spec §7 is broken. */
+/** 35: a business rule of docs/protocol.md §7 is broken. */
 export class RuleViolation extends InvalidRequest {}
 
-/** 35 (spec §5): the caller lacks the permission the command needs; nothing was changed. */
+/** 35 (docs/protocol.md §5): the caller lacks the permission the command needs; nothing was changed. */
 export class PermissionDenied extends InvalidRequest {}
 
 /** 30: a referenced ticket, comment, user … does not exist. */
@@ -76,7 +76,7 @@ export class ClientNotFound extends GatewayError {
   }
 }
 
-/** 7 (spec §5): a command that needs a permission came without a live session while authentication is on. */
+/** 7 (docs/protocol.md §5): a command that needs a permission came without a live session while authentication is on. */
 export class SessionRequired extends GatewayError {
   constructor(message: string) {
     super(ResultCode.InvalidSession, message);
@@ -84,7 +84,7 @@ export class SessionRequired extends GatewayError {
 }
 
 /**
- * 15 (spec §5): wrong user name, password or token, or a throttled name; one message for all, so
+ * 15 (docs/protocol.md §5): wrong user name, password or token, or a throttled name; one message for all, so
  * the answer does not tell which. The response still carries LoginResult.
  */
 export class LoginRefused extends GatewayError {

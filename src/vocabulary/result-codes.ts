@@ -1,4 +1,4 @@
-/** ACMP ResultCodes (spec §3). */
+/** ACMP ResultCodes (docs/protocol.md §3). */
 export const ResultCode = {
   Unspecified: -1,
   OK: 0,

@@ -1,28 +1,28 @@
-// Publish and consume (spec §8.2), free of HTTP: the SICS transport frames these.
+// Publish and consume (docs/protocol.md §8.2), free of HTTP: the SICS transport frames these.
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { decodeBase64 } from '../domain/base64';
-import { writeErrorEnvelope } from '../protocol/envelope';
+import { type Bus, SAFETY_RECHECK_MS } from '../../bus/bus';
+import { MAX_WAIT_TIMEOUT_MS } from '../../bus/limits';
 import {
-  type Logger,
-  type PipelineContext,
-  renderIcql,
-  retryConflicts,
-  runDocument,
-} from '../protocol/process-command';
-import { ResultCode } from '../protocol/result-codes';
-import type { Caller } from '../identity/caller';
-import { type Bus, SAFETY_RECHECK_MS } from './bus';
-import { MAX_WAIT_TIMEOUT_MS } from './limits';
-import {
-  boundTargets,
   BusError,
+  boundTargets,
   enqueue,
   findTargetOfRouter,
   isAcmpRouter,
   type QueuedMessage,
   take,
-} from './store';
+} from '../../bus/store';
+import { decodeBase64 } from '../../domain/base64';
+import type { Caller } from '../../identity/caller';
+import type { Logger } from '../../observability/logger';
+import { writeErrorEnvelope } from '../../protocol/envelope';
+import {
+  type PipelineContext,
+  renderIcql,
+  retryConflicts,
+  runDocument,
+} from '../../protocol/process-command';
+import { ResultCode } from '../../vocabulary/result-codes';
 
 export interface PublishRequest {
   Body: string;

@@ -1,4 +1,4 @@
-// Value conventions of spec §2: how GUIDs, dates, decimals and booleans look on the wire.
+// Value conventions of docs/protocol.md §2: how GUIDs, dates, decimals and booleans look on the wire.
 
 /** The Delphi zero date: on the wire it means "no date". */
 export const NO_DATE = '1899-12-30T00:00:00.000Z';
@@ -67,7 +67,7 @@ export function parseDate(text: string): Date | null | undefined {
 const ZERO_DATE = Date.UTC(1899, 11, 30);
 
 /**
- * Years 0001..9999 in UTC (spec §2): the schema holds the written year to four digits, but a
+ * Years 0001..9999 in UTC (docs/protocol.md §2): the schema holds the written year to four digits, but a
  * zone offset can still carry 9999-12-31T23:59:59-14:00 into year 10000 (or 0001-01-01T00:00:00+14:00
  * into year 0), which xs:dateTime could only show as +010000 or 0000.
  */
