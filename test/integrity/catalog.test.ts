@@ -1,13 +1,13 @@
 // Integrity over the catalogs (architecture guide, convention 10): registry <-> XSD <-> JSON
-// Schema <-> fixtures <-> README command table. Nothing exists without an entry.
+// Schema <-> fixtures <-> the command table of docs/commands.md. Nothing exists without an entry.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { TICKET_QUERIES } from '../../src/domain/ticket-queries';
-import { JSON_DIR, XSD_DIR } from '../../src/tools/build-schemas';
+import { stepUnderTest } from '../../src/fixtures/discover';
 import { readEnvelope } from '../../src/protocol/envelope';
 import { readXml } from '../../src/protocol/xml-reader';
-import { stepUnderTest } from '../../src/tools/fixtures/discover';
+import { JSON_DIR, XSD_DIR } from '../../src/tools/build-schemas';
 import { listFixtureCases } from '../support/fixtures';
 import { testRegistry } from '../support/gateway';
 
@@ -72,7 +72,7 @@ test('each numbered fixture step sends the command its file name announces', () 
   expect(wrong).toEqual([]);
 });
 
-// A write is only tested when a test reads back what it stored (issue 6, item 14): every success
+// A write is only tested when a test reads back what it stored: every success
 // case of a command that changes data ends with a Get step after the write. Reminders and client
 // links have no command that reads them; test/flows/times-costs-reminders.test.ts,
 // test/flows/links-merge.test.ts and test/flows/typed-links.test.ts read those back from the database.
@@ -99,15 +99,15 @@ test('every success case of a write command reads back its effect with a later G
   expect(missing).toEqual([]);
 });
 
-test('the README command table lists exactly the registry', () => {
-  const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-  const rows = [...readme.matchAll(/^\| `(\w+_V\d+)` \|/gm)].map((m) => m[1]).sort();
+test('the command table of docs/commands.md lists exactly the registry', () => {
+  const commands = readFileSync(path.join(PROJECT_ROOT, 'docs/commands.md'), 'utf8');
+  const rows = [...commands.matchAll(/^\| `(\w+_V\d+)` \|/gm)].map((m) => m[1]).sort();
   expect(rows).toEqual(keys);
 });
 
-test('the README lists every built-in query with its fixed GUID', () => {
-  const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-  for (const q of TICKET_QUERIES) expect(readme).toContain(`| \`${q.id}\` | ${q.name} |`);
+test('docs/commands.md lists every built-in query with its fixed GUID', () => {
+  const commands = readFileSync(path.join(PROJECT_ROOT, 'docs/commands.md'), 'utf8');
+  for (const q of TICKET_QUERIES) expect(commands).toContain(`| \`${q.id}\` | ${q.name} |`);
 });
 
 test('GetCommandVersions answers from the registry: every version of every command', () => {
@@ -117,7 +117,7 @@ test('GetCommandVersions answers from the registry: every version of every comma
   expect(listed).toEqual(keys);
 });
 
-// Bounded strings and lists keep "report all errors" cheap (issue #2).
+// Bounded strings and lists keep "report all errors" cheap.
 test('every string and list a request can carry is bounded', () => {
   const unbounded: string[] = [];
   const files = readdirSync(JSON_DIR, { recursive: true, withFileTypes: true }).filter((e) =>

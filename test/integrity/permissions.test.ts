@@ -1,18 +1,19 @@
-// Per-command permissions (spec §5), over the whole registry: every command version's first
+// Per-command permissions (docs/protocol.md §5), over the whole registry: every command version's first
 // success fixture case is run with a caller lacking exactly the permission it needs (35 naming
 // command and permission, nothing changed) and with a caller holding only that permission (the
-// fixture's own answer). The declarations are checked against spec §5's table, hard-coded here.
+// fixture's own answer). The declarations are checked against docs/protocol.md §5's table, hard-coded here.
+
+import { type FixtureCase, stepUnderTest } from '../../src/fixtures/discover';
 import {
   ANONYMOUS,
   type Caller,
   openModeCaller,
-  type Permission,
   PERMISSIONS,
+  type Permission,
 } from '../../src/identity/caller';
-import { processCommand } from '../../src/protocol/process-command';
 import { readEnvelope } from '../../src/protocol/envelope';
+import { processCommand } from '../../src/protocol/process-command';
 import { readXml } from '../../src/protocol/xml-reader';
-import { type FixtureCase, stepUnderTest } from '../../src/tools/fixtures/discover';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { listFixtureCases } from '../support/fixtures';
 import { request, testRegistry } from '../support/gateway';
@@ -161,7 +162,7 @@ describe('SaveTicket: create needs TICKET_CREATE, an edit TICKET_UPDATE', () => 
   });
 });
 
-// Spec §5's table, written out here because the spec is the authority, not the command files.
+// docs/protocol.md §5's table, written out here because the spec is the authority, not the command files.
 const SPEC_TABLE: Record<string, Permission | 'NONE' | 'TICKET_CREATE or TICKET_UPDATE'> = {
   GetCommandVersions: 'NONE',
   GetCommandSchemas: 'NONE',
@@ -195,7 +196,7 @@ const SPEC_TABLE: Record<string, Permission | 'NONE' | 'TICKET_CREATE or TICKET_
 const specPermission = (name: string) =>
   SPEC_TABLE[name] ?? (name.startsWith('Get') ? 'TICKET_READ' : undefined);
 
-test('every command version declares the permission of spec §5', () => {
+test('every command version declares the permission of docs/protocol.md §5', () => {
   const declared = [...registry.commands.values()].map(({ key, definition: d }) => {
     const p = typeof d.permission === 'function' ? 'TICKET_CREATE or TICKET_UPDATE' : d.permission;
     return `${key}: ${p}`;
