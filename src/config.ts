@@ -24,7 +24,7 @@ export interface Config {
   authMode: AuthMode;
   /** Session idle and absolute lifetimes and token lifetime (docs/protocol.md §5: configurable). */
   limits: IdentityLimits;
-  /** SICS bus limits (docs/protocol.md §8.2): ACMP_SICS_MAX_MESSAGES_PER_TARGET, ACMP_SICS_MESSAGE_TTL_SECONDS, ACMP_SICS_MAX_ROUTERS, ACMP_SICS_MAX_TARGETS. */
+  /** SICS bus limits (docs/protocol.md §8.2): ACMP_SICS_MAX_MESSAGES_PER_TARGET, ACMP_SICS_MESSAGE_TTL_SECONDS, ACMP_SICS_MAX_ROUTERS, ACMP_SICS_MAX_TARGETS, ACMP_SICS_MAX_DELIVERIES, ACMP_SICS_IDLE_MINUTES. */
   busLimits: BusLimits;
   /** The communication log: ACMP_LOG, ACMP_LOG_RETENTION_DAYS, ACMP_LOG_MAX_MB, ACMP_LOG_MAX_BODY_BYTES. */
   communicationLog: CommunicationLogSettings;
@@ -118,8 +118,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     busLimits: {
       maxMessagesPerTarget: int('ACMP_SICS_MAX_MESSAGES_PER_TARGET', 10_000, 1, 10_000_000),
       messageTtlSeconds: int('ACMP_SICS_MESSAGE_TTL_SECONDS', 86_400, 1, 31_536_000),
-      maxRouters: int('ACMP_SICS_MAX_ROUTERS', 100, 1, 100_000),
-      maxTargets: int('ACMP_SICS_MAX_TARGETS', 100, 1, 100_000),
+      maxRouters: int('ACMP_SICS_MAX_ROUTERS', 10_000, 1, 1_000_000),
+      maxTargets: int('ACMP_SICS_MAX_TARGETS', 10_000, 1, 1_000_000),
+      maxDeliveries: int('ACMP_SICS_MAX_DELIVERIES', 10, 1, 1000),
+      idleMs: int('ACMP_SICS_IDLE_MINUTES', 15, 1, 525_600) * 60_000,
     },
     communicationLog: {
       enabled: true,

@@ -6,13 +6,14 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import type { Logger } from '../observability/logger';
 import { type BusLimits, DEFAULT_BUS_LIMITS } from './limits';
-import { purgeExpired } from './store';
+import { type Sweep, sweep } from './store';
 
 /** The NOTIFY channel; the payload is the target id. */
 export const BUS_CHANNEL = 'acmp_bus';
 /** A waiting consumer looks again this often even without a notification (a lost connection, say). */
 export const SAFETY_RECHECK_MS = 5000;
-const PURGE_EVERY_MS = 60_000;
+/** Expired messages and idle routers and targets are swept this often, or more often for a short idle time. */
+const SWEEP_EVERY_MS = 60_000;
 
 export class Bus {
   readonly channel = BUS_CHANNEL;
@@ -20,17 +21,30 @@ export class Bus {
   private connecting?: Promise<void>;
   private readonly waiters = new Map<string, Set<() => void>>();
   private closed = false;
-  private readonly purgeTimer: NodeJS.Timeout;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly swept = new Set<(s: Sweep) => void>();
 
   constructor(
     readonly db: Knex,
     readonly limits: BusLimits = DEFAULT_BUS_LIMITS,
     private readonly log: Logger = () => {},
   ) {
-    this.purgeTimer = setInterval(
-      () => void purgeExpired(db).catch(() => {}),
-      PURGE_EVERY_MS,
+    this.sweepTimer = setInterval(
+      () => void this.sweep().catch(() => {}), // the next sweep tries again
+      Math.max(1000, Math.min(SWEEP_EVERY_MS, limits.idleMs / 4)),
     ).unref();
+  }
+
+  /** Deletes expired messages and idle routers and targets now; listeners hear what went. */
+  async sweep(): Promise<Sweep> {
+    const result = await sweep(this.db, this.limits);
+    for (const listener of this.swept) listener(result);
+    return result;
+  }
+
+  /** Called after every sweep with what it deleted (the metrics count dropped messages). */
+  onSweep(listener: (s: Sweep) => void): void {
+    this.swept.add(listener);
   }
 
   get isClosed(): boolean {
@@ -100,7 +114,7 @@ export class Bus {
   /** Stops listening; waiting consumers are answered (with what is there, usually nothing). */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.purgeTimer);
+    clearInterval(this.sweepTimer);
     this.wakeAll();
     await this.connecting?.catch(() => {});
     const client = this.client;

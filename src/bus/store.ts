@@ -32,7 +32,16 @@ export interface QueuedMessage {
   Body: string;
   Routing_Key: string;
   PublishedAt: string;
+  /** 1 on a message's first delivery, one more on each delivery after a lease ran out. */
+  DeliveryCount: number;
+  /** This delivery's lease: what POST /Ack's LeaseIds name (only for Manual acknowledgement). */
+  LeaseId?: string;
+  /** The same lease, also for Automatic acknowledgement, which removes the message once its answer is written. */
+  [LEASE]?: string;
 }
+
+/** The lease of a taken message, kept off the wire (a symbol key: JSON leaves it out). */
+export const LEASE = Symbol('lease');
 
 /** Publishes to this router name (any case) go to the gateway itself: ICQL in, ICQL answer on the callback. */
 export const ACMP_ROUTER = 'ACMP';
@@ -61,13 +70,16 @@ export async function ensureRouter(
   limits: BusLimits,
 ): Promise<Router> {
   const existing = await findRouter(db, userId, name);
-  if (existing) return existing;
-  const [{ n }] = await db('bus_routers').where({ user_id: userId }).count({ n: '*' });
-  if (Number(n) >= limits.maxRouters) {
+  if (existing) {
+    await touch(db, 'bus_routers', existing.id);
+    return existing;
+  }
+  const live = await liveCount(db, 'bus_routers', userId, limits);
+  if (live.count >= limits.maxRouters) {
     throw new BusError(
       429,
       35,
-      `You have ${n} virtual routers, the limit per user (ACMP_SICS_MAX_ROUTERS = ${limits.maxRouters}); delete one with DELETE /VirtualRouter/{name} first`,
+      `You have ${live.count} virtual routers in use, the limit per user (ACMP_SICS_MAX_ROUTERS = ${limits.maxRouters}); the least recently used are ${live.oldest}: delete some with DELETE /VirtualRouter/{name}, or let them expire (unused for ${idleText(limits)})`,
     );
   }
   // A concurrent create of the same name wins the unique index: return that one.
@@ -146,19 +158,19 @@ export async function saveTarget(
   if (existing) {
     await db('bus_targets')
       .where({ id: existing.id })
-      .update({ router_id: routerId, routing_keys: routingKeys });
+      .update({ router_id: routerId, routing_keys: routingKeys, last_used_at: db.fn.now() });
     return { ...existing, routerId };
   }
-  const [{ n }] = await db('bus_targets').where({ user_id: userId }).count({ n: '*' });
-  if (Number(n) >= limits.maxTargets) {
+  const live = await liveCount(db, 'bus_targets', userId, limits);
+  if (live.count >= limits.maxTargets) {
     throw new BusError(
       429,
       35,
-      `You have ${n} targets, the limit per user (ACMP_SICS_MAX_TARGETS = ${limits.maxTargets}); delete one with DELETE /Target/{name} first`,
+      `You have ${live.count} targets in use, the limit per user (ACMP_SICS_MAX_TARGETS = ${limits.maxTargets}); the least recently used are ${live.oldest}: delete some with DELETE /Target/{name}, or let them expire (unused for ${idleText(limits)})`,
     );
   }
   const rows = await db.raw(
-    `insert into bus_targets (user_id, name, router_id, routing_keys) values (?, ?, ?, ?) on conflict (user_id, lower(name)) do update set router_id = excluded.router_id, routing_keys = excluded.routing_keys returning id, name, router_id`,
+    `insert into bus_targets (user_id, name, router_id, routing_keys) values (?, ?, ?, ?) on conflict (user_id, lower(name)) do update set router_id = excluded.router_id, routing_keys = excluded.routing_keys, last_used_at = now() returning id, name, router_id`,
     [userId, name, routerId, routingKeys],
   );
   const row = rows.rows[0];
@@ -183,9 +195,11 @@ export async function boundTargets(
   routingKey: string,
   field: string,
   limits: BusLimits,
+  /** A client's publish to this router uses it; the gateway's own answers to a callback do not. */
+  use: boolean,
 ): Promise<Target[]> {
-  // One statement: the router, then its bound targets with their queue depths (none: a row with
-  // a null target, so that "no router" and "nothing bound" are told apart).
+  // One statement: the router (marked used), then its bound targets with their queue depths
+  // (none: a row with a null target, so that "no router" and "nothing bound" are told apart).
   const rows = await preparedQuery<{
     router_id: string;
     router_name: string;
@@ -195,12 +209,17 @@ export async function boundTargets(
   }>(
     db,
     'bus_bound_targets',
-    `select r.id as router_id, r.name as router_name, t.id, t.name,
-            (select count(*) from bus_messages m where m.target_id = t.id and m.expires_at > now()) as queued
+    `with used as (
+       update bus_routers set last_used_at = now()
+       where $4 and user_id = $2 and lower(name) = lower($3) and last_used_at < now() - $5 * interval '1 millisecond'
+     )
+     select r.id as router_id, r.name as router_name, t.id, t.name,
+            (select count(*) from bus_messages m
+              where m.target_id = t.id and m.dead_at is null and m.expires_at > now()) as queued
      from bus_routers r left join bus_targets t on t.router_id = r.id and $1 = any(t.routing_keys)
      where r.user_id = $2 and lower(r.name) = lower($3)
      order by t.name`,
-    [routingKey, userId, routerName],
+    [routingKey, userId, routerName, use, touchEveryMs(limits)],
   );
   if (!rows.length)
     throw new BusError(
@@ -251,25 +270,62 @@ export async function enqueue(
   );
 }
 
+export interface Lease {
+  /** How long the consumer holds the messages before they are delivered again. */
+  seconds: number;
+  /** Manual acknowledgement: each message carries its LeaseId. */
+  manual: boolean;
+}
+
 /**
- * Takes up to `max` messages of the target, oldest first, and removes them in the same
- * statement: SKIP LOCKED lets concurrent consumers (also of other gateway instances) each
- * take different messages, so each message goes to exactly one consumer.
+ * Leases up to `max` live messages of the target to one consumer, oldest first: those whose
+ * lease ran out come before newer ones, since the queue is ordered by id. SKIP LOCKED lets
+ * concurrent consumers (also of other gateway instances) take different messages, and a leased
+ * message is not taken again before its lease ends: one consumer at a time per message. A message
+ * whose lease ran out after its last allowed delivery becomes a dead letter instead, in the same
+ * statement, which also marks the target and its router used.
  */
-export async function take(db: Knex, targetId: string, max: number): Promise<QueuedMessage[]> {
+export async function take(
+  db: Knex,
+  targetId: string,
+  max: number,
+  lease: Lease,
+  limits: BusLimits,
+): Promise<QueuedMessage[]> {
   const rows = await preparedQuery<{
     id: string;
     message_id: string;
     body: string;
     routing_key: string;
     published_at: Date;
+    delivery_count: number;
+    lease_id: string;
   }>(
     db,
     'bus_take',
-    `delete from bus_messages where id in (
-       select id from bus_messages where target_id = $1 and expires_at > now() order by id for update skip locked limit $2
-     ) returning id, message_id, body, routing_key, published_at`,
-    [targetId, max],
+    `with dead as (
+       update bus_messages set dead_at = now(), leased_until = null, lease_id = null
+       where target_id = $1 and dead_at is null and leased_until <= now() and delivery_count >= $4
+     ), used_target as (
+       update bus_targets set last_used_at = now()
+       where id = $1 and last_used_at < now() - $5 * interval '1 millisecond'
+       returning router_id
+     ), used_router as (
+       update bus_routers set last_used_at = now()
+       where id = (select router_id from used_target) and last_used_at < now() - $5 * interval '1 millisecond'
+     ), picked as (
+       select id from bus_messages
+       where target_id = $1 and dead_at is null and expires_at > now()
+         and (leased_until is null or leased_until <= now()) and delivery_count < $4
+       order by id for update skip locked limit $2
+     )
+     update bus_messages m
+        set delivery_count = m.delivery_count + 1,
+            leased_until = now() + $3 * interval '1 second',
+            lease_id = gen_random_uuid()
+       from picked where m.id = picked.id
+     returning m.id, m.message_id, m.body, m.routing_key, m.published_at, m.delivery_count, m.lease_id`,
+    [targetId, max, lease.seconds, limits.maxDeliveries, touchEveryMs(limits)],
   );
   return rows
     .sort((a, b) => Number(a.id) - Number(b.id))
@@ -278,10 +334,192 @@ export async function take(db: Knex, targetId: string, max: number): Promise<Que
       Body: r.body,
       Routing_Key: r.routing_key,
       PublishedAt: r.published_at.toISOString(),
+      DeliveryCount: r.delivery_count,
+      ...(lease.manual ? { LeaseId: r.lease_id } : {}),
+      [LEASE]: r.lease_id,
     }));
 }
 
-/** Drops messages older than the TTL (docs/protocol.md §8.2: message age limit). */
-export async function purgeExpired(db: Knex): Promise<void> {
+/**
+ * Acknowledges messages of the target: by MessageId (whoever holds them), or by LeaseId (only
+ * the delivery that lease belongs to: once the message was delivered again, an old LeaseId
+ * removes nothing). Unknown and already acknowledged ids are not counted.
+ */
+export async function acknowledge(
+  db: Knex,
+  targetId: string,
+  ids: { messageIds?: string[]; leaseIds?: string[] },
+  limits: BusLimits,
+): Promise<number> {
+  const uuids = (list: string[] | undefined) => (list ?? []).filter((id) => UUID.test(id));
+  const rows = await preparedQuery<{ n: number }>(
+    db,
+    'bus_ack',
+    `with acked as (
+       delete from bus_messages
+       where target_id = $1 and dead_at is null
+         and (message_id = any($2::uuid[]) or lease_id = any($3::uuid[]))
+       returning 1
+     ), used as (
+       update bus_targets set last_used_at = now()
+       where id = $1 and last_used_at < now() - $4 * interval '1 millisecond'
+     )
+     select count(*)::int as n from acked`,
+    [targetId, uuids(ids.messageIds), uuids(ids.leaseIds), touchEveryMs(limits)],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** Automatic acknowledgement, once the answer holding these deliveries was written. */
+export async function acknowledgeLeases(db: Knex, leaseIds: string[]): Promise<void> {
+  if (!leaseIds.length) return;
+  await preparedQuery(db, 'bus_ack_leases', 'delete from bus_messages where lease_id = any($1)', [
+    leaseIds,
+  ]);
+}
+
+/**
+ * Puts deliveries whose answer never reached the consumer back in their place, as if they had
+ * not been taken (the count of deliveries too).
+ */
+export async function releaseLeases(db: Knex, leaseIds: string[]): Promise<void> {
+  if (!leaseIds.length) return;
+  await preparedQuery(
+    db,
+    'bus_release',
+    `update bus_messages
+        set leased_until = null, lease_id = null, delivery_count = greatest(delivery_count - 1, 0)
+      where lease_id = any($1)`,
+    [leaseIds],
+  );
+}
+
+export interface DeadLetter {
+  id: string;
+  messageId: string;
+  user: string;
+  router: string;
+  target: string;
+  routingKey: string;
+  deliveryCount: number;
+  publishedAt: string;
+  deadAt: string;
+  /** The first bytes of the decoded body, for a person to recognise it. */
+  excerpt: string;
+}
+
+/** Dead letters of every user, newest first (the console's list). */
+export async function listDeadLetters(db: Knex, limit = 200): Promise<DeadLetter[]> {
+  const rows = await db.raw(
+    `select m.id, m.message_id, a.name as user_name, r.name as router, t.name as target,
+            m.routing_key, m.delivery_count, m.published_at, m.dead_at,
+            convert_from(decode(substr(m.body, 1, 400), 'base64'), 'UTF8') as excerpt
+       from bus_messages m
+       join bus_targets t on t.id = m.target_id
+       join bus_routers r on r.id = t.router_id
+       join assignees a on a.id = t.user_id
+      where m.dead_at is not null and m.expires_at > now()
+      order by m.dead_at desc, m.id desc
+      limit ?`,
+    [limit],
+  );
+  return rows.rows.map((r: Record<string, any>) => ({
+    id: String(r.id),
+    messageId: r.message_id,
+    user: r.user_name,
+    router: r.router,
+    target: r.target,
+    routingKey: r.routing_key,
+    deliveryCount: r.delivery_count,
+    publishedAt: r.published_at.toISOString(),
+    deadAt: r.dead_at.toISOString(),
+    excerpt: r.excerpt,
+  }));
+}
+
+/** Sends a dead letter back to its queue, in its old place, with its deliveries counted anew; false when there is none. */
+export async function resendDeadLetter(db: Knex, id: string, channel: string): Promise<boolean> {
+  if (!/^\d{1,18}$/.test(id)) return false;
+  const rows = await db.raw(
+    `with back as (
+       update bus_messages set dead_at = null, delivery_count = 0, leased_until = null, lease_id = null
+       where id = ? and dead_at is not null and expires_at > now()
+       returning target_id
+     )
+     select pg_notify(?, target_id::text) from back`,
+    [id, channel],
+  );
+  return rows.rows.length > 0;
+}
+
+export interface Sweep {
+  routers: number;
+  targets: number;
+  /** Messages (dead letters included) that went with the idle targets. */
+  messages: number;
+}
+
+/**
+ * Drops messages older than the TTL (docs/protocol.md §8.2: message age limit), and routers and
+ * targets no client used within the idle time, with whatever they still hold.
+ */
+export async function sweep(db: Knex, limits: BusLimits): Promise<Sweep> {
   await db('bus_messages').where('expires_at', '<=', db.fn.now()).delete();
+  const idle = `${limits.idleMs} milliseconds`;
+  const result = await db.raw(
+    `with idle_targets as (
+       select t.id from bus_targets t join bus_routers r on r.id = t.router_id
+        where t.last_used_at < now() - ?::interval or r.last_used_at < now() - ?::interval
+     ), dropped as (
+       select count(*)::int as n from bus_messages where target_id in (select id from idle_targets)
+     ), gone_targets as (
+       delete from bus_targets where id in (select id from idle_targets) returning 1
+     ), gone_routers as (
+       delete from bus_routers where last_used_at < now() - ?::interval returning 1
+     )
+     select (select n from dropped) as messages,
+            (select count(*)::int from gone_targets) as targets,
+            (select count(*)::int from gone_routers) as routers`,
+    [idle, idle, idle],
+  );
+  const row = result.rows[0];
+  return { routers: row.routers, targets: row.targets, messages: row.messages };
+}
+
+/** Marks a router or target used (created again, bound, deleted from …), at most so often. */
+async function touch(db: Knex, table: 'bus_routers' | 'bus_targets', id: string): Promise<void> {
+  await db(table).where({ id }).update({ last_used_at: db.fn.now() });
+}
+
+/**
+ * Uses are written at most this often per router or target: a busy consumer does not rewrite
+ * its target's row on every poll, and an idle time of minutes loses nothing by it.
+ */
+function touchEveryMs(limits: BusLimits): number {
+  return Math.min(60_000, Math.floor(limits.idleMs / 10));
+}
+
+function idleText(limits: BusLimits): string {
+  const minutes = limits.idleMs / 60_000;
+  return minutes >= 1 ? `${minutes} minutes, ACMP_SICS_IDLE_MINUTES` : `${limits.idleMs / 1000} s`;
+}
+
+/** The user's routers or targets still in use, and the names of the least recently used (at most 5). */
+async function liveCount(
+  db: Knex,
+  table: 'bus_routers' | 'bus_targets',
+  userId: string,
+  limits: BusLimits,
+): Promise<{ count: number; oldest: string }> {
+  const result = await db.raw(
+    `select count(*) over ()::int as n, name from ${table}
+      where user_id = ? and last_used_at >= now() - ?::interval
+      order by last_used_at, name limit 5`,
+    [userId, `${limits.idleMs} milliseconds`],
+  );
+  const rows: { n: number; name: string }[] = result.rows;
+  return {
+    count: rows[0]?.n ?? 0,
+    oldest: rows.map((r) => `"${r.name}"`).join(', '),
+  };
 }

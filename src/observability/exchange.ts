@@ -71,7 +71,7 @@ export function transportOf(path: string): Transport {
   if (path === '/acmp') return 'xml';
   if (path === '/soap') return 'soap';
   if (path.startsWith('/api/v1/')) return 'json';
-  if (/^\/(Session|VirtualRouter|Target|Publish|Consume)(\/|$)/.test(path)) return 'sics';
+  if (/^\/(Session|VirtualRouter|Target|Publish|Consume|Ack)(\/|$)/.test(path)) return 'sics';
   return 'http';
 }
 

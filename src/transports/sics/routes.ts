@@ -3,8 +3,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Bus } from '../../bus/bus';
-import { MAX_CONSUME_MESSAGES, MAX_WAIT_TIMEOUT_MS } from '../../bus/limits';
-import { BusError, deleteRouter, deleteTarget, ensureRouter, saveTarget } from '../../bus/store';
+import {
+  DEFAULT_LEASE_SECONDS,
+  MAX_CONSUME_MESSAGES,
+  MAX_LEASE_SECONDS,
+  MAX_WAIT_TIMEOUT_MS,
+} from '../../bus/limits';
+import {
+  acknowledgeLeases,
+  BusError,
+  deleteRouter,
+  deleteTarget,
+  ensureRouter,
+  releaseLeases,
+  saveTarget,
+} from '../../bus/store';
 import { dummyPasswordCheck, login } from '../../domain/login';
 import type { Caller } from '../../identity/caller';
 import { endSession, SESSION_HEADER, sessionCaller } from '../../identity/sessions';
@@ -14,7 +27,8 @@ import type { Logger } from '../../observability/logger';
 import { type PipelineContext, toWire } from '../../protocol/process-command';
 import { GatewayError } from '../../vocabulary/errors';
 import { ResultCode } from '../../vocabulary/result-codes';
-import { consume, publish } from './service';
+import { watchDelivery } from './delivery';
+import { ack, consume, leaseOf, publish } from './service';
 
 /** Consume without WaitTimeout waits this long (when WaitForMessage is true). */
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
@@ -43,6 +57,22 @@ function name(body: Json, field: string): string {
   const v = str(body, field).trim();
   if (!v || v.length > 200) throw invalid(`${field} must be 1 to 200 characters`);
   return v;
+}
+
+/** A JSON array of strings, or undefined when the field is absent. */
+function strings(body: Json, field: string): string[] | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw invalid(`${field} must be a JSON array of strings`);
+  return v as string[];
+}
+
+function ackMode(body: Json): 'Auto' | 'Manual' {
+  const mode = str(body, 'AckMode', true);
+  if (mode === undefined || mode.toLowerCase() === 'auto') return 'Auto';
+  if (mode.toLowerCase() === 'manual') return 'Manual';
+  throw invalid(`AckMode must be "Auto" or "Manual", not "${mode}"`);
 }
 
 function int(body: Json, field: string, fallback: number, min: number, max: number): number {
@@ -266,17 +296,55 @@ export function sicsRouter(
         WaitForMessage: wait === true,
         WaitTimeout: int(b, 'WaitTimeout', DEFAULT_WAIT_TIMEOUT_MS, 0, MAX_WAIT_TIMEOUT_MS),
         MaxMessages: int(b, 'MaxMessages', DEFAULT_MAX_MESSAGES, 1, MAX_CONSUME_MESSAGES),
+        AckMode: ackMode(b),
+        LeaseSeconds: int(b, 'LeaseSeconds', DEFAULT_LEASE_SECONDS, 1, MAX_LEASE_SECONDS),
       };
-      let gone = false;
-      res.on('close', () => (gone = !res.writableFinished));
-      const messages = await consume(bus, userId, request, () => gone);
+      // Automatic acknowledgement: the messages leave their queue once this answer has reached
+      // the consumer (delivery.ts); if it never did, they go back to their place.
+      let leases: string[] = [];
+      const consumer = watchDelivery(req, res, (delivered) => {
+        if (!leases.length) return;
+        const settle = delivered ? acknowledgeLeases : releaseLeases;
+        settle(bus.db, leases).catch((e) =>
+          // Not lost either way: an unsettled lease runs out and the message is delivered again.
+          log('bus: could not settle the leases of a Consume answer; they run out instead', e),
+        );
+      });
+      const messages = await consume(bus, userId, request, consumer);
+      if (request.AckMode === 'Auto') leases = messages.map(leaseOf);
+      if (leases.length) consumer.answering();
       res.status(200).json({ ErrorCode: 0, Messages: messages });
+    }),
+  );
+
+  // Manual acknowledgement (docs/protocol.md §8.2): by MessageIds, or by LeaseIds (only the
+  // delivery each names).
+  router.post(
+    '/Ack',
+    json,
+    route(async (req, res) => {
+      const { userId } = await user(req, res);
+      const b = body(req);
+      const request = {
+        VirtualRouter: str(b, 'VirtualRouter', true),
+        TargetName: name(b, 'TargetName'),
+        MessageIds: strings(b, 'MessageIds'),
+        LeaseIds: strings(b, 'LeaseIds'),
+      };
+      if (!request.MessageIds && !request.LeaseIds)
+        throw invalid('Send the MessageIds or the LeaseIds of the messages to acknowledge');
+      if (
+        (request.MessageIds?.length ?? 0) + (request.LeaseIds?.length ?? 0) >
+        MAX_CONSUME_MESSAGES * 10
+      )
+        throw invalid(`Acknowledge at most ${MAX_CONSUME_MESSAGES * 10} messages at a time`);
+      res.status(200).json({ ErrorCode: 0, Acked: await ack(bus, userId, request) });
     }),
   );
 
   // Body parser failures of the bus's own calls: still a JSON answer naming the problem.
   router.use(
-    ['/Session', '/VirtualRouter', '/Target', '/Publish', '/Consume'],
+    ['/Session', '/VirtualRouter', '/Target', '/Publish', '/Consume', '/Ack'],
     (err: { type?: string }, _req: Request, res: Response, next: NextFunction) => {
       if (res.headersSent) return next(err);
       if (err.type === 'entity.too.large')
