@@ -52,6 +52,7 @@ export function serveGateway(
     limits: config.limits,
     databaseRestarts: database.restarts,
     clusterMetrics: database.clusterMetrics,
+    bus,
   });
   const exchangeListeners = [exchangeLogListener(logger), ...(commlog ? [commlog.listener] : [])];
   const app = buildApp({

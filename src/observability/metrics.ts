@@ -12,6 +12,7 @@ import {
   Histogram,
   Registry as MetricsRegistry,
 } from 'prom-client';
+import type { Sweep } from '../bus/store';
 import type { AuthMode } from '../config';
 import { QUERY_TIMEOUT_EVENT } from '../db/connection';
 import { DEFAULT_IDENTITY_LIMITS, type IdentityLimits } from '../identity/limits';
@@ -44,6 +45,8 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** In a worker of several (ACMP_WORKERS > 1): every worker's metrics, aggregated by the primary (src/cluster.ts). */
   clusterMetrics?: () => Promise<string>;
+  /** The SICS bus, whose sweeps of idle routers and targets are counted. */
+  bus?: { onSweep(listener: (s: Sweep) => void): void };
 }
 
 export interface GatewayMetrics {
@@ -56,7 +59,7 @@ export interface GatewayMetrics {
 
 interface DatabaseSnapshot {
   sessions: number;
-  queues: { user: string; target: string; messages: number }[];
+  queues: { user: string; target: string; messages: number; dead: number }[];
 }
 
 export function createMetrics({
@@ -68,6 +71,7 @@ export function createMetrics({
   databaseRestarts,
   processMetrics = true,
   clusterMetrics,
+  bus,
 }: MetricsOptions): GatewayMetrics {
   const registry = new MetricsRegistry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
@@ -133,7 +137,7 @@ export function createMetrics({
   });
   new Gauge({
     name: 'acmp_bus_queue_messages',
-    help: 'Messages waiting (not expired) in each SICS bus target, by its user and name',
+    help: 'Messages waiting (not expired, not dead letters; leased ones included) in each SICS bus target, by its user and name',
     labelNames: ['user', 'target'],
     registers,
     aggregator: 'max',
@@ -144,6 +148,32 @@ export function createMetrics({
         this.set({ user: q.user, target: q.target }, q.messages);
     },
   });
+  new Gauge({
+    name: 'acmp_sics_dead_letters',
+    help: 'Dead letters (delivered ACMP_SICS_MAX_DELIVERIES times, never acknowledged) waiting for an administrator in each SICS bus target, by its user and name',
+    labelNames: ['user', 'target'],
+    registers,
+    aggregator: 'max',
+    async collect() {
+      const snapshot = await readDatabase();
+      this.reset();
+      for (const q of snapshot?.queues ?? [])
+        if (q.dead) this.set({ user: q.user, target: q.target }, q.dead);
+    },
+  });
+  if (bus) {
+    const expired = new Counter({
+      name: 'acmp_sics_idle_expired_total',
+      help: 'Routers, targets and the messages they held, deleted because no client used them for ACMP_SICS_IDLE_MINUTES',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of ['routers', 'targets', 'messages'] as const) expired.inc({ kind }, 0);
+    bus.onSweep((s) => {
+      for (const kind of ['routers', 'targets', 'messages'] as const)
+        if (s[kind]) expired.inc({ kind }, s[kind]);
+    });
+  }
   new Gauge({
     name: 'acmp_metrics_database_read_ok',
     help: '1 when this scrape could read sessions and bus queues from the database, 0 when it timed out or failed',
@@ -284,15 +314,16 @@ function cachedSnapshot(
 }
 
 async function readSnapshot(db: Knex, limits: IdentityLimits): Promise<DatabaseSnapshot> {
-  const rows: { kind: string; user_name: string; target: string; n: number }[] =
+  const rows: { kind: string; user_name: string; target: string; n: number; dead: number }[] =
     await db.transaction(async (trx) => {
       await trx.raw(`set local statement_timeout = ${SCRAPE_QUERY_TIMEOUT_MS * 2}`);
       const result = await trx.raw(
-        `select 'sessions' as kind, '' as user_name, '' as target, count(*)::int as n
+        `select 'sessions' as kind, '' as user_name, '' as target, count(*)::int as n, 0 as dead
          from sessions s join assignees a on a.id = s.user_id
         where not a.disabled and s.ends_at > now() and s.last_seen > now() - :idle::interval
        union all
-       select 'queue', a.name, t.name, count(m.id)::int
+       select 'queue', a.name, t.name, count(m.id) filter (where m.dead_at is null)::int,
+              count(m.id) filter (where m.dead_at is not null)::int
          from bus_targets t join assignees a on a.id = t.user_id
          left join bus_messages m on m.target_id = t.id and m.expires_at > now()
         group by t.id, a.name, t.name`,
@@ -304,6 +335,6 @@ async function readSnapshot(db: Knex, limits: IdentityLimits): Promise<DatabaseS
     sessions: rows.find((r) => r.kind === 'sessions')?.n ?? 0,
     queues: rows
       .filter((r) => r.kind === 'queue')
-      .map((r) => ({ user: r.user_name, target: r.target, messages: r.n })),
+      .map((r) => ({ user: r.user_name, target: r.target, messages: r.n, dead: r.dead })),
   };
 }

@@ -74,15 +74,16 @@ export async function startTestGateway(
     : await createTestDatabase();
   const logged: unknown[] = [];
   const log = options.log ?? ((m: string, e?: unknown) => logged.push([m, e]));
+  const bus = new Bus(database.db, options.busLimits, log);
   const metrics =
     options.metrics &&
     createMetrics({
       db: database.db,
       commandKeys: testRegistry().commands,
       authMode,
+      bus,
       ...options.metrics,
     });
-  const bus = new Bus(database.db, options.busLimits, log);
   // As the gateway runs: callers kept in memory for a second, dropped on every identity change.
   const callers = CallerCache.start(database.db, log);
   await callers.ready;

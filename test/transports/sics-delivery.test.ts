@@ -15,6 +15,7 @@ beforeAll(async () => {
   gw = await startTestGateway('open', {
     database,
     busLimits: { ...DEFAULT_BUS_LIMITS, maxDeliveries: 3 },
+    metrics: { processMetrics: false },
   });
 });
 afterAll(async () => {
@@ -258,7 +259,7 @@ test('Manual: redelivered messages come before newer ones, and two consumers nev
   );
 });
 
-test('Manual: after ACMP_SICS_MAX_DELIVERIES deliveries a message is a dead letter: counted in /metrics, not delivered, not counted toward the target limit', async () => {
+test('Manual: after ACMP_SICS_MAX_DELIVERIES deliveries a message is a dead letter: counted in /metrics apart from its queue, and no longer delivered', async () => {
   const client = await queue(gw.url, 'poison');
   const id = await publish(client, 'poison', 'never acknowledged');
   const manual = {
@@ -276,6 +277,9 @@ test('Manual: after ACMP_SICS_MAX_DELIVERIES deliveries a message is a dead lett
   const [row] = await database.db('bus_messages').select('dead_at', 'delivery_count');
   expect(row.dead_at).not.toBeNull();
   expect(row.delivery_count).toBe(3);
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  expect(metrics).toContain('acmp_sics_dead_letters{user="Anna Admin",target="poison"} 1');
+  expect(metrics).toContain('acmp_bus_queue_messages{user="Anna Admin",target="poison"} 0');
   // An acknowledgement no longer reaches it: a dead letter waits for an administrator.
   const ack = await client.call('POST', '/Ack', { TargetName: 'poison', MessageIds: [id] });
   expect(ack.json.Acked).toBe(0);
