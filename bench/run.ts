@@ -7,6 +7,7 @@
 //   BENCH_ROUNDS       alternating rounds of gateway and minimal pipeline per command (default 2)
 //   BENCH_COMPARE_TICKETS  tickets for the GetTicketList_V1 comparison (default 50000)
 //   BENCH_ONLY=compare only the three comparisons with the minimal pipeline
+//   BENCH_ONLY=sics    only the SICS round trips, with Automatic and with Manual acknowledgement
 //   BENCH_CPU_PROF=<dir>   the gateway and the minimal pipeline write CPU profiles into <dir>/gateway and <dir>/minimal when they stop (node --cpu-prof)
 //   BENCH_AUTH=required    the gateway requires a session: the bench logs in once and sends it on every
 //                          XML request (the SOAP, JSON and SICS scenarios do not: use with BENCH_ONLY=compare)
@@ -97,6 +98,13 @@ async function main(): Promise<void> {
     const only = process.env.BENCH_ONLY;
     // The tickets GetTicket_V5 reads; creating them also warms up the gateway.
     const readIds = await createTickets(env.acmpUrl, 1000);
+    if (only === 'sics') {
+      // Alternately, so that both see the same machine: what acknowledgement costs a round trip.
+      for (let round = 0; round < rounds; round++)
+        for (const mode of ['Auto', 'Manual'] as const)
+          printScenario(await withPeak(env, () => sicsScenario(env, load, mode)));
+      return;
+    }
     const minimalUrl = await env.startMinimal();
     await copyToMinimal(env, readIds);
     console.log(

@@ -13,6 +13,8 @@ export interface SicsJob {
   url: string;
   connections: number;
   durationSeconds: number;
+  /** Manual: each answer is acknowledged with POST /Ack (its LeaseId), and that call is part of the round trip. */
+  ackMode: 'Auto' | 'Manual';
 }
 
 export interface SicsRun {
@@ -44,11 +46,13 @@ function runClients(job: SicsJob): Promise<SicsRun> {
 export async function sicsScenario(
   env: BenchEnvironment,
   load: LoadSettings,
+  ackMode: 'Auto' | 'Manual' = 'Auto',
 ): Promise<ScenarioResult> {
   const run = await runClients({
     url: env.acmpUrl.replace(/\/acmp$/, ''),
     connections: load.connections,
     durationSeconds: load.durationSeconds,
+    ackMode,
   });
   const latencies = run.latencies.sort((a, b) => a - b);
   const report: LoadReport = {
@@ -65,10 +69,13 @@ export async function sicsScenario(
     unansweredIds: [],
   };
   return {
-    name: 'SICS bus: publish SaveTicket_V4 + consume the answer (round trips)',
+    name:
+      ackMode === 'Auto'
+        ? 'SICS bus: publish SaveTicket_V4 + consume the answer (round trips)'
+        : 'SICS bus, Manual acknowledgement: publish + consume + POST /Ack (round trips)',
     report,
     notes: [
-      `round trips, each POST /Publish (202) then POST /Consume with WaitForMessage; ${load.connections} clients, each its own session and answer queue`,
+      `round trips, each POST /Publish (202) then POST /Consume with WaitForMessage${ackMode === 'Manual' ? ' and AckMode Manual, then POST /Ack with its LeaseId' : ' (Automatic acknowledgement)'}; ${load.connections} clients, each its own session and answer queue`,
     ],
   };
 }

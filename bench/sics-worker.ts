@@ -21,7 +21,7 @@ async function call(
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 
-async function run({ url, connections, durationSeconds }: SicsJob): Promise<SicsRun> {
+async function run({ url, connections, durationSeconds, ackMode }: SicsJob): Promise<SicsRun> {
   const latencies: number[] = [];
   const resultCodes: Record<string, number> = {};
   let non2xx = 0;
@@ -58,7 +58,7 @@ async function run({ url, connections, durationSeconds }: SicsJob): Promise<Sics
             non2xx++;
             continue;
           }
-          let message: { Body: string } | undefined;
+          let message: { Body: string; LeaseId?: string } | undefined;
           while (!message) {
             const got = await call(url, '/Consume', session, {
               VirtualRouter: 'BenchCallback',
@@ -66,6 +66,7 @@ async function run({ url, connections, durationSeconds }: SicsJob): Promise<Sics
               WaitForMessage: true,
               WaitTimeout: 10000,
               MaxMessages: 1,
+              AckMode: ackMode,
             });
             if (got.status !== 200) {
               non2xx++;
@@ -74,6 +75,14 @@ async function run({ url, connections, durationSeconds }: SicsJob): Promise<Sics
             message = got.json.Messages[0];
           }
           if (!message) continue;
+          if (ackMode === 'Manual') {
+            const ack = await call(url, '/Ack', session, {
+              VirtualRouter: 'BenchCallback',
+              TargetName: target,
+              LeaseIds: [message.LeaseId],
+            });
+            if (ack.status !== 200 || ack.json.Acked !== 1) non2xx++;
+          }
           const code =
             /<ResultCode>(-?\d+)<\/ResultCode>/.exec(
               Buffer.from(message.Body, 'base64').toString('utf8'),
