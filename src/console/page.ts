@@ -34,6 +34,23 @@ export function consolePage(authMode: AuthMode): string {
     <div id="charts"></div>
   </section>
 
+  <section id="dead-section">
+    <details id="dead">
+      <summary><h2>Dead letters on the bus <span id="dead-count"></span></h2></summary>
+      <p class="hint">SICS messages consumed with Manual acknowledgement and delivered
+        ACMP_SICS_MAX_DELIVERIES times without being acknowledged. <b>Send back</b> puts one back
+        in its queue, in its old place: it is delivered again, its deliveries counted anew.
+        <span id="dead-note" role="status"></span></p>
+      <p id="dead-empty" hidden>There are no dead letters.</p>
+      <div class="scroll">
+        <table id="dead-letters" hidden>
+          <thead><tr><th>user</th><th>router</th><th>target</th><th>routing key</th><th>deliveries</th><th>published</th><th>died</th><th>excerpt</th><th></th></tr></thead>
+          <tbody></tbody>
+        </table>
+      </div>
+    </details>
+  </section>
+
   <section id="list-section">
     <h2>Exchanges <label class="inline"><input type="checkbox" id="live" checked> live tail</label></h2>
     <form id="filters">

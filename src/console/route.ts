@@ -1,10 +1,13 @@
-// GET /console: the operators' page over the communication log. The page is a
-// plain HTML shell with one served script and style sheet (no CDN: it works offline); its data
-// comes from the JSON API below, which needs the ADMIN permission once authentication is on.
+// GET /console: the operators' page over the communication log and the SICS bus's dead letters.
+// The page is a plain HTML shell with one served script and style sheet (no CDN: it works
+// offline); its data comes from the JSON API below, which needs the ADMIN permission once
+// authentication is on.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Knex } from 'knex';
+import { BUS_CHANNEL } from '../bus/bus';
+import { listDeadLetters, resendDeadLetter } from '../bus/store';
 import type { AuthMode } from '../config';
 import { PROJECT_ROOT } from '../config';
 import type { IdentityLimits } from '../identity/limits';
@@ -30,6 +33,8 @@ const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 const PAGE_SIZE = 50;
 const TAIL_SIZE = 500;
+/** The dead letters the console lists, newest first. */
+export const DEAD_LETTERS_SHOWN = 200;
 
 export function consoleRouter({ db, authMode, limits }: ConsoleDeps): Router {
   const router = Router();
@@ -144,14 +149,69 @@ export function consoleRouter({ db, authMode, limits }: ConsoleDeps): Router {
     }
   });
 
+  router.get('/console/api/dead-letters', adminOnly, async (_req, res, next) => {
+    try {
+      res.json({
+        deadLetters: await listDeadLetters(db, DEAD_LETTERS_SHOWN),
+        limit: DEAD_LETTERS_SHOWN,
+      });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.post(
+    '/console/api/dead-letters/:id/resend',
+    adminOnly,
+    fromThePage,
+    async (req, res, next) => {
+      try {
+        const id = req.params.id;
+        if (!(await resendDeadLetter(db, id, BUS_CHANNEL)))
+          return refuse(
+            res,
+            404,
+            `There is no dead letter ${id}: it was sent back already, or it expired (ACMP_SICS_MESSAGE_TTL_SECONDS), or its target was deleted`,
+          );
+        res.json({
+          id,
+          resent: true,
+          message: `Dead letter ${id} is back in its queue, in its old place, and is delivered again with its deliveries counted from 0`,
+        });
+      } catch (error) {
+        next(error);
+      }
+    },
+  );
+
   router.all('/console/api/*', (_req, res) =>
     refuse(
       res,
       404,
-      'Unknown console API call: GET /console/api/exchanges[/<id>[/fixture]] or /console/api/charts',
+      'Unknown console API call: GET /console/api/exchanges[/<id>[/fixture]], /console/api/charts or /console/api/dead-letters; POST /console/api/dead-letters/<id>/resend',
     ),
   );
   return router;
+}
+
+/**
+ * A console change comes from the console's own page, never from a form or script of another
+ * site. The session travels in a header, not a cookie, so another site cannot send it; but in
+ * open mode a change needs no session. A browser marks another site's request (Sec-Fetch-Site),
+ * and cannot send one with Content-Type application/json there without a CORS preflight, which
+ * the gateway never grants.
+ */
+function fromThePage(req: Request, res: Response, next: NextFunction): void {
+  const site = req.get('Sec-Fetch-Site');
+  if (site && site !== 'same-origin' && site !== 'none')
+    return refuse(
+      res,
+      403,
+      `Console changes are accepted from the console's own page only, not from another site (Sec-Fetch-Site: ${site})`,
+    );
+  if (!/^application\/json\s*(;|$)/i.test(req.get('Content-Type') ?? ''))
+    return refuse(res, 415, 'Send console changes with Content-Type: application/json');
+  next();
 }
 
 function refuse(res: Response, status: number, error: string): void {

@@ -1,6 +1,6 @@
 // The console page's one script (served by src/console/route.ts; no CDN, no framework).
-// Logged bodies are hostile input: everything from the log reaches the page through textContent
-// or SVG text nodes, never innerHTML.
+// Logged bodies and bus messages are hostile input: everything from the log and the bus reaches
+// the page through textContent or SVG text nodes, never innerHTML.
 
 const SESSION_KEY = 'acmp-console-session';
 const USER_KEY = 'acmp-console-user';
@@ -104,9 +104,11 @@ function logOut() {
 
 class Refused extends Error {}
 
-async function api(path) {
+async function api(path, init = {}) {
   const session = sessionStorage.getItem(SESSION_KEY);
-  const res = await fetch(path, { headers: session ? { [SESSION_HEADER]: session } : {} });
+  const headers = { ...init.headers };
+  if (session) headers[SESSION_HEADER] = session;
+  const res = await fetch(path, { ...init, headers });
   if (res.status === 401 || res.status === 403) {
     const { error } = await res.json().catch(() => ({}));
     sessionStorage.removeItem(SESSION_KEY);
@@ -431,6 +433,90 @@ function text(x, y, value, anchor) {
   return t;
 }
 
+// ---- dead letters of the SICS bus: listed, and sent back to their queue ----
+
+async function deadLetters() {
+  const { deadLetters: letters, limit } = await (await api('/console/api/dead-letters')).json();
+  const body = $('dead-letters').tBodies[0];
+  body.replaceChildren(...letters.map(deadRow));
+  $('dead-letters').hidden = !letters.length;
+  $('dead-empty').hidden = letters.length > 0;
+  $('dead-count').textContent = letters.length
+    ? `(${letters.length}${letters.length >= limit ? ' newest' : ''})`
+    : '(none)';
+  $('dead').classList.toggle('has-dead', letters.length > 0);
+  if ($('dead-note').classList.contains('failed')) {
+    $('dead-note').textContent = '';
+    $('dead-note').classList.remove('failed');
+  }
+}
+
+/** The list could not be read: the section says so, the rest of the page goes on. */
+function deadLettersFailed(error) {
+  if (error instanceof Refused) throw error;
+  $('dead-count').textContent = '(could not be read)';
+  $('dead-note').textContent = `The dead letters could not be read: ${error.message}`;
+  $('dead-note').classList.add('failed');
+}
+
+function deadRow(d) {
+  const tr = document.createElement('tr');
+  tr.dataset.id = d.id;
+  const cells = [
+    d.user,
+    d.router,
+    d.target,
+    d.routingKey,
+    d.deliveryCount,
+    time(d.publishedAt),
+    time(d.deadAt),
+  ];
+  for (const value of cells) {
+    const td = document.createElement('td');
+    td.textContent = String(value);
+    tr.append(td);
+  }
+  // The body's first characters as text, in a box of a few lines that scrolls.
+  const excerpt = document.createElement('td');
+  const box = document.createElement('div');
+  box.className = 'excerpt';
+  box.textContent = d.excerpt;
+  box.title = `MessageId ${d.messageId}`;
+  excerpt.append(box);
+  const action = document.createElement('td');
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'send-back';
+  button.textContent = 'Send back';
+  button.addEventListener(
+    'click',
+    report(() => sendBack(d, button)),
+  );
+  action.append(button);
+  tr.append(excerpt, action);
+  return tr;
+}
+
+async function sendBack(d, button) {
+  const question = `Send this message back to queue "${d.target}" (router "${d.router}", user ${d.user})?\n\nIt goes back in its old place and is delivered again, its deliveries counted anew.`;
+  if (!confirm(question)) return;
+  button.disabled = true;
+  let res;
+  try {
+    res = await api(`/console/api/dead-letters/${encodeURIComponent(d.id)}/resend`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+  } catch (error) {
+    // Sent back or expired meanwhile (404): the list shows what is left.
+    if (!(error instanceof Refused)) await deadLetters();
+    throw error;
+  }
+  $('dead-note').textContent = (await res.json()).message;
+  await deadLetters();
+}
+
 // ---- start ----
 
 async function start() {
@@ -442,7 +528,7 @@ async function start() {
     : 'open mode (no login)';
   show('');
   try {
-    await Promise.all([reload(), charts()]);
+    await Promise.all([reload(), charts(), deadLetters().catch(deadLettersFailed)]);
   } catch (error) {
     if (!(error instanceof Refused)) show(error.message);
     return;
@@ -451,7 +537,10 @@ async function start() {
   let ticks = 0;
   state.timer = setInterval(() => {
     tail().catch((error) => error instanceof Refused || show(error.message));
-    if (++ticks % 10 === 0) charts().catch(() => undefined);
+    if (++ticks % 10 === 0) {
+      charts().catch(() => undefined);
+      deadLetters().catch((error) => error instanceof Refused || deadLettersFailed(error));
+    }
   }, POLL_MS);
 }
 
