@@ -7,11 +7,14 @@ const KnexPgClient: new (
   config: Knex.Config,
 ) => {
   _query(connection: pg.Client, obj: unknown): Promise<unknown>;
+  _stream(connection: pg.Client, obj: unknown, stream: unknown, options: unknown): Promise<unknown>;
+  acquireConnection(): Promise<pg.Client>;
+  releaseConnection(connection: pg.Client): Promise<unknown>;
   emit(event: string, ...args: unknown[]): boolean;
 } = require('knex/lib/dialects/postgres');
 
 import { defaultLogger } from '../observability/logger';
-import { QUERY_TIMEOUT_MESSAGE } from './failures';
+import { lostWhileCommitting, markCommitOutcomeUnknown, QUERY_TIMEOUT_MESSAGE } from './failures';
 import { migrationSource } from './migrations';
 
 // numeric stays a string (exact money); timestamptz becomes a Date (the default).
@@ -28,24 +31,154 @@ export const QUERY_TIMEOUT_EVENT = 'acmp:query-timeout';
 /** Default for ACMP_DB_QUERY_TIMEOUT_MS: how long one query may wait for PostgreSQL's answer. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
+/** What knex hands its dialect's _query: the SQL, its bindings, pg options (a statement's name). */
+interface QueryObject {
+  sql: string;
+  bindings?: unknown[];
+  options?: Record<string, unknown>;
+  response?: unknown;
+}
+
+type PgConnection = pg.Client & {
+  __knex__disposed?: unknown;
+  /** A BEGIN not sent yet: it goes with the next statement (withBegin). */
+  __acmpBegin?: string;
+  /** The pool's client that lent this connection. */
+  __acmpClient?: { emit(event: string): boolean };
+};
+
+/** The protocol messages of pg's Connection a query writes (pg's own Query does the same). */
+interface PgWire {
+  parse(query: { text: string }): void;
+  bind(config?: object): void;
+  execute(config?: object): void;
+}
+
+/** The parts of pg's Query that are not in its typings. */
+interface PgQueryInternals {
+  text: string;
+  requiresPreparation(): boolean;
+  prepare(connection: PgWire): void;
+}
+
+const pgPrepare = (pg.Query.prototype as unknown as PgQueryInternals).prepare;
+
+/** The first statement of a transaction, sent as knex sends it ('BEGIN;'), without the semicolon. */
+const TRANSACTION_START = /^\s*BEGIN\b/i;
+/** The end of a transaction that knex sends (not ROLLBACK TO SAVEPOINT). */
+const TRANSACTION_END = /^\s*(COMMIT|ROLLBACK)\s*;?\s*$/i;
+const COMMIT = /^\s*COMMIT\b/i;
+
 /**
+ * `statement` with the transaction's BEGIN in front of it, both written at once and answered
+ * together: a transaction costs no round trip of its own. A statement with parameters or a name
+ * goes through the extended protocol, and BEGIN goes before it there (Parse, Bind, Execute, with
+ * one Sync after both); a plain one becomes `BEGIN; <statement>` in one simple query. Either way
+ * pg answers the results of both, BEGIN's first.
+ */
+function withBegin(
+  begin: string,
+  config: pg.QueryConfig,
+  callback: (error: Error | undefined, results: unknown) => void,
+): pg.Query {
+  const query = new pg.Query(config, callback as never);
+  const q = query as unknown as PgQueryInternals;
+  if (!q.requiresPreparation()) q.text = `${begin};\n${q.text}`;
+  else
+    q.prepare = function (this: PgQueryInternals, wire: PgWire) {
+      wire.parse({ text: begin });
+      wire.bind();
+      wire.execute();
+      pgPrepare.call(this, wire);
+    };
+  return query;
+}
+
+/**
+ * Two things on top of knex's PostgreSQL client, both about a database that stops answering.
+ *
  * A query that outlived pg's `query_timeout` leaves its connection busy with a server that may
  * never answer (a hung PostgreSQL), and the transaction's ROLLBACK would queue behind it. Ending
- * the connection makes the ROLLBACK fail at once, the pool drop the connection, and PostgreSQL
- * abort the open transaction: no COMMIT can follow. (A lone statement already sent outside a
- * transaction may still run once PostgreSQL wakes up, whole: hence "nothing was half-written".)
+ * the connection makes the ROLLBACK fail at once, the pool drop the connection (never lent to
+ * another request), and PostgreSQL abort the open transaction when it reads the end of the
+ * connection, even if it wakes up and first runs the statement it was sent: no COMMIT follows.
+ * Only a COMMIT that was sent and not answered leaves the outcome open: its error is marked
+ * (failures.ts, lostWhileCommitting) so that the answer can say so. Every command that writes
+ * therefore writes in a transaction, never in a lone autocommitted statement.
+ *
+ * knex starts a transaction with a BEGIN of its own round trip. Here BEGIN waits and travels with
+ * the transaction's first statement (withBegin); a transaction that sent nothing ends without
+ * sending COMMIT or ROLLBACK.
  */
 class PgClientWithTimeouts extends KnexPgClient {
-  _query(connection: pg.Client, obj: unknown): Promise<unknown> {
-    return super._query(connection, obj).catch((error: Error) => {
+  _query(connection: PgConnection, obj: QueryObject): Promise<unknown> {
+    const begin = connection.__acmpBegin;
+    if (begin === undefined && TRANSACTION_START.test(obj.sql)) {
+      connection.__acmpBegin = obj.sql.replace(/;\s*$/, '');
+      obj.response = { command: 'BEGIN', rowCount: null, rows: [], fields: [] };
+      return Promise.resolve(obj);
+    }
+    if (begin !== undefined) connection.__acmpBegin = undefined;
+    if (begin !== undefined && TRANSACTION_END.test(obj.sql)) {
+      const command = COMMIT.test(obj.sql) ? 'COMMIT' : 'ROLLBACK';
+      obj.response = { command, rowCount: null, rows: [], fields: [] };
+      return Promise.resolve(obj);
+    }
+    const sent =
+      begin === undefined ? super._query(connection, obj) : afterBegin(connection, obj, begin);
+    return sent.catch((error: Error) => {
       if (error?.message === QUERY_TIMEOUT_MESSAGE) {
-        this.emit(QUERY_TIMEOUT_EVENT);
-        (connection as unknown as { __knex__disposed?: unknown }).__knex__disposed = error;
+        // On the pool's client: a transaction's client is a copy whose events nobody hears.
+        (connection.__acmpClient ?? this).emit(QUERY_TIMEOUT_EVENT);
+        connection.__knex__disposed = error;
         connection.end().catch(() => {});
       }
+      if (COMMIT.test(obj.sql) && lostWhileCommitting(error)) markCommitOutcomeUnknown(error);
       throw error;
     });
   }
+
+  async _stream(
+    connection: PgConnection,
+    obj: QueryObject,
+    stream: unknown,
+    options: unknown,
+  ): Promise<unknown> {
+    // A stream cannot carry BEGIN in front: it goes first, on its own.
+    const begin = connection.__acmpBegin;
+    if (begin !== undefined) {
+      connection.__acmpBegin = undefined;
+      await super._query(connection, { sql: begin });
+    }
+    return super._stream(connection, obj, stream, options);
+  }
+
+  async acquireConnection(): Promise<PgConnection> {
+    const connection: PgConnection = await super.acquireConnection();
+    connection.__acmpClient = this;
+    return connection;
+  }
+
+  releaseConnection(connection: PgConnection): Promise<unknown> {
+    // A BEGIN still waiting was never sent: nothing to end, and nothing to start for the next user.
+    if (connection) connection.__acmpBegin = undefined;
+    return super.releaseConnection(connection);
+  }
+}
+
+/** knex's pg _query, with the transaction's BEGIN in front of the statement (withBegin). */
+function afterBegin(connection: pg.Client, obj: QueryObject, begin: string): Promise<QueryObject> {
+  const config = { text: obj.sql, values: obj.bindings ?? [], ...obj.options } as pg.QueryConfig;
+  return new Promise((resolve, reject) => {
+    connection.query(
+      withBegin(begin, config, (error, results) => {
+        if (error) return reject(error);
+        const [, ...answers] = results as unknown[];
+        obj.response = answers.length === 1 ? answers[0] : answers;
+        resolve(obj);
+      }),
+    );
+  });
 }
 
 export interface ConnectOptions {

@@ -1,6 +1,7 @@
 // LoginAcmpUser_V1 and TokenLoginAcmpUser_V1 (docs/protocol.md §5), in the order the identity store asks for:
 // session id -> throttle -> credentials -> failure recorded, or session bound (+ token).
 import type { Knex } from 'knex';
+import { callerCacheOf } from '../identity/caller-cache';
 import { DEFAULT_IDENTITY_LIMITS, type IdentityLimits } from '../identity/limits';
 import { verifyAgainstNothing } from '../identity/passwords';
 import { bindSession, isValidSessionId } from '../identity/sessions';
@@ -41,17 +42,21 @@ export async function login(
     await recordLoginFailure(db, userName);
     throw new LoginRefused();
   }
-  await clearLoginFailures(db, userName);
-  if (!(await bindSession(db, sessionId, userId, limits.session))) {
-    throw new InvalidRequest(
-      "SessionId is in use by another user's session; start a new session (a new SessionId) and log in again",
-    );
-  }
+  // One transaction: a login answered 19 bound no session and made no token (docs/protocol.md §3).
+  const token = await db.transaction(async (trx) => {
+    await clearLoginFailures(trx, userName);
+    if (!(await bindSession(trx, sessionId, userId, limits.session))) {
+      throw new InvalidRequest(
+        "SessionId is in use by another user's session; start a new session (a new SessionId) and log in again",
+      );
+    }
+    return createTokenToo ? (await createToken(trx, userId, limits.tokenLifetimeMs)).token : '';
+  });
+  // The id may have changed hands: no request here may act as its old user (bindSession clears
+  // the cache only when given the pool, and only the commit makes the change real).
+  callerCacheOf(db)?.clear();
   if (!createTokenToo) return { LoginResult: 'Successful' };
-  return {
-    LoginResult: 'Successful',
-    Token: (await createToken(db, userId, limits.tokenLifetimeMs)).token,
-  };
+  return { LoginResult: 'Successful', Token: token };
 }
 
 export const dummyPasswordCheck = (passwordHash: string) => () =>

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { preparedQuery } from '../db/connection';
 import type { Caller } from '../identity/caller';
-import { NotFound, RuleViolation } from '../vocabulary/errors';
+import { NotFound, PermissionDenied, RuleViolation } from '../vocabulary/errors';
 import { bareGuid } from '../vocabulary/values';
 import { type Reference, referenceCheck, requireReferences } from './references';
 import { lockWritableTicket } from './ticket-locks';
@@ -82,6 +82,17 @@ const COLUMNS = {
   source: 'source',
 } as const;
 
+/** The columns a save sets: the fields it sends (absent ones stay as stored). */
+function ticketColumns(input: TicketInput): Record<string, unknown> {
+  const columns: Record<string, unknown> = {};
+  for (const [field, column] of Object.entries(COLUMNS)) {
+    const value = input[field as keyof typeof COLUMNS];
+    if (value !== undefined) columns[column] = value;
+  }
+  if (input.assignee) columns.assignee_id = input.assignee.id;
+  return columns;
+}
+
 export async function saveTicket(
   db: Knex,
   input: TicketInput,
@@ -105,24 +116,23 @@ export async function saveTicket(
     },
   ];
 
-  const columns: Record<string, unknown> = {};
-  for (const [field, column] of Object.entries(COLUMNS)) {
-    const value = input[field as keyof typeof COLUMNS];
-    if (value !== undefined) columns[column] = value;
-  }
-  if (input.assignee) columns.assignee_id = input.assignee.id;
+  const columns = ticketColumns(input);
 
-  // The automation flow's common case, a create without a template, is one statement, its
-  // references checked in it (nothing is inserted when one is missing).
-  if (!input.templateId && input.title) {
-    const created = await insertIfAbsent(db, { id: input.id, ...columns }, references);
-    if (created) return created;
-  } else {
-    await requireReferences(db, references);
-  }
+  // One transaction, even for the one-statement create: its COMMIT is sent only once the
+  // statement's answer is in, so a create the gateway gave up on (ResultCode 19) is rolled back
+  // whenever PostgreSQL gets to it (docs/protocol.md §3). BEGIN travels with the first statement
+  // (src/db/connection.ts): a create is that statement and the COMMIT.
   return db.transaction(async (trx) => {
+    // The automation flow's common case, a create without a template, is one statement, its
+    // references checked in it (nothing is inserted when one is missing).
+    if (!input.templateId && input.title) {
+      const created = await insertIfAbsent(trx, { id: input.id, ...columns }, references);
+      if (created) return created;
+    } else {
+      await requireReferences(trx, references);
+    }
     const existing = await trx('tickets').forUpdate().first('*').where({ id: input.id });
-    if (existing) return updateTicket(trx, existing, columns);
+    if (existing) return updateTicket(trx, existing, columns, caller);
     const created = await createTicket(trx, input, columns, caller);
     // Another request created the same Id between our select and insert: this one is an edit.
     if (!created)
@@ -130,9 +140,26 @@ export async function saveTicket(
         trx,
         await trx('tickets').forUpdate().first('*').where({ id: input.id }),
         columns,
+        caller,
       );
     return created;
   });
+}
+
+/**
+ * What a save of `input` would be, for its permission (docs/protocol.md §5): 'create' for an Id
+ * not stored yet, 'unchanged' for a stored ticket that the save would leave exactly as it is (an
+ * identical retry of a create: TICKET_CREATE will do), else 'update'.
+ */
+export async function saveKind(
+  db: Knex,
+  input: TicketInput,
+): Promise<'create' | 'update' | 'unchanged'> {
+  const existing = await db('tickets')
+    .first('*')
+    .where({ id: bareGuid(input.id) });
+  if (!existing) return 'create';
+  return changedColumns(existing, ticketColumns(input)).length ? 'update' : 'unchanged';
 }
 
 async function createTicket(
@@ -274,6 +301,7 @@ async function updateTicket(
   trx: Knex.Transaction,
   existing: Record<string, any>,
   columns: Record<string, unknown>,
+  caller: Caller,
 ) {
   // A merged ticket is read-only, an identical save included (ticket-locks.ts).
   if (existing.master_ticket_id) await lockWritableTicket(trx, existing.id, 'Ticket/Id');
@@ -288,15 +316,28 @@ async function updateTicket(
       'Ticket/Title: a ticket needs a title; send a new Title or leave the element out',
     );
   // A repeated identical save changes nothing, not even LastModified (safe retries).
-  const changed = Object.entries(columns).filter(
-    ([column, value]) => !sameValue(existing[column], value),
-  );
+  const changed = changedColumns(existing, columns);
+  if (changed.length && !caller.permissions.has('TICKET_UPDATE')) {
+    // Decided before the ticket was locked (saveKind), and it may have changed since: without
+    // TICKET_UPDATE, only a save that changes nothing (a create's retry) goes through.
+    throw new PermissionDenied(
+      `Ticket/Id: ticket ${existing.number} exists and this save would change it, which needs the permission TICKET_UPDATE that user ${caller.name} does not have; nothing was changed`,
+    );
+  }
   if (changed.length) {
     await trx('tickets')
       .update({ ...Object.fromEntries(changed), last_modified: trx.fn.now() })
       .where({ id: existing.id });
   }
   return { id: existing.id as string, number: existing.number as number };
+}
+
+/** The columns of `columns` whose value differs from the stored row's. */
+function changedColumns(
+  existing: Record<string, any>,
+  columns: Record<string, unknown>,
+): [string, unknown][] {
+  return Object.entries(columns).filter(([column, value]) => !sameValue(existing[column], value));
 }
 
 function sameValue(stored: unknown, next: unknown): boolean {
@@ -382,15 +423,4 @@ function toTicket(r: Record<string, any>): Ticket {
     creationDate: r.creation_date,
     lastModified: r.last_modified,
   };
-}
-
-/** Whether a ticket with this Id is stored (SaveTicket's permission: create or update, docs/protocol.md §5). */
-export async function ticketExists(db: Knex, id: string): Promise<boolean> {
-  const [row] = await preparedQuery<{ found: boolean }>(
-    db,
-    'ticket_exists',
-    'select exists(select 1 from tickets where id = $1::uuid) as found',
-    [id],
-  );
-  return row.found;
 }

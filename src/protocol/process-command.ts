@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RegisteredCommand, Registry } from '../commands/registry';
 import type { CommandContext } from '../commands/types';
-import { isDatabaseUnavailable, isRetryableConflict } from '../db/failures';
+import { isCommitOutcomeUnknown, isDatabaseUnavailable, isRetryableConflict } from '../db/failures';
 import { ANONYMOUS, type Caller, type CallerSource, type Permission } from '../identity/caller';
 import { sessionCaller } from '../identity/sessions';
 import type { ExchangeTrace } from '../observability/exchange';
@@ -454,16 +454,29 @@ function readPayload(command: RegisteredCommand, payload: CommandCall['payload']
   return value;
 }
 
+/**
+ * The one 19 that cannot promise "nothing was changed" (docs/protocol.md §3): the COMMIT was
+ * sent and never answered. Every write names what it writes by the Ids the client chose, so the
+ * same request again does nothing twice: it meets its own work and answers 0 without a change (a
+ * delete that happened answers 30, the Ids being gone).
+ */
+const commitOutcomeUnknown = (ref: string) =>
+  `The database stopped answering while it was committing this request; whether it was stored is unknown. Sending the same request again is safe: what is already stored is not stored twice (reference ${ref})`;
+
 /** Maps any throwable to ResultCode and message, once (architecture guide, convention 7). */
 export function toWire(error: unknown, log: Logger): { resultCode: number; message: string } {
   if (error instanceof GatewayError)
     return { resultCode: error.resultCode, message: error.message };
   const ref = randomUUID();
+  if (isCommitOutcomeUnknown(error)) {
+    log(`database lost while committing ${ref}`, error);
+    return { resultCode: ResultCode.DatabaseError, message: commitOutcomeUnknown(ref) };
+  }
   if (isDatabaseUnavailable(error)) {
     log(`database unavailable ${ref}`, error);
     return {
       resultCode: ResultCode.DatabaseError,
-      message: `The database is unavailable or did not answer in time; nothing was half-written. Try again later (reference ${ref})`,
+      message: `The database is unavailable or did not answer in time; nothing was changed. Try again later (reference ${ref})`,
     };
   }
   if (isRetryableConflict(error)) {

@@ -1,4 +1,4 @@
-// Database down or hung: ResultCode 19, nothing half-written, and recovery without a restart once
+// Database down or hung: ResultCode 19, nothing changed, and recovery without a restart once
 // the database is back. The gateway reaches PostgreSQL through a TCP relay that the test cuts, or
 // hangs (sockets stay open, nothing is forwarded: PostgreSQL's processes stopped).
 
@@ -123,7 +123,7 @@ test('19 while the database is down, 0 again once it is back, with no restart', 
   const down = await post(save('{00000000-0000-4000-8000-0000000000A2}'));
   expect([down.status, down.resultCode]).toEqual([200, 19]);
   expect(down.body).toMatch(
-    /The database is unavailable or did not answer in time; nothing was half-written\. Try again later \(reference [0-9a-f-]{36}\)/,
+    /The database is unavailable or did not answer in time; nothing was changed\. Try again later \(reference [0-9a-f-]{36}\)/,
   );
   expect(down.body).not.toMatch(/ECONNREFUSED|\.ts:\d+|node_modules/);
   const health = await fetch(`${url}/health`);
@@ -157,7 +157,7 @@ test('a hung database: 19 within the query timeout, /health 503 within 1 s, 0 ag
   const requestMs = Date.now() - started;
   expect([hung.status, hung.resultCode]).toEqual([200, 19]);
   expect(hung.body).toMatch(
-    /The database is unavailable or did not answer in time; nothing was half-written\. Try again later \(reference [0-9a-f-]{36}\)/,
+    /The database is unavailable or did not answer in time; nothing was changed\. Try again later \(reference [0-9a-f-]{36}\)/,
   );
   expect(requestMs).toBeLessThan(QUERY_TIMEOUT_MS + 1500);
 

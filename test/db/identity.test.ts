@@ -390,6 +390,7 @@ describe('seed', () => {
         name: 'Helpdesk',
         permissions: ['TICKET_READ', 'TICKET_CREATE', 'TICKET_UPDATE', 'SET_STATUS'],
       },
+      { name: 'Intake', permissions: ['TICKET_CREATE'] },
       { name: 'ReadOnly', permissions: ['TICKET_READ'] },
       { name: 'Technician', permissions: ['TICKET_READ', 'TICKET_UPDATE', 'SET_STATUS'] },
     ]);

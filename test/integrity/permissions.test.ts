@@ -3,6 +3,7 @@
 // command and permission, nothing changed) and with a caller holding only that permission (the
 // fixture's own answer). The declarations are checked against docs/protocol.md §5's table, hard-coded here.
 
+import { saveTicket } from '../../src/domain/tickets';
 import { type FixtureCase, stepUnderTest } from '../../src/fixtures/discover';
 import {
   ANONYMOUS,
@@ -14,6 +15,7 @@ import {
 import { readEnvelope } from '../../src/protocol/envelope';
 import { processCommand } from '../../src/protocol/process-command';
 import { readXml } from '../../src/protocol/xml-reader';
+import { PermissionDenied } from '../../src/vocabulary/errors';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { listFixtureCases } from '../support/fixtures';
 import { request, testRegistry } from '../support/gateway';
@@ -159,6 +161,41 @@ describe('SaveTicket: create needs TICKET_CREATE, an edit TICKET_UPDATE', () => 
     expect(await titleOf()).toBe('first');
     expect((await run(save('changed'), withOnly(apiUser, ['TICKET_UPDATE']))).resultCode).toBe(0);
     expect(await titleOf()).toBe('changed');
+  });
+
+  test('an identical retry of a create changes nothing and needs only TICKET_CREATE (its first answer may have been lost: docs/protocol.md §3)', async () => {
+    await t.reset();
+    const apiUser = await openModeCaller(t.db);
+    const intake = withOnly(apiUser, ['TICKET_CREATE']);
+    const first = await run(save('new'), intake);
+    const before = await digest();
+    const again = await run(save('new'), intake);
+    expect({ code: again.resultCode, message: again.resultCode ? message(again.xml) : '' }).toEqual(
+      { code: 0, message: '' },
+    );
+    // The same ticket, number and all, and not a thing changed (LastModified included).
+    expect(/<TicketNumber>(\d+)/.exec(again.xml)?.[1]).toBe(
+      /<TicketNumber>(\d+)/.exec(first.xml)?.[1],
+    );
+    expect(await digest()).toEqual(before);
+  });
+
+  test('with only TICKET_CREATE, a save that would change the stored ticket is refused, also when the ticket changed after the permission was decided', async () => {
+    await t.reset();
+    const apiUser = await openModeCaller(t.db);
+    const intake = withOnly(apiUser, ['TICKET_CREATE']);
+    expect((await run(save('new'), intake)).resultCode).toBe(0);
+    // Another user edits the ticket between the permission and the save: the handler decides
+    // again under the ticket's lock.
+    await run(save('edited meanwhile'), apiUser);
+    const before = await digest();
+    const late = saveTicket(t.db, { id: ID, title: 'new' }, intake);
+    await expect(late).rejects.toBeInstanceOf(PermissionDenied);
+    await expect(late).rejects.toThrow(
+      `exists and this save would change it, which needs the permission TICKET_UPDATE that user ${apiUser.name} does not have; nothing was changed`,
+    );
+    expect(await digest()).toEqual(before);
+    expect(await titleOf()).toBe('edited meanwhile');
   });
 });
 
