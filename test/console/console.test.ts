@@ -4,14 +4,15 @@
 // live tail, the ResultCode filter narrows the list, one exchange is opened and replayed, its
 // fixture is downloaded and passes `npm run replay`, and a hostile body stays text.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../src/config';
 import { passwordHashOf } from '../../src/identity/passwords';
 import { bindSession } from '../../src/identity/sessions';
 import { CommunicationLog } from '../../src/observability/communication-log';
+import { launchChromium } from '../support/browser';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { request, startTestGateway, type TestGateway } from '../support/gateway';
 
@@ -22,7 +23,6 @@ declare const sessionStorage: any;
 declare const window: any;
 type HTMLElement = any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const BEN = '10000000-0000-4000-8000-000000000002';
 const SENDER = 'console-test-ben-session-000000000000';
 const TICKET = '{C0A50000-0000-4000-8000-000000000001}';
@@ -41,12 +41,7 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the console test drives a real headless browser. Install Debian's package (apt-get install chromium; .ci/run does it when missing) or point CHROMIUM_PATH at a Chromium binary`,
-    );
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await launchChromium();
   database = await createTestDatabase();
   await database.reset();
   commlog = new CommunicationLog(database.db, {

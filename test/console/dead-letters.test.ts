@@ -3,12 +3,13 @@
 // ACMP_SICS_MAX_DELIVERIES times (1 here), becomes a dead letter. The console's API lists it for
 // administrators only; the page, in a real headless Chromium, shows it as text, sends it back
 // after asking, and the bus delivers it again with its deliveries counted anew.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DEFAULT_BUS_LIMITS } from '../../src/bus/limits';
 import { PROJECT_ROOT } from '../../src/config';
 import { bindSession } from '../../src/identity/sessions';
+import { launchChromium } from '../support/browser';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 import { b64, SicsClient, unb64 } from '../support/sics';
@@ -18,7 +19,6 @@ import { b64, SicsClient, unb64 } from '../support/sics';
 declare const document: any;
 declare const window: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ANNA = '10000000-0000-4000-8000-000000000001';
 const BEN = '10000000-0000-4000-8000-000000000002';
 const ADMIN_SESSION = 'dead-letters-admin-session-000000000';
@@ -36,12 +36,7 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the console test drives a real headless browser. Install Debian's package (apt-get install chromium; .ci/run does it when missing) or point CHROMIUM_PATH at a Chromium binary`,
-    );
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await launchChromium();
   database = await createTestDatabase();
   await database.reset();
   gw = await startTestGateway('required', { database, busLimits: LIMITS });

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { request, startTestGateway, type TestGateway } from '../support/gateway';
+import { SicsClient } from '../support/sics';
 
 let database: TestDatabase;
 let gw: TestGateway;
@@ -38,67 +39,16 @@ function saveTicket(id: string, rest: 0 | 1 | 2): string {
   }
 }
 
-/** Nothing but fetch, JSON and the session header, as a real SICS client. */
-async function call(
-  session: string,
-  method: string,
-  path: string,
-  body: unknown,
-): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-  if (session) headers['X-SICS-SESSION'] = session;
-  const res = await fetch(`${gw.url}${path}`, { method, headers, body: JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
-
 /** A session with a router Callback and a target answers bound to it. */
-async function client() {
-  const login = await call('', 'POST', '/Session', {
-    UserName: 'Anna Admin',
-    Password: 'anna-demo-password',
-  });
-  expect(login.status).toBe(200);
-  const session: string = login.json.Session;
-  expect(
-    (await call(session, 'POST', '/VirtualRouter', { VirtualRouterName: 'Callback' })).status,
-  ).toBe(201);
-  expect(
-    (
-      await call(session, 'POST', '/Target', {
-        TargetName: 'answers',
-        VirtualRouter: 'Callback',
-        RoutingKeys: ['answers'],
-        TargetType: 'Queue',
-      })
-    ).status,
-  ).toBe(201);
-  return {
-    publish: (body: string) =>
-      call(session, 'POST', '/Publish', {
-        Body: body,
-        Routing_Key: 'ACMP',
-        VirtualRouter: 'ACMP',
-        ExchangeType: 'ROUTING',
-        Callback_VirtualRouter: 'Callback',
-        Callback_Routing_Key: 'answers',
-      }),
-    consume: (wait: boolean) =>
-      call(session, 'POST', '/Consume', {
-        VirtualRouter: 'Callback',
-        TargetName: 'answers',
-        WaitForMessage: wait,
-        WaitTimeout: 10000,
-        MaxMessages: 10,
-      }),
-  };
+async function client(): Promise<SicsClient> {
+  const c = await new SicsClient(gw.url).login();
+  await c.answerQueue();
+  return c;
 }
-
-type Client = Awaited<ReturnType<typeof client>>;
 
 /** Consumes the one answer; checks it is padded one-line Base64 and returns its ICQL. */
-async function answer(c: Client): Promise<string> {
-  const res = await c.consume(true);
+async function answer(c: SicsClient): Promise<string> {
+  const res = await c.consume();
   expect(res.status).toBe(200);
   expect(res.json.Messages).toHaveLength(1);
   const body: string = res.json.Messages[0].Body;
@@ -134,7 +84,7 @@ describe('a Body is read with or without padding and line breaks', () => {
     const padded = Buffer.from(icql, 'utf8').toString('base64');
     const body = form(padded);
     expect(body).not.toBe(padded); // the case really differs from the plain form
-    const published = await c.publish(body);
+    const published = await c.publishBody(body);
     expect(published.status).toBe(202);
     expect(published.json.MessageId).toEqual(expect.any(String));
     const xml = await answer(c);
@@ -147,7 +97,7 @@ describe('a Body is read with or without padding and line breaks', () => {
 
   test('an empty Body is Base64 of nothing: not ICQL, answered with the Error envelope (35)', async () => {
     const c = await client();
-    expect((await c.publish('')).status).toBe(202);
+    expect((await c.publishBody('')).status).toBe(202);
     expect(field(await answer(c), 'ResultCode')).toBe('35');
   });
 });
@@ -179,13 +129,13 @@ describe('anything else is refused at Publish with 400 naming the 0-based offset
     const padded = Buffer.from(saveTicket(guid(), 1), 'utf8').toString('base64'); // ends in "=="
     const body = form(padded);
     const offset = where === -1 ? padded.length : where === -2 ? body.length - 1 : where;
-    const res = await c.publish(body);
+    const res = await c.publishBody(body);
     expect(res.status).toBe(400);
     expect(res.json).toEqual({ ErrorCode: 35, Error: expect.stringMatching(reason) });
     expect(res.json.Error).toContain(`offset ${offset} (0-based)`);
     expect(res.json.Error).toMatch(/^Body is not Base64/);
     // Nothing ran and nothing was queued: no ticket, no answer.
     expect(await tickets()).toBe(0);
-    expect((await c.consume(false)).json.Messages).toEqual([]);
+    expect((await c.consume('answers', { WaitForMessage: false })).json.Messages).toEqual([]);
   });
 });

@@ -318,3 +318,33 @@ test('AckMode, LeaseSeconds and /Ack refuse what they cannot read, naming the fi
   const missing = await client.call('POST', '/Ack', { TargetName: 'nope', MessageIds: [] });
   expect(missing.status).toBe(404);
 });
+
+test("a dead letter does not count toward its target's message limit", async () => {
+  const small = await startTestGateway('open', {
+    database,
+    busLimits: { ...DEFAULT_BUS_LIMITS, maxMessagesPerTarget: 1, maxDeliveries: 1 },
+  });
+  try {
+    const client = await queue(small.url, 'tight');
+    await publish(client, 'tight', 'dies');
+    const manual = {
+      VirtualRouter: 'Jobs',
+      WaitForMessage: false,
+      AckMode: 'Manual',
+      LeaseSeconds: 1,
+    };
+    expect((await client.consume('tight', manual)).json.Messages).toHaveLength(1);
+    // Full while the message is live.
+    const full = await client.call('POST', '/Publish', {
+      Body: b64('no room'),
+      VirtualRouter: 'Jobs',
+      Routing_Key: 'tight',
+    });
+    expect(full.status).toBe(429);
+    await sleep(1100);
+    expect((await client.consume('tight', manual)).json.Messages).toEqual([]); // now a dead letter
+    await publish(client, 'tight', 'room again');
+  } finally {
+    await small.stop();
+  }
+});
